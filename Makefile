@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TESTDATA ?= $(or $(MOVIEFACES_TESTDATA),../shared/testdata)
+MOVIE ?= $(TESTDATA)/movies/cast_b.mp4
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-env lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/moviefaces run $(MOVIE) --output-dir moviefaces_output
+
+# Everything the tests need beyond the project's venv (system packages, the Triton venv).
+test-env: $(STAMP)
+	@for script in scripts/test-env/*.sh; do [ -e "$$script" ] && bash "$$script"; done; true
+
+test: test-env
+	MOVIEFACES_TESTDATA=$(abspath $(TESTDATA)) $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) moviefaces_output

@@ -1,0 +1,24 @@
+from dagster import AssetExecutionContext, MaterializeResult, ResourceParam, asset
+
+from ..partitions import movies_partitions
+from ..pipeline import detect_faces
+from ..progress import ProgressReporter
+from ..resources import FaceAnalyzerResource, MovieStoreResource
+from .frames import frames
+
+
+@asset(deps=[frames], partitions_def=movies_partitions, group_name="moviefaces",
+       code_version="1", kinds={"sqlite"})
+def face_detections(
+    context: AssetExecutionContext,
+    store: MovieStoreResource,
+    face_analyzer: FaceAnalyzerResource,
+    progress: ResourceParam[ProgressReporter],
+) -> MaterializeResult:
+    """Face boxes, scores, 5 landmarks and quality figures per frame; a padded crop per face."""
+    settings = face_analyzer.detector_settings()
+    with face_analyzer.analyzer() as analyzer:
+        settings["models"] = f"{analyzer.detector_id} + {analyzer.recognizer_id}"
+        stats = detect_faces(store.open(), context.partition_key, store.output_path, analyzer,
+                             settings, progress, context.log.info)
+    return MaterializeResult(metadata={**stats, "detector": settings["models"]})

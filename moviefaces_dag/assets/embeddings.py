@@ -1,0 +1,22 @@
+from dagster import AssetExecutionContext, MaterializeResult, ResourceParam, asset
+
+from ..partitions import movies_partitions
+from ..pipeline import embed_faces
+from ..progress import ProgressReporter
+from ..resources import FaceAnalyzerResource, MovieStoreResource
+from .detections import face_detections
+
+
+@asset(deps=[face_detections], partitions_def=movies_partitions, group_name="moviefaces",
+       code_version="1", kinds={"sqlite"})
+def face_embeddings(
+    context: AssetExecutionContext,
+    store: MovieStoreResource,
+    face_analyzer: FaceAnalyzerResource,
+    progress: ResourceParam[ProgressReporter],
+) -> MaterializeResult:
+    """An L2-normalised embedding per face, from the face aligned to the ArcFace template."""
+    with face_analyzer.analyzer() as analyzer:
+        stats = embed_faces(store.open(), context.partition_key, analyzer,
+                            face_analyzer.recognizer_settings(), progress, context.log.info)
+    return MaterializeResult(metadata=stats)

@@ -1,0 +1,1 @@
+"""Scoring the pipeline's results against ground truth (detection and identity)."""

@@ -1,0 +1,1 @@
+"""Face models: detection, alignment, quality and embedding, independent of Dagster."""

