@@ -6,7 +6,7 @@ TESTDATA ?= $(or $(MOVIEFACES_TESTDATA),../shared/testdata)
 MOVIE ?= $(TESTDATA)/movies/cast_b.mp4
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-env lint clean
+.PHONY: demo test test-env lint clean dev
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) moviefaces_output
+
+# The Dagster UI with a persistent instance under .dagster_home (see README).
+dev: $(STAMP)
+	mkdir -p .dagster_home && cp -n dagster.yaml .dagster_home/ || true
+	DAGSTER_HOME=$(abspath .dagster_home) $(BIN)/dagster dev -w workspace.yaml

@@ -1,31 +1,76 @@
-"""Grouping face embeddings into people."""
+"""Grouping face embeddings into people.
+
+Every algorithm runs on the same footing:
+
+1. Must-link: faces in consecutive samples of one shot, at about the same place and similar
+   enough, are one person; such chains (tracklets) are clustered as units.
+2. Quality gate: only units holding a face of good enough quality (score, size, sharpness,
+   pose; see faces.quality) are clustered. Low-quality faces may join a person afterwards, by
+   similarity to its good faces, but never start one or bridge two.
+3. Cannot-link: two faces of one frame are never the same person.
+
+Average linkage (the default) is exact on cosine similarity: for unit-length embeddings the mean
+similarity over all face pairs of two groups is the dot product of their embedding sums divided by
+both sizes, so a group is its sum and its size. Merges are only tried along nearest-neighbour
+edges, so memory stays linear in the number of faces.
+"""
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
 
-# Cosine similarity above which two faces are taken as one person, per recogniser. SFace's
-# published verification threshold is 0.363; ArcFace models separate identities more widely.
-DEFAULT_THRESHOLDS = {"sface": 0.36, "arcface": 0.30, "mobilefacenet": 0.45}
-FALLBACK_THRESHOLD = 0.36
+ALGORITHMS = ("average", "complete", "greedy", "dbscan", "hdbscan")
+DEFAULT_ALGORITHM = "average"
+
+# Similarity threshold per recogniser family and algorithm. What it bounds differs: the mean
+# face-pair similarity (average), the least one (complete), the similarity to a person's mean
+# (greedy) or to a neighbour (dbscan); hdbscan needs none. The SFace values were chosen on
+# hard_a/hard_b (docs/clustering.md); SFace's own verification threshold is 0.363. ArcFace
+# separates identities more widely, so its values sit lower.
+DEFAULT_THRESHOLDS = {
+    "sface": {"average": 0.36, "complete": 0.20, "greedy": 0.40, "dbscan": 0.50, "hdbscan": 0.36},
+    "arcface": {"average": 0.30, "complete": 0.15, "greedy": 0.33, "dbscan": 0.45, "hdbscan": 0.30},
+    "mobilefacenet": {"average": 0.45, "complete": 0.30, "greedy": 0.48, "dbscan": 0.58,
+                      "hdbscan": 0.45},
+}
+FALLBACK_FAMILY = "sface"
+NEIGHBOURS = 12  # nearest-neighbour edges per unit along which merges are tried
+DENSITY_MIN_SAMPLES = 3  # dbscan / hdbscan: faces needed to make a core point / a cluster
+MUST_LINK_SIMILARITY = 0.25  # consecutive samples of one shot at one place: same person above this
+MUST_LINK_MOVE = 0.6  # ... when the box centres moved less than this share of the face width
 
 
-def default_threshold(model_id: str | None) -> float:
+def default_threshold(model_id: str | None, algorithm: str = DEFAULT_ALGORITHM) -> float:
     name = (model_id or "").lower()
-    for family, threshold in DEFAULT_THRESHOLDS.items():
-        if family in name:
-            return threshold
-    return FALLBACK_THRESHOLD
+    family = next((f for f in DEFAULT_THRESHOLDS if f in name), FALLBACK_FAMILY)
+    return DEFAULT_THRESHOLDS[family][algorithm]
 
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    similarity_threshold: float | None = None  # None: the recogniser's default
+    similarity_threshold: float | None = None  # None: the recogniser's default for the algorithm
     min_faces: int = 2  # smaller groups stay unassigned
-    linkage: str = "average"
+    algorithm: str = DEFAULT_ALGORITHM  # one of ALGORITHMS
+    min_quality: float = 0.3  # faces.quality below this may join a person but never start one
+    use_video: bool = True  # must-link within shots, cannot-link within frames
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"unknown clustering algorithm {self.algorithm!r}; choose one of {ALGORITHMS}")
+
+
+@dataclass(frozen=True)
+class FaceContext:
+    """What the video tells about each face, beside its embedding."""
+
+    quality: np.ndarray  # (n,) 0..1
+    sample: np.ndarray  # (n,) index of the face's sampled frame: neighbours differ by one
+    shot: np.ndarray  # (n,) shot number of the face's frame
+    boxes: np.ndarray  # (n, 4) x, y, w, h
 
 
 def cluster_embeddings(
@@ -33,55 +78,305 @@ def cluster_embeddings(
     frame_ids: np.ndarray,
     settings: ClusterSettings,
     model_id: str | None = None,
+    context: FaceContext | None = None,
 ) -> np.ndarray:
-    """Person label per face (0, 1, ... by decreasing size; -1 = unassigned).
-
-    Agglomerative clustering on cosine distance with a distance threshold, then any group
-    holding two faces of one frame is split so that faces seen together stay apart.
-    """
+    """Person label per face (0, 1, ... by decreasing size; -1 = unassigned)."""
     n = len(embeddings)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    threshold = settings.similarity_threshold or default_threshold(model_id)
-    if n == 1:
-        raw = np.zeros(1, dtype=np.int64)
+    vectors = _unit_rows(embeddings)
+    frame_ids = np.asarray(frame_ids)
+    threshold = settings.similarity_threshold or default_threshold(model_id, settings.algorithm)
+    if context is not None and settings.use_video:
+        unit_of = _tracklets(vectors, frame_ids, context)
+        core = np.asarray(context.quality) >= settings.min_quality
     else:
-        model = AgglomerativeClustering(
-            n_clusters=None,
-            metric="cosine",
-            linkage=settings.linkage,
-            distance_threshold=1.0 - threshold,
-        )
-        raw = model.fit_predict(embeddings)
-    raw = _split_same_frame(raw, embeddings, np.asarray(frame_ids))
-    return _relabel_by_size(raw, settings.min_faces)
+        unit_of = np.arange(n)
+        core = np.ones(n, dtype=bool)
+        if context is not None:
+            core = np.asarray(context.quality) >= settings.min_quality
+    units = _Units.build(vectors, frame_ids, unit_of, core)
+    core_units = np.flatnonzero(units.core_count > 0)
+    labels = np.full(units.size, -1, dtype=np.int64)
+    labels[core_units] = _cluster_units(units, core_units, threshold, settings)
+    labels = _attach_low(units, labels, threshold)
+    return _relabel_by_size(labels[unit_of], settings.min_faces)
 
 
-def _split_same_frame(labels: np.ndarray, embeddings: np.ndarray, frame_ids: np.ndarray) -> np.ndarray:
-    """Within each group, a face sharing a frame with a closer face moves to a new group."""
-    labels = labels.copy()
-    next_label = labels.max() + 1
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        frames = frame_ids[members]
-        if len(np.unique(frames)) == len(frames):
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+class _DisjointSets:
+    def __init__(self, n: int):
+        self.parent = np.arange(n)
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return int(root)
+
+    def union(self, a: int, b: int) -> None:
+        self.parent[self.find(b)] = self.find(a)
+
+    def labels(self) -> np.ndarray:
+        return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
+
+
+def _tracklets(vectors: np.ndarray, frame_ids: np.ndarray, ctx: FaceContext) -> np.ndarray:
+    """Unit number per face: chains of one-to-one links between consecutive samples of a shot."""
+    sample, shot, boxes = np.asarray(ctx.sample), np.asarray(ctx.shot), np.asarray(ctx.boxes)
+    by_sample: dict[int, list[int]] = {}
+    for i in np.argsort(sample, kind="stable"):
+        by_sample.setdefault(int(sample[i]), []).append(int(i))
+    sets = _DisjointSets(len(vectors))
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    for s, here in by_sample.items():
+        after = [j for j in by_sample.get(s + 1, []) if shot[j] == shot[here[0]]]
+        if not after:
             continue
-        centroid = embeddings[members].mean(axis=0)
-        closeness = embeddings[members] @ centroid
-        kept: set = set()
-        for idx in members[np.argsort(-closeness)]:
-            if frame_ids[idx] in kept:
-                labels[idx] = next_label
-                next_label += 1
+        sims = vectors[here] @ vectors[after].T
+        moved = np.linalg.norm(centres[here][:, None] - centres[after][None], axis=2)
+        width = np.maximum(boxes[here, 2][:, None], boxes[after, 2][None])
+        ratio = boxes[here, 2][:, None] / np.maximum(boxes[after, 2][None], 1e-6)
+        ok = (sims >= MUST_LINK_SIMILARITY) & (moved <= MUST_LINK_MOVE * width) & \
+             (ratio >= 2 / 3) & (ratio <= 3 / 2)
+        used_a, used_b = set(), set()
+        for flat in np.argsort(-sims, axis=None):
+            a, b = np.unravel_index(flat, sims.shape)
+            if ok[a, b] and a not in used_a and b not in used_b:
+                sets.union(here[a], after[b])
+                used_a.add(a)
+                used_b.add(b)
+    _, unit_of = np.unique(sets.labels(), return_inverse=True)
+    return unit_of.reshape(-1)
+
+
+@dataclass
+class _Units:
+    """Faces grouped into must-link units: sums over their good faces, and all their frames."""
+
+    core_sum: np.ndarray  # (m, d) sum of the unit's good-face vectors
+    core_count: np.ndarray  # (m,)
+    all_sum: np.ndarray  # (m, d) sum over every face (for units with no good face)
+    face_count: np.ndarray  # (m,)
+    frames: list[set]
+
+    @property
+    def size(self) -> int:
+        return len(self.face_count)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, frame_ids: np.ndarray, unit_of: np.ndarray,
+              core: np.ndarray) -> _Units:
+        m, d = int(unit_of.max()) + 1, vectors.shape[1]
+        core_sum = np.zeros((m, d), np.float64)
+        all_sum = np.zeros((m, d), np.float64)
+        np.add.at(all_sum, unit_of, vectors)
+        np.add.at(core_sum, unit_of[core], vectors[core])
+        frames: list[set] = [set() for _ in range(m)]
+        for unit, frame in zip(unit_of.tolist(), frame_ids.tolist(), strict=True):
+            frames[unit].add(frame)
+        return cls(core_sum, np.bincount(unit_of[core], minlength=m), all_sum,
+                   np.bincount(unit_of, minlength=m), frames)
+
+
+def _cluster_units(units: _Units, idx: np.ndarray, threshold: float,
+                   settings: ClusterSettings) -> np.ndarray:
+    """Labels for the good units `idx` (any integers; -1 = noise) under the chosen algorithm."""
+    if len(idx) == 0:
+        return np.zeros(0, dtype=np.int64)
+    sums, counts = units.core_sum[idx], units.core_count[idx]
+    frames = [units.frames[i] for i in idx]
+    if settings.algorithm == "average":
+        return _average_linkage(sums, counts, frames, threshold)
+    if settings.algorithm == "greedy":
+        return _greedy(sums, counts, frames, threshold)
+    means = _unit_rows(sums)
+    if len(idx) == 1:
+        raw = np.zeros(1, dtype=np.int64)
+    elif settings.algorithm == "complete":
+        raw = _complete_linkage(means, threshold)
+    elif settings.algorithm == "dbscan":
+        from sklearn.cluster import DBSCAN
+
+        raw = DBSCAN(eps=1.0 - threshold, min_samples=DENSITY_MIN_SAMPLES, metric="cosine",
+                     algorithm="brute").fit_predict(means, sample_weight=counts)
+    else:
+        from sklearn.cluster import HDBSCAN
+
+        raw = HDBSCAN(min_cluster_size=DENSITY_MIN_SAMPLES,
+                      min_samples=DENSITY_MIN_SAMPLES).fit_predict(means)
+    return _split_conflicts(raw, means, frames)
+
+
+def _neighbour_edges(means: np.ndarray, k: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) pairs: each row's k most similar other rows with similarity >= floor.
+
+    Blocks of rows against all rows in float32: memory is O(block x n), never n x n.
+    """
+    n = len(means)
+    k = min(k, n - 1)
+    block = max(1, min(n, 2**22 // max(n, 1)))
+    rows, cols = [], []
+    for start in range(0, n, block):
+        sims = means[start:start + block] @ means.T
+        np.fill_diagonal(sims[:, start:start + block], -np.inf)
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.argsort(-sims)[:, :k]
+        keep = np.take_along_axis(sims, top, axis=1) >= floor
+        r = np.repeat(np.arange(start, start + len(sims)), k).reshape(-1, k)
+        rows.append(r[keep])
+        cols.append(top[keep])
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def _average_linkage(sums: np.ndarray, counts: np.ndarray, frames: list[set],
+                     threshold: float) -> np.ndarray:
+    """Agglomerate while the mean face-pair similarity of two groups is >= threshold and they
+    share no frame; pairs are taken best first, along nearest-neighbour edges."""
+    n = len(sums)
+    sums, counts = sums.astype(np.float64).copy(), counts.astype(np.float64).copy()
+    frames = [set(f) for f in frames]
+    a_idx, b_idx = _neighbour_edges(_unit_rows(sums), NEIGHBOURS, threshold - 0.2)
+    neighbours: list[set] = [set() for _ in range(n)]
+    for a, b in zip(a_idx.tolist(), b_idx.tolist(), strict=True):
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    version = np.zeros(n, dtype=np.int64)
+    sets = _DisjointSets(n)
+    heap: list = []
+
+    def push(a: int, others: list[int]) -> None:
+        if not others:
+            return
+        links = sums[others] @ sums[a] / (counts[others] * counts[a])
+        for c, link in zip(others, links.tolist(), strict=True):
+            if link >= threshold and frames[a].isdisjoint(frames[c]):
+                heapq.heappush(heap, (-link, a, c, version[a], version[c]))
+
+    for a in range(n):
+        push(a, [c for c in neighbours[a] if c > a])
+    while heap:
+        _, a, b, va, vb = heapq.heappop(heap)
+        if version[a] != va or version[b] != vb:
+            continue
+        if len(frames[a]) < len(frames[b]):
+            a, b = b, a
+        sums[a] += sums[b]
+        counts[a] += counts[b]
+        frames[a] |= frames[b]
+        sets.parent[b] = a
+        version[a] += 1
+        version[b] = -1  # b is gone: every heap entry naming it is stale
+        merged = {sets.find(c) for c in neighbours[a] | neighbours[b]} - {a}
+        neighbours[a], neighbours[b] = merged, set()
+        push(a, sorted(merged))
+    return sets.labels()
+
+
+def _greedy(sums: np.ndarray, counts: np.ndarray, frames: list[set],
+            threshold: float) -> np.ndarray:
+    """Online centroid clustering (the seed design): biggest units first, each joins the most
+    similar person mean above threshold that shares no frame with it, else starts a person."""
+    means = _unit_rows(sums)
+    labels = np.full(len(sums), -1, dtype=np.int64)
+    person_sums = np.zeros_like(sums, dtype=np.float64)
+    person_frames: list[set] = []
+    for i in np.argsort(-counts, kind="stable"):
+        p = len(person_frames)
+        if p:
+            sims = _unit_rows(person_sums[:p]) @ means[i]
+            for best in np.argsort(-sims):
+                if sims[best] < threshold:
+                    break
+                if person_frames[best].isdisjoint(frames[i]):
+                    labels[i] = best
+                    break
+        if labels[i] < 0:
+            labels[i] = p
+            person_frames.append(set())
+        person_sums[labels[i]] += sums[i]
+        person_frames[labels[i]] |= frames[i]
+    return labels
+
+
+def _complete_linkage(means: np.ndarray, threshold: float) -> np.ndarray:
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.neighbors import kneighbors_graph
+
+    k = min(NEIGHBOURS, len(means) - 1)
+    graph = kneighbors_graph(means, k, metric="cosine", include_self=False)
+    return AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="complete", connectivity=graph,
+        distance_threshold=1.0 - threshold,
+    ).fit_predict(means)
+
+
+def _split_conflicts(labels: np.ndarray, means: np.ndarray, frames: list[set]) -> np.ndarray:
+    """Within each group, units sharing a frame with a unit closer to the group's mean leave it
+    (each as its own group); noise (-1) becomes singletons."""
+    labels = labels.copy()
+    next_label = int(labels.max()) + 1 if len(labels) else 0
+    for i in np.flatnonzero(labels < 0):
+        labels[i], next_label = next_label, next_label + 1
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    for members in np.split(order, bounds):
+        if len(members) < 2:
+            continue
+        centre = means[members].sum(axis=0)
+        seen: set = set()
+        for i in members[np.argsort(-(means[members] @ centre))]:
+            if seen.isdisjoint(frames[i]):
+                seen |= frames[i]
             else:
-                kept.add(frame_ids[idx])
+                labels[i], next_label = next_label, next_label + 1
+    return labels
+
+
+def _attach_low(units: _Units, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """Units without a good face join the most similar person (by its good faces' mean) when
+    above threshold and free of shared frames; person means do not move, so they cannot bridge."""
+    labels = labels.copy()
+    low = np.flatnonzero(units.core_count == 0)
+    people = np.unique(labels[labels >= 0])
+    if len(low) == 0 or len(people) == 0:
+        return labels
+    index = {int(p): k for k, p in enumerate(people)}
+    person_sums = np.zeros((len(people), units.core_sum.shape[1]))
+    person_frames: list[set] = [set() for _ in people]
+    for u in np.flatnonzero(labels >= 0):
+        k = index[int(labels[u])]
+        person_sums[k] += units.core_sum[u]
+        person_frames[k] |= units.frames[u]
+    person_means = _unit_rows(person_sums)
+    low_means = _unit_rows(units.all_sum[low])
+    for start in range(0, len(low), 4096):
+        sims = low_means[start:start + 4096] @ person_means.T
+        for row, u in zip(sims, low[start:start + 4096], strict=True):
+            for k in np.argsort(-row)[:4]:
+                if row[k] < threshold:
+                    break
+                if person_frames[k].isdisjoint(units.frames[u]):
+                    labels[u] = people[k]
+                    person_frames[k] |= units.frames[u]
+                    break
     return labels
 
 
 def _relabel_by_size(labels: np.ndarray, min_faces: int) -> np.ndarray:
-    values, counts = np.unique(labels, return_counts=True)
-    order = sorted(zip(-counts, values))
-    mapping = {}
-    for neg_count, value in order:
-        mapping[value] = len(mapping) if -neg_count >= min_faces else -1
-    return np.array([mapping[v] for v in labels], dtype=np.int64)
+    """0, 1, ... by decreasing group size; groups under min_faces (and -1) become -1."""
+    out = np.full(len(labels), -1, dtype=np.int64)
+    assigned = labels >= 0
+    if not assigned.any():
+        return out
+    values, inverse, counts = np.unique(labels[assigned], return_inverse=True, return_counts=True)
+    rank = np.full(len(values), -1, dtype=np.int64)
+    big = np.flatnonzero(counts >= min_faces)
+    rank[big[np.argsort(-counts[big], kind="stable")]] = np.arange(len(big))
+    out[assigned] = rank[inverse.reshape(-1)]
+    return out

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import queue
+import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
@@ -15,30 +17,88 @@ import cv2
 import numpy as np
 
 from . import layout
-from .clustering import ClusterSettings, cluster_embeddings, default_threshold
+from .clustering import ClusterSettings, FaceContext, cluster_embeddings, default_threshold
 from .faces.alignment import align_face
 from .faces.quality import assess, padded_crop
 from .faces.types import FaceAnalyzer
 from .progress import LogFn, ProgressReporter
-from .report import PersonView, ReportView, Thumbnail, relative_src, render_report
+from .report import build_library, build_movie_report, render_library, render_report
+from .shots import colour_signature, cut_distances, shot_ids
 from .store import FaceRow, FrameRow, MovieStore, PersonRow
 from .video import MovieError, file_identity, fingerprint_file, probe_movie, sample_frames
 
 JPEG_QUALITY = 90
+# Decoded frames waiting for the JPEG writers (about 6 MB each at 1080p).
+FRAME_QUEUE = 4
+# Faces per recogniser call, gathered across frames.
+EMBED_BATCH = 32
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int = 2) -> Iterator[R]:
-    """Ordered map on a thread pool with at most 2 * workers items in flight (flat memory)."""
+def _bounded_map(
+    fn: Callable[[T], R], items: Iterable[T], workers: int = 2, depth: int | None = None
+) -> Iterator[R]:
+    """Ordered map on a thread pool with at most `depth` (default 2 * workers) items in flight,
+    so memory stays flat however long the input."""
+    depth = depth or 2 * workers
     with ThreadPoolExecutor(workers) as pool:
-        pending: list[Future] = []
+        pending: deque[Future] = deque()
         for item in items:
             pending.append(pool.submit(fn, item))
-            if len(pending) >= 2 * workers:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+            if len(pending) >= depth:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
+    """Run the iterator in a background thread at most `depth` items ahead of the consumer.
+
+    Its exceptions re-raise in the consumer; when the consumer stops early the producer is told
+    to stop and the iterator is closed in its own thread.
+    """
+    ahead: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                if not put((item, None)):
+                    break
+            else:
+                put((end, None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put((end, exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    producer = threading.Thread(target=produce, name="prefetch", daemon=True)
+    producer.start()
+    try:
+        while True:
+            item, error = ahead.get()
+            if error is not None:
+                raise error
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        producer.join()
 
 
 def _write_jpeg(path: Path, image: np.ndarray) -> None:
@@ -95,7 +155,9 @@ def extract_frames(
             return FrameRow(frame.index, frame.time, str(path), w, h)
 
         with progress.stage("frames", expected, log) as tick:
-            for row in _bounded_map(save, sample_frames(Path(movie.path), fps, duration)):
+            # Decoding runs in its own thread while two others encode JPEGs.
+            decoded = _prefetch(sample_frames(Path(movie.path), fps, duration), FRAME_QUEUE)
+            for row in _bounded_map(save, decoded):
                 rows.append(row)
                 tick(1)
         stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
@@ -126,7 +188,8 @@ def detect_faces(
     faces: list[FaceRow] = []
     try:
         with progress.stage("detect faces", len(frames), log) as tick:
-            for frame, image in zip(frames, _bounded_map(_read_image, (f.path for f in frames))):
+            for frame, image in zip(frames, _bounded_map(_read_image, (f.path for f in frames)),
+                                    strict=True):
                 for n, det in enumerate(analyzer.detect(image)):
                     quality = assess(image, det.box, det.score, det.landmarks)
                     crop_path = version / f"{frame.idx:06d}_{n:02d}.jpg"
@@ -167,15 +230,28 @@ def embed_faces(
         by_frame[face.frame_id].append(face)
     face_ids: list[int] = []
     vectors: list[np.ndarray] = []
-    frame_ids = list(by_frame)
+    batch: list[np.ndarray] = []
+
+    def aligned_faces(frame_id: int) -> list[np.ndarray]:
+        # Runs in a reader thread; only the 112x112 faces leave it, never the whole frame.
+        image = _read_image(frames[frame_id].path)
+        return [align_face(image, np.asarray(f.landmarks)) for f in by_frame[frame_id]]
+
     with progress.stage("embed faces", len(faces), log) as tick:
-        images = _bounded_map(_read_image, (frames[fid].path for fid in frame_ids))
-        for frame_id, image in zip(frame_ids, images):
-            group = by_frame[frame_id]
-            aligned = [align_face(image, np.asarray(f.landmarks)) for f in group]
-            vectors.append(analyzer.embed(aligned))
-            face_ids.extend(f.id for f in group)
-            tick(len(group))
+        def embed_batch() -> None:
+            vectors.append(analyzer.embed(batch))
+            tick(len(batch))
+            batch.clear()
+
+        # Aligned faces are small, so the readers may run a whole batch ahead of the recogniser.
+        aligned = _bounded_map(aligned_faces, by_frame, depth=EMBED_BATCH)
+        for frame_id, chips in zip(by_frame, aligned, strict=True):
+            face_ids.extend(f.id for f in by_frame[frame_id])
+            batch.extend(chips)
+            if len(batch) >= EMBED_BATCH:
+                embed_batch()
+        if batch:
+            embed_batch()
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32)
     dim = int(matrix.shape[1]) if len(matrix) else 0
     stats = {"faces": len(face_ids), "dimension": dim, "model": analyzer.recognizer_id,
@@ -191,9 +267,18 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
     face_ids, matrix, model_id = store.embeddings(key)
     faces = {f.id: f for f in store.faces(key)}
     frame_ids = np.array([faces[fid].frame_id for fid in face_ids], dtype=np.int64)
-    labels = cluster_embeddings(matrix, frame_ids, settings, model_id)
+    frames = store.frames(key)
+    sample = {f.id: n for n, f in enumerate(frames)}
+    shot = dict(zip((f.id for f in frames), frame_shots(frames).tolist(), strict=True))
+    context = FaceContext(
+        quality=np.array([faces[fid].quality for fid in face_ids], dtype=np.float64),
+        sample=np.array([sample[f] for f in frame_ids.tolist()], dtype=np.int64),
+        shot=np.array([shot[f] for f in frame_ids.tolist()], dtype=np.int64),
+        boxes=np.array([faces[fid].box for fid in face_ids], dtype=np.float64).reshape(-1, 4),
+    )
+    labels = cluster_embeddings(matrix, frame_ids, settings, model_id, context)
     members: dict[int, list[FaceRow]] = defaultdict(list)
-    for fid, label in zip(face_ids, labels):
+    for fid, label in zip(face_ids, labels, strict=True):
         if label >= 0:
             members[int(label)].append(faces[fid])
     people = [
@@ -206,8 +291,9 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
         )
         for label, group in sorted(members.items())
     ]
-    assignments = {fid: (int(label) + 1 if label >= 0 else None) for fid, label in zip(face_ids, labels)}
-    threshold = settings.similarity_threshold or default_threshold(model_id)
+    assignments = {fid: (int(label) + 1 if label >= 0 else None)
+                   for fid, label in zip(face_ids, labels, strict=True)}
+    threshold = settings.similarity_threshold or default_threshold(model_id, settings.algorithm)
     stats = {"faces": len(face_ids), "people": len(people),
              "unassigned": int(np.sum(labels < 0)) if len(labels) else 0,
              "similarity_threshold": threshold,
@@ -217,40 +303,26 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
     return stats
 
 
+def _frame_signature(path: str) -> np.ndarray | None:
+    image = cv2.imread(path, cv2.IMREAD_REDUCED_COLOR_4)
+    return None if image is None else colour_signature(image)
+
+
+def frame_shots(frames: list[FrameRow]) -> np.ndarray:
+    """Shot number of each sampled frame, from a cheap colour cut measure between neighbours
+    (a frame whose image is gone starts a new shot)."""
+    return shot_ids(cut_distances(_bounded_map(_frame_signature, (f.path for f in frames))))
+
+
 # report -----------------------------------------------------------------------------------------
 def write_report(store: MovieStore, key: str, output_dir: Path) -> dict[str, Any]:
-    movie = store.get_movie(key)
-    runs = store.stage_runs(key)
-    faces = store.faces(key)
+    """The movie's report and person pages, then the library page listing every movie."""
     path = layout.report_path(output_dir, key)
-    by_person: dict[int, list[FaceRow]] = defaultdict(list)
-    for face in faces:
-        if face.person_id is not None:
-            by_person[face.person_id].append(face)
-    people = []
-    for number, person in enumerate(store.people(key), start=1):
-        best = sorted(by_person[person.person_id], key=lambda f: -f.quality)
-        people.append(PersonView(
-            number=number, face_count=person.face_count,
-            first_seen=person.first_seen, last_seen=person.last_seen,
-            thumbnails=[Thumbnail(relative_src(f.crop_path, path.parent), f.time, f.quality)
-                        for f in best[:8]],
-        ))
-    frame_settings = runs.get("frames", {}).get("settings", {})
-    detect_settings = runs.get("face_detections", {}).get("settings", {})
-    view = ReportView(
-        title=Path(movie.path).name,
-        movie_path=movie.path,
-        duration=movie.duration or 0.0,
-        resolution=f"{movie.width}x{movie.height}" if movie.width else "unknown",
-        fps_sampled=frame_settings.get("fps", 0),
-        frames=runs.get("frames", {}).get("stats", {}).get("frames", 0),
-        faces=len(faces),
-        unassigned=sum(1 for f in faces if f.person_id is None),
-        backend=detect_settings.get("models", ""),
-        people=people,
-        settings={stage: run["settings"] for stage, run in runs.items()},
-    )
+    view = build_movie_report(store, key, path.parent)
     render_report(view, path)
-    return {"path": str(path), "people": len(people), "faces": len(faces),
-            "top_people": [(p.number, p.face_count) for p in people[:10]]}
+    library = render_library(build_library(store, output_dir), output_dir)
+    return {
+        "path": str(path), "library": str(library), "people": len(view.people),
+        "faces": view.faces, "unassigned": len(view.unassigned), "pairs": len(view.pairs),
+        "top_people": [(p.number, p.face_count, p.screen_time) for p in view.people[:10]],
+    }

@@ -47,5 +47,7 @@ class TqdmProgress:
     def stage(self, name: str, total: int | None, log: LogFn) -> Iterator[Tick]:
         from tqdm import tqdm
 
-        with tqdm(total=total, desc=f"{name:>16}", unit="it", dynamic_ncols=True) as bar:
+        # disable=None: no bar when stderr is not a terminal (logs, CI).
+        with tqdm(total=total, desc=f"{name:>16}", unit="it", dynamic_ncols=True,
+                  disable=None) as bar:
             yield bar.update

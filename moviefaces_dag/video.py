@@ -12,11 +12,18 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import av
 import numpy as np
 
 FINGERPRINT_CHUNK = 4 << 20
+# Keyframe spacing is estimated from this much of the stream (demuxing only: fast).
+KEYFRAME_PROBE_SECONDS = 120.0
+# Seek per sample once the gap to the next sample spans this many keyframe intervals.
+SEEK_KEYFRAMES = 1.5
+
+Strategy = Literal["auto", "sequential", "seek"]
 
 
 class MovieError(Exception):
@@ -124,12 +131,63 @@ def sample_times(fps: float, limit: float) -> Iterator[float]:
         k += 1
 
 
-def sample_frames(
-    path: Path, fps: float, duration: float | None = None, *, require_complete: bool = True
-) -> Iterator[SampledFrame]:
-    """Decode the movie once and yield the first frame at or after each sample instant.
+def keyframe_interval(path: Path, probe_seconds: float = KEYFRAME_PROBE_SECONDS) -> float:
+    """Mean spacing (s) of the keyframes in the first `probe_seconds`: demuxed, not decoded.
 
-    Frames that are not sampled are decoded but never converted to pixels. With
+    Fewer than two keyframes in that span give infinity: seeking cannot help.
+    """
+    path = Path(path)
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        keyframes: list[float] = []
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is None:
+                    continue
+                t = float(packet.pts * stream.time_base)
+                if packet.is_keyframe:
+                    keyframes.append(t)
+                if t >= probe_seconds:
+                    break
+        except av.FFmpegError as exc:
+            raise MovieError(f"{path}: not a readable video file ({_reason(exc)})") from exc
+    if len(keyframes) < 2:
+        return math.inf
+    return (keyframes[-1] - keyframes[0]) / (len(keyframes) - 1)
+
+
+def seek_gap(strategy: Strategy, fps: float, keyframe_gap: float | None) -> float:
+    """Seek instead of decoding on when the next sample lies at least this far ahead (s).
+
+    A seek lands on the keyframe before the target, so it only saves work when that keyframe is
+    past the last decoded frame: with keyframes every k seconds that is likely once the gap to
+    the next sample reaches SEEK_KEYFRAMES * k, and then a seek decodes about k / 2 seconds
+    instead of the whole gap.
+    """
+    if strategy == "sequential":
+        return math.inf
+    if strategy == "seek":
+        return 0.0
+    if not keyframe_gap or keyframe_gap <= 0:
+        return math.inf
+    gap = SEEK_KEYFRAMES * keyframe_gap
+    return gap if gap <= 1.0 / fps else math.inf
+
+
+def sample_frames(
+    path: Path,
+    fps: float,
+    duration: float | None = None,
+    *,
+    require_complete: bool = True,
+    strategy: Strategy = "auto",
+) -> Iterator[SampledFrame]:
+    """Yield the first frame at or after each sample instant k / fps, timestamped from the
+    container.
+
+    Frames that will not be sampled are never converted to pixels, and non-reference ones are
+    not even decoded. `strategy` "auto" decodes sequentially unless keyframes are dense enough
+    for a seek per sample to decode less (see `seek_gap`); both give the same frames. With
     `require_complete`, a stream that ends well before its declared duration raises MovieError
     (a truncated file) after yielding what could be read.
     """
@@ -138,32 +196,84 @@ def sample_frames(
     path = Path(path)
     info = probe_movie(path)
     limit = info.duration if duration is None else min(duration, info.duration or duration)
+    keyframe_gap = keyframe_interval(path) if strategy == "auto" else None
+    jump = seek_gap(strategy, fps, keyframe_gap)
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        # A frame within half a frame of a sample instant stands for it (timestamps are rounded).
         half_frame = 0.5 / info.fps if info.fps else 0.0
-        index, next_t, last_t = 0, 0.0, -1.0
+        cursor = _SampleCursor(fps, half_frame, duration)
         try:
-            for frame in container.decode(stream):
-                if frame.pts is None:
-                    continue
-                t = float(frame.pts * frame.time_base) - start
-                last_t = t
-                if duration is not None and t >= duration:
-                    break
-                if t + half_frame < next_t:
-                    continue
-                yield SampledFrame(index, round(t, 6), frame.to_ndarray(format="bgr24"))
-                index += 1
-                next_t = (math.floor(t * fps + 1e-9) + 1) / fps
+            while not cursor.done:
+                if cursor.next_t - cursor.last_t >= jump and cursor.index > 0:
+                    target = (cursor.next_t - half_frame + start) / stream.time_base
+                    container.seek(math.floor(target), stream=stream, backward=True)
+                for frame in _decode_until_jump(container, stream, start, cursor, jump):
+                    yield SampledFrame(cursor.index - 1, round(cursor.last_t, 6),
+                                       frame.to_ndarray(format="bgr24"))
         except av.FFmpegError as exc:
-            raise MovieError(f"{path}: decoding failed at {last_t:.1f}s ({_reason(exc)})") from exc
-    if index == 0:
+            raise MovieError(
+                f"{path}: decoding failed at {cursor.last_t:.1f}s ({_reason(exc)})"
+            ) from exc
+    if cursor.index == 0:
         raise MovieError(f"{path}: no decodable video frames")
+    last_t = cursor.last_t
     expected_end = limit - max(1.0 / fps, 1.0)
     if require_complete and last_t < expected_end - max(1.0, 0.05 * limit):
         raise MovieError(
             f"{path}: truncated or damaged: frames stop at {last_t:.1f}s of {limit:.1f}s; "
             f"pass --duration {max(last_t, 0):.0f} to process the readable part"
         )
+
+
+class _SampleCursor:
+    """Which sample instant comes next, and how far decoding has got (movie seconds)."""
+
+    def __init__(self, fps: float, half_frame: float, duration: float | None):
+        self.fps, self.half_frame, self.duration = fps, half_frame, duration
+        self.index, self.next_t, self.last_t, self.done = 0, 0.0, -1.0, False
+
+    def skippable(self, t: float) -> bool:
+        """A frame shown at `t` can never be sampled."""
+        return t + self.half_frame < self.next_t
+
+    def take(self, t: float) -> bool:
+        """Record a decoded frame at `t`; True when it is the next sample."""
+        self.last_t = t
+        if self.duration is not None and t >= self.duration:
+            self.done = True
+            return False
+        if self.skippable(t):
+            return False
+        self.index += 1
+        self.next_t = (math.floor(t * self.fps + 1e-9) + 1) / self.fps
+        return True
+
+
+def _decode_until_jump(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    start: float,
+    cursor: _SampleCursor,
+    jump: float,
+) -> Iterator[av.VideoFrame]:
+    """Decode from the current position; yield the sampled frames; return at the end of the
+    stream (setting cursor.done) or as soon as the next sample is `jump` seconds ahead."""
+    codec = stream.codec_context
+    time_base = stream.time_base
+    for packet in container.demux(stream):
+        # Non-reference frames before the next sample are never needed: don't decode them.
+        far = packet.pts is not None and cursor.skippable(float(packet.pts * time_base) - start)
+        codec.skip_frame = "NONREF" if far else "DEFAULT"
+        for frame in packet.decode():
+            if frame.pts is None:
+                continue
+            if cursor.take(float(frame.pts * time_base) - start):
+                yield frame
+                if cursor.next_t - cursor.last_t >= jump:
+                    return
+            if cursor.done:
+                return
+    cursor.done = True

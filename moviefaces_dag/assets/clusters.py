@@ -17,7 +17,7 @@ class ClusterConfig(Config):
 
 
 @asset(deps=[face_embeddings], partitions_def=movies_partitions, group_name="moviefaces",
-       code_version="1", kinds={"sqlite"})
+       kinds={"sqlite"})
 def face_clusters(
     context: AssetExecutionContext, config: ClusterConfig, store: MovieStoreResource
 ) -> MaterializeResult:

@@ -8,7 +8,8 @@ from .frames import frames
 
 
 @asset(deps=[frames], partitions_def=movies_partitions, group_name="moviefaces",
-       code_version="1", kinds={"sqlite"})
+       pool="face_models",
+       kinds={"sqlite"})
 def face_detections(
     context: AssetExecutionContext,
     store: MovieStoreResource,

@@ -8,7 +8,8 @@ from .detections import face_detections
 
 
 @asset(deps=[face_detections], partitions_def=movies_partitions, group_name="moviefaces",
-       code_version="1", kinds={"sqlite"})
+       pool="face_models",
+       kinds={"sqlite"})
 def face_embeddings(
     context: AssetExecutionContext,
     store: MovieStoreResource,

@@ -7,10 +7,10 @@ import argparse
 import sys
 
 from ..video import MovieError
-from . import add, run
+from . import add, export, run, triton_serve
 from .common import CliError
 
-SUBCOMMANDS = [run, add]
+SUBCOMMANDS = [run, add, export, triton_serve]
 
 
 def build_parser() -> argparse.ArgumentParser:

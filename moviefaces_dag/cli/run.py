@@ -9,6 +9,7 @@ from pathlib import Path
 from ..layout import report_path
 from ..store import MovieStore
 from .common import CliError, add_movie_arguments, dagster_instance, register
+from .face_models import add_face_model_arguments, face_analyzer_config
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,9 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="stop sampling at this movie time in seconds (default: whole movie)")
     parser.add_argument("--similarity-threshold", type=float, default=None,
                         help="cosine similarity joining two faces (default: per recogniser)")
-    parser.add_argument("--backend", choices=["opencv", "triton"], default="opencv",
-                        help="face models: embedded OpenCV (default) or a Triton server")
-    parser.add_argument("--triton-url", default=None, help="Triton gRPC host:port")
+    add_face_model_arguments(parser)
     parser.set_defaults(func=run_movie)
 
 
@@ -36,34 +35,33 @@ def _positive(text: str) -> float:
 def run_movie(args: argparse.Namespace) -> int:
     from dagster import materialize
 
-    from ..assets import all_assets
+    from ..definitions import default_resources, versioned_assets
     from ..progress import TqdmProgress
-    from ..resources import FaceAnalyzerResource, MovieStoreResource
+    from ..resources import FaceAnalyzerResource, MovieStoreResource, SamplingResource
 
     started = time.monotonic()
     output_dir = Path(args.output_dir).resolve()
     key, store = register(Path(args.movie), output_dir)
-    analyzer = {"backend": args.backend}
-    if args.triton_url:
-        analyzer["triton_url"] = args.triton_url
+    analyzer = face_analyzer_config(args)
     clusters = {}
     if args.similarity_threshold is not None:
         clusters["similarity_threshold"] = args.similarity_threshold
+    resources = {
+        **default_resources(),
+        "store": MovieStoreResource(output_dir=str(output_dir)),
+        "sampling": SamplingResource(fps=args.fps, duration=args.duration),
+        "face_analyzer": FaceAnalyzerResource(**analyzer),
+        "progress": TqdmProgress(),
+    }
     result = materialize(
-        all_assets,
+        versioned_assets(resources),
         partition_key=key,
         instance=dagster_instance(output_dir),
-        resources={
-            "store": MovieStoreResource(output_dir=str(output_dir)),
-            "face_analyzer": FaceAnalyzerResource(**analyzer),
-            "progress": TqdmProgress(),
-        },
+        resources=resources,
         run_config={
-            "ops": {
-                "frames": {"config": {"fps": args.fps, "duration": args.duration}},
-                "face_clusters": {"config": clusters},
-            },
-            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+            "ops": {"face_clusters": {"config": clusters}},
+            # The failure is reported once, as one line, by CliError; not as a log dump.
+            "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
         },
         raise_on_error=False,
     )

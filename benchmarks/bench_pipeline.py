@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""How close does moviefaces get to the decode limit? One run, one movie, three measurements.
+
+1. floor:    only sampling frames at --fps with the best decoding strategy (moviefaces' own);
+2. naive:    the seed design: cv2.VideoCapture.read() on every frame, every Nth frame handed
+             synchronously to detection, then embedding one face at a time;
+3. pipeline: moviefaces end to end through the stage functions with a real MovieStore and the
+             embedded backend: movie -> frames -> detections -> embeddings -> clusters -> report.
+
+Each part runs in its own subprocess, so its peak RSS is its own (ru_maxrss of that child).
+Speeds are movie-seconds processed per wall-second; the machine may be shared, so compare the
+ratios printed at the end, which come from the same run on the same file.
+
+The movie is generated with ../shared/tools/make_movie.py (H.264 through ffmpeg) and cached:
+    python benchmarks/bench_pipeline.py                 # 10 min, 1920x1080, 24 fps
+    python benchmarks/bench_pipeline.py --minutes 2     # a quicker look
+    python benchmarks/bench_pipeline.py --movie X.mp4   # any movie
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PARTS = ("floor", "grab", "naive", "pipeline")
+DEFAULT_PARTS = ("floor", "naive", "pipeline")
+# The seed design detected on frames scaled to at most 1280 px.
+SEED_MAX_SIDE = 1280
+
+
+def main() -> int:
+    args = parse_args()
+    if args.part:
+        result = run_part(args.part, Path(args.movie), args.fps)
+        print(json.dumps(result))
+        return 0
+    movie = Path(args.movie) if args.movie else make_movie(args)
+    if not movie.is_file():
+        sys.exit(f"{movie}: no such movie")
+    print(f"movie: {movie}  sampling: {args.fps:g} fps  parts: {', '.join(args.parts)}",
+          flush=True)
+    results = {}
+    for part in args.parts:
+        results[part] = measure(part, movie, args.fps)
+        print_part(part, results[part])
+    print_ratios(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the movie made")
+    parser.add_argument("--size", default="1920x1080", help="frame size of the movie made")
+    parser.add_argument("--seed", type=int, default=7, help="make_movie.py seed")
+    parser.add_argument("--crf", type=int, default=23, help="H.264 quality of the movie made")
+    parser.add_argument("--movie", help="benchmark this movie instead of making one")
+    parser.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(),
+                                                            "moviefaces-bench"),
+                        help="where made movies are kept between runs")
+    parser.add_argument("--fps", type=float, default=1.0, help="frames sampled per movie second")
+    parser.add_argument("--parts", type=lambda s: s.split(","), default=list(DEFAULT_PARTS),
+                        help=f"comma-separated subset of {','.join(PARTS)} "
+                             "(grab: the decode floor of cv2 grab() on every frame)")
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--part", choices=PARTS, help=argparse.SUPPRESS)  # child process
+    args = parser.parse_args()
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
+    return args
+
+
+def make_movie(args: argparse.Namespace) -> Path:
+    tool = SHARED / "tools" / "make_movie.py"
+    corpus = Path(os.environ.get("MOVIEFACES_TESTDATA", SHARED / "testdata"))
+    cache = Path(args.cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    name = f"bench_{args.minutes:g}min_{args.size}_seed{args.seed}_crf{args.crf}"
+    movie = cache / f"{name}.mp4"
+    if movie.is_file():
+        return movie
+    if not tool.is_file():
+        sys.exit(f"{tool} not found: run from a checkout with ../shared beside it, or pass --movie")
+    print(f"making {movie} ({args.minutes:g} min) with {tool.name} ...", flush=True)
+    started = time.monotonic()
+    partial = cache / f"{name}.partial.mp4"
+    subprocess.run(
+        [sys.executable, str(tool), "--corpus", str(corpus), "--out", str(partial),
+         "--gt", str(cache / f"{name}.json"), "--duration", str(args.minutes * 60),
+         "--size", args.size, "--fps", "24", "--seed", str(args.seed),
+         "--h264-crf", str(args.crf)],
+        check=True,
+    )
+    partial.rename(movie)
+    print(f"made in {time.monotonic() - started:.0f} s", flush=True)
+    return movie
+
+
+# the parent: one child process per part --------------------------------------------------------
+def measure(part: str, movie: Path, fps: float) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--part", part,
+               "--movie", str(movie), "--fps", str(fps)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=REPO)
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit(f"part {part} failed with exit code {child.returncode}")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    result["speed"] = result["movie_seconds"] / result["wall_s"]
+    return result
+
+
+def print_part(part: str, r: dict[str, Any]) -> None:
+    print(f"{part:>9}: {r['speed']:6.2f} movie-s/s  {r['wall_s']:7.1f} s wall  "
+          f"{r['cpu_s']:7.1f} s cpu  peak RSS {r['peak_rss_mb']:6.0f} MB  {r['detail']}",
+          flush=True)
+    for stage, seconds in r.get("stages", {}).items():
+        print(f"{'':>11}{stage:<12} {seconds:7.1f} s  {100 * seconds / r['wall_s']:5.1f} %")
+
+
+def print_ratios(results: dict[str, dict[str, Any]]) -> None:
+    pipeline = results.get("pipeline")
+    if not pipeline:
+        return
+    for base, label in (("floor", "3/1 pipeline / decode floor"),
+                        ("naive", "3/2 pipeline / naive baseline"),
+                        ("grab", "pipeline / cv2 grab floor")):
+        if base in results:
+            print(f"{label:<32} {pipeline['speed'] / results[base]['speed']:.2f}")
+
+
+# the children ---------------------------------------------------------------------------------
+def run_part(part: str, movie: Path, fps: float) -> dict[str, Any]:
+    sys.path.insert(0, str(REPO))
+    from moviefaces_dag.video import probe_movie
+
+    info = probe_movie(movie)
+    started, cpu = time.monotonic(), time.process_time()
+    detail, stages = {"floor": floor, "grab": grab_floor, "naive": naive,
+                      "pipeline": pipeline}[part](movie, fps, info)
+    return {"movie_seconds": info.duration, "wall_s": time.monotonic() - started,
+            "cpu_s": time.process_time() - cpu, "detail": detail, "stages": stages}
+
+
+def floor(movie: Path, fps: float, info) -> tuple[str, dict]:
+    from moviefaces_dag.video import keyframe_interval, sample_frames, seek_gap
+
+    frames = sum(1 for _ in sample_frames(movie, fps))
+    gap = seek_gap("auto", fps, keyframe_interval(movie))
+    strategy = "sequential" if gap == float("inf") else f"seek when {gap:.1f} s ahead"
+    return f"{frames} frames, {strategy}", {}
+
+
+def grab_floor(movie: Path, fps: float, info) -> tuple[str, dict]:
+    import cv2
+
+    capture = cv2.VideoCapture(str(movie))
+    every = max(1, round(info.fps / fps))
+    n = kept = 0
+    while capture.grab():
+        if n % every == 0:
+            capture.retrieve()
+            kept += 1
+        n += 1
+    return f"{kept} of {n} frames retrieved", {}
+
+
+def naive(movie: Path, fps: float, info) -> tuple[str, dict]:
+    import cv2
+    import numpy as np
+
+    from moviefaces_dag.faces.alignment import align_face
+    from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
+
+    analyzer = OpenCVFaceAnalyzer(max_side=SEED_MAX_SIDE)
+    capture = cv2.VideoCapture(str(movie))
+    every = max(1, round(info.fps / fps))
+    n = faces = 0
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if n % every == 0:
+            for det in analyzer.detect(frame):
+                analyzer.embed([align_face(frame, np.asarray(det.landmarks))])
+                faces += 1
+        n += 1
+    return f"{n // every} frames, {faces} faces, detect at max {SEED_MAX_SIDE} px", {}
+
+
+def pipeline(movie: Path, fps: float, info) -> tuple[str, dict]:
+    from moviefaces_dag import pipeline as stages
+    from moviefaces_dag.clustering import ClusterSettings
+    from moviefaces_dag.progress import LogProgress
+    from moviefaces_dag.resources import FaceAnalyzerResource
+    from moviefaces_dag.store import MovieStore
+
+    resource = FaceAnalyzerResource()
+    progress, quiet = LogProgress(), (lambda _message: None)
+    times: dict[str, float] = {}
+
+    def timed(name, fn, *args):
+        started = time.monotonic()
+        result = fn(*args)
+        times[name] = time.monotonic() - started
+        return result
+
+    with tempfile.TemporaryDirectory(prefix="moviefaces-bench-") as tmp:
+        out = Path(tmp)
+        store = MovieStore(out / "moviefaces.sqlite")
+        store.register_movie("bench", str(movie))
+        timed("movie", stages.identify_movie, store, "bench")
+        timed("frames", stages.extract_frames, store, "bench", out, fps, None, progress, quiet)
+        with resource.analyzer() as analyzer:
+            detected = timed("detections", stages.detect_faces, store, "bench", out, analyzer,
+                             resource.detector_settings(), progress, quiet)
+            timed("embeddings", stages.embed_faces, store, "bench", analyzer,
+                  resource.recognizer_settings(), progress, quiet)
+        clustered = timed("clusters", stages.cluster_faces, store, "bench", ClusterSettings())
+        timed("report", stages.write_report, store, "bench", out)
+    detail = (f"{detected['frames']} frames, {detected['faces']} faces, "
+              f"{clustered['people']} people, detect at max {resource.max_side} px")
+    return detail, times
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+from pydantic import Field
+
+from ..export import FORMATS, default_export_dir, export_dataset
+from ..partitions import movies_partitions
+from ..resources import MovieStoreResource
+from .clusters import face_clusters
+
+
+class DatasetConfig(Config):
+    formats: list[str] = Field(
+        default_factory=lambda: list(FORMATS),
+        description=f"Which of {', '.join(FORMATS)} to write.",
+    )
+
+
+@asset(deps=[face_clusters], partitions_def=movies_partitions, group_name="moviefaces",
+       kinds={"folder"})
+def face_dataset(
+    context: AssetExecutionContext, config: DatasetConfig, store: MovieStoreResource
+) -> MaterializeResult:
+    """`<output>/<movie>/dataset/<format>`: the people as a labelled dataset (person folders
+    with montages, YOLO annotations, JSON lines with embeddings), as `moviefaces export` writes."""
+    db, key = store.open(), context.partition_key
+    metadata: dict = {}
+    for fmt in config.formats:
+        result = export_dataset(db, key, default_export_dir(store.output_path, key, fmt), fmt)
+        metadata[f"{fmt}_path"] = MetadataValue.path(result["path"])
+        metadata.update({f"{fmt}_{k}": v for k, v in result.items()
+                         if k not in ("path", "movie", "partition", "format")})
+    return MaterializeResult(metadata=metadata)

@@ -1,0 +1,25 @@
+"""When Dagster reruns a movie's assets on its own."""
+
+from __future__ import annotations
+
+from dagster import AutomationCondition
+
+
+def rerun_when_changed() -> AutomationCondition:
+    """Run a partition when its code version changed or an upstream partition's data version
+    changed since it last ran; never for a no-op upstream rerun (which keeps its data version),
+    and never while it or an upstream partition is missing or running.
+
+    Unlike `AutomationCondition.eager()`, which fires on any upstream materialization, this
+    compares data versions, so touching or re-probing an unchanged movie reruns nothing.
+    """
+    changed = (
+        AutomationCondition.code_version_changed()
+        | AutomationCondition.any_deps_match(AutomationCondition.data_version_changed())
+    ).since_last_handled()
+    return (
+        changed
+        & ~AutomationCondition.any_deps_missing()
+        & ~AutomationCondition.any_deps_in_progress()
+        & ~AutomationCondition.in_progress()
+    ).with_label("rerun_when_changed")

@@ -1,0 +1,262 @@
+"""Take the result away as a labelled dataset: person folders, YOLO annotations or JSON lines.
+
+People are numbered by rank (1 = most faces), as in the report; in YOLO the class index is the
+rank minus one. Every export is written into a staging folder beside the target and moved into
+place at the end, so a failed export never leaves a half-written dataset behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from . import layout
+from .store import FaceRow, FrameRow, MovieStore
+
+FORMATS = ("folders", "yolo", "jsonl")
+MANIFEST = "moviefaces-export.json"  # also marks a folder as ours to replace
+MONTAGE_FACES = 25
+MONTAGE_TILE = 128
+JPEG_QUALITY = 92
+# Portrait crop around a face box, in face widths (sides) and heights (top, bottom).
+PORTRAIT_SIDE, PORTRAIT_TOP, PORTRAIT_BOTTOM = 0.45, 0.6, 0.9
+
+
+class ExportError(Exception):
+    """The export cannot run; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One movie's faces with people ranked as in the report."""
+
+    key: str
+    movie_path: str
+    frames: dict[int, FrameRow]  # by frame id
+    faces: list[FaceRow]  # time order
+    rank: dict[int, int]  # store person id -> person number (1 = most faces)
+
+    def number(self, face: FaceRow) -> int | None:
+        return self.rank.get(face.person_id) if face.person_id is not None else None
+
+    def by_person(self) -> dict[int, list[FaceRow]]:
+        groups: dict[int, list[FaceRow]] = defaultdict(list)
+        for face in self.faces:
+            number = self.number(face)
+            if number is not None:
+                groups[number].append(face)
+        return dict(sorted(groups.items()))
+
+
+def default_export_dir(output_dir: Path, key: str, fmt: str) -> Path:
+    return layout.movie_dir(output_dir, key) / "dataset" / fmt
+
+
+def load_dataset(store: MovieStore, key: str) -> Dataset:
+    if "face_clusters" not in store.stage_runs(key):
+        raise ExportError(f"movie {key!r} has no people yet; run `moviefaces run MOVIE` first")
+    people = store.people(key)
+    return Dataset(
+        key=key,
+        movie_path=store.get_movie(key).path,
+        frames={f.id: f for f in store.frames(key)},
+        faces=store.faces(key),
+        rank={p.person_id: n for n, p in enumerate(people, start=1)},
+    )
+
+
+def export_dataset(store: MovieStore, key: str, out_dir: Path, fmt: str) -> dict[str, Any]:
+    """Write the movie's dataset in `fmt` to `out_dir`, replacing an earlier export there."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    out_dir = Path(out_dir).resolve()
+    _check_replaceable(out_dir)
+    dataset = load_dataset(store, key)
+    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        stats = WRITERS[fmt](store, dataset, staging)
+        manifest = {"movie": dataset.movie_path, "partition": key, "format": fmt, **stats}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return {"path": str(out_dir), **manifest}
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} is a file; give --out a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise ExportError(
+            f"{out_dir} is not empty and holds no earlier moviefaces export; "
+            "choose a new or empty folder"
+        )
+
+
+# images -----------------------------------------------------------------------------------------
+def _read(path: str) -> np.ndarray:
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ExportError(f"image {path} is missing or unreadable; re-run the movie")
+    return image
+
+
+def _write_jpeg(path: Path, image: np.ndarray) -> None:
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
+        raise OSError(f"could not write {path}")
+
+
+def portrait_crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Head and shoulders around the face box, taller than wide, clipped to the frame."""
+    x, y, w, h = box
+    height, width = image.shape[:2]
+    x0 = int(max(0, x - PORTRAIT_SIDE * w))
+    x1 = int(min(width, x + w + PORTRAIT_SIDE * w))
+    y0 = int(max(0, y - PORTRAIT_TOP * h))
+    y1 = int(min(height, y + h + PORTRAIT_BOTTOM * h))
+    return image[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)]
+
+
+def montage(images: list[np.ndarray], tile: int = MONTAGE_TILE) -> np.ndarray:
+    """Up to 25 images as a square-ish grid of `tile`-pixel squares (centre-cropped)."""
+    images = images[:MONTAGE_FACES]
+    if not images:
+        raise ValueError("a montage needs at least one image")
+    columns = math.ceil(math.sqrt(len(images)))
+    rows = math.ceil(len(images) / columns)
+    sheet = np.full((rows * tile, columns * tile, 3), 255, np.uint8)
+    for n, image in enumerate(images):
+        h, w = image.shape[:2]
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        square = cv2.resize(image[top:top + side, left:left + side], (tile, tile),
+                            interpolation=cv2.INTER_AREA)
+        r, c = divmod(n, columns)
+        sheet[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile] = square
+    return sheet
+
+
+def _face_name(face: FaceRow) -> str:
+    """Sortable by time: `00012.00s_face000123.jpg`."""
+    return f"{face.time or 0.0:08.2f}s_face{face.id:06d}.jpg"
+
+
+def _link_or_copy(source: str, target: Path) -> None:
+    """Hard link when on one filesystem (frames are large), else copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+# formats ----------------------------------------------------------------------------------------
+def write_folders(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
+    """person_001/ ... with portrait crops and montage.jpg; unassigned/ with the rest."""
+    folder_of = {face.id: out / (f"person_{n:03d}" if (n := data.number(face)) else "unassigned")
+                 for face in data.faces}
+    for folder in set(folder_of.values()):
+        folder.mkdir()
+    by_frame: dict[int, list[FaceRow]] = defaultdict(list)
+    for face in data.faces:
+        by_frame[face.frame_id].append(face)
+    for frame_id, group in by_frame.items():
+        image = _read(data.frames[frame_id].path)
+        for face in group:
+            _write_jpeg(folder_of[face.id] / _face_name(face), portrait_crop(image, face.box))
+    people = data.by_person()
+    for number, group in people.items():
+        best = sorted(group, key=lambda f: -f.quality)[:MONTAGE_FACES]
+        _write_jpeg(out / f"person_{number:03d}" / "montage.jpg",
+                    montage([_read(f.crop_path) for f in best]))
+    return {"people": len(people), "faces": len(data.faces),
+            "unassigned": sum(1 for f in data.faces if data.number(f) is None)}
+
+
+def write_yolo(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
+    """images/ + labels/ (one `class cx cy w h` line per face, normalised), classes.txt, data.yaml.
+
+    Frames holding an unassigned face are left out: in YOLO an unlabelled face reads as background.
+    """
+    (out / "images").mkdir()
+    (out / "labels").mkdir()
+    by_frame: dict[int, list[FaceRow]] = defaultdict(list)
+    for face in data.faces:
+        by_frame[face.frame_id].append(face)
+    written = skipped = boxes = 0
+    for frame_id, frame in sorted(data.frames.items(), key=lambda item: item[1].idx):
+        faces = by_frame.get(frame_id, [])
+        if any(data.number(f) is None for f in faces):
+            skipped += 1
+            continue
+        stem = f"{frame.idx:06d}"
+        _link_or_copy(frame.path, out / "images" / f"{stem}.jpg")
+        lines = [_yolo_line(data.number(f) - 1, f.box, frame.width, frame.height) for f in faces]
+        (out / "labels" / f"{stem}.txt").write_text("".join(f"{line}\n" for line in lines))
+        written += 1
+        boxes += len(lines)
+    names = [f"person_{n:03d}" for n in range(1, len(data.rank) + 1)]
+    (out / "classes.txt").write_text("".join(f"{name}\n" for name in names))
+    (out / "data.yaml").write_text(
+        "path: .\ntrain: images\nval: images\nnames:\n"
+        + "".join(f"  {i}: {name}\n" for i, name in enumerate(names))
+    )
+    return {"classes": len(names), "images": written, "boxes": boxes,
+            "frames_skipped_unassigned": skipped}
+
+
+def _yolo_line(cls: int, box: tuple[float, float, float, float], width: int, height: int) -> str:
+    x, y, w, h = box
+    x0, y0 = max(0.0, x), max(0.0, y)  # faces cut by the frame edge: clip to the image
+    x1, y1 = min(float(width), x + w), min(float(height), y + h)
+    cx, cy = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height
+    return f"{cls} {cx:.6f} {cy:.6f} {(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}"
+
+
+def write_jsonl(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
+    """dataset.jsonl (person lines, then face lines), faces/ crops and embeddings.npy."""
+    (out / "faces").mkdir()
+    face_ids, matrix, model = store.embeddings(data.key)
+    row_of = {face_id: row for row, face_id in enumerate(face_ids)}
+    np.save(out / "embeddings.npy", matrix)
+    lines = []
+    for number, group in data.by_person().items():
+        best = max(group, key=lambda f: f.quality)
+        lines.append({
+            "type": "person", "id": number, "count": len(group),
+            "first_seen": min(f.time for f in group), "last_seen": max(f.time for f in group),
+            "appearances": sorted({f.time for f in group}),
+            "best_face": f"faces/{_face_name(best)}",
+        })
+    for face in data.faces:
+        _link_or_copy(face.crop_path, out / "faces" / _face_name(face))
+        row = row_of.get(face.id)
+        lines.append({
+            "type": "face", "id": face.id, "person": data.number(face), "time": face.time,
+            "frame": data.frames[face.frame_id].idx, "image": f"faces/{_face_name(face)}",
+            "box": list(face.box), "score": face.score, "quality": face.quality,
+            "landmarks": [list(p) for p in face.landmarks],
+            "embedding": None if row is None else
+            {"file": "embeddings.npy", "row": row, "model": model},
+        })
+    with (out / "dataset.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(line) + "\n" for line in lines)
+    return {"people": len(data.rank), "faces": len(data.faces), "embeddings": len(face_ids)}
+
+
+WRITERS: dict[str, Callable[[MovieStore, Dataset, Path], dict[str, Any]]] = {
+    "folders": write_folders, "yolo": write_yolo, "jsonl": write_jsonl,
+}

@@ -1,0 +1,49 @@
+"""Cheap shot-cut detection between consecutive sampled frames.
+
+A cut changes the colours on screen; a pan, a zoom or a flicker within one shot mostly does not.
+The measure is the Bhattacharyya distance between hue-saturation histograms (brightness left out,
+so flicker and fades within a shot do not read as cuts) of small copies of the two frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import cv2
+import numpy as np
+
+CUT_DISTANCE = 0.3  # histogram distance above which two consecutive samples are different shots
+THUMB_SIDE = 160
+HIST_BINS = [30, 16]
+
+
+def colour_signature(image: np.ndarray) -> np.ndarray:
+    """Normalised hue-saturation histogram of a small copy of a BGR frame."""
+    height, width = image.shape[:2]
+    scale = THUMB_SIDE / max(height, width)
+    small = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
+                       interpolation=cv2.INTER_AREA) if scale < 1 else image
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, HIST_BINS, [0, 180, 0, 256])
+    return cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1).astype(np.float32)
+
+
+def cut_distances(signatures: Iterable[np.ndarray | None]) -> list[float]:
+    """Distance of each frame to the one before it: 0.0 for the first, infinite next to a frame
+    without a signature (its image could not be read)."""
+    out: list[float] = []
+    previous = None
+    for n, signature in enumerate(signatures):
+        if n == 0:
+            out.append(0.0)
+        elif previous is None or signature is None:
+            out.append(float("inf"))
+        else:
+            out.append(float(cv2.compareHist(previous, signature, cv2.HISTCMP_BHATTACHARYYA)))
+        previous = signature
+    return out
+
+
+def shot_ids(distances: Iterable[float], cut_distance: float = CUT_DISTANCE) -> np.ndarray:
+    """Shot number per frame: it goes up by one wherever the distance marks a cut."""
+    return np.cumsum([d > cut_distance for d in distances], dtype=np.int64)

@@ -1,0 +1,135 @@
+"""The `moviefaces` command end to end: real movies, real models, the real SQLite store."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import av
+import pytest
+
+from moviefaces_dag.evaluation.matching import match_boxes
+from moviefaces_dag.evaluation.truth import GroundTruth
+from moviefaces_dag.layout import DB_NAME
+from moviefaces_dag.store import MovieStore
+
+CAST_A_SECONDS = 40
+
+
+def moviefaces(*args: str | Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    return subprocess.run(
+        [sys.executable, "-m", "moviefaces_dag.cli", *map(str, args)],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def cast_a_run(tmp_path_factory: pytest.TempPathFactory, cast_a: Path):
+    out = tmp_path_factory.mktemp("out")
+    result = moviefaces("run", cast_a, "--duration", CAST_A_SECONDS, "--output-dir", out)
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_run_prints_summary_and_writes_report(cast_a_run) -> None:
+    out, result = cast_a_run
+    for label in ["elapsed:", "frames sampled: 40", "faces detected:", "faces embedded:",
+                  "people found:", "report:         file://"]:
+        assert label in result.stdout
+    report = out / "cast_a" / "index.html"
+    assert report.is_file() and report.as_uri() in result.stdout
+
+
+def test_detects_and_groups_cast_a_against_ground_truth(cast_a_run, testdata: Path) -> None:
+    out, _ = cast_a_run
+    truth = GroundTruth.load(testdata / "movies" / "cast_a.json")
+    store = MovieStore(out / DB_NAME)
+    faces_by_frame = defaultdict(list)
+    for face in store.faces("cast_a"):
+        faces_by_frame[face.frame_id].append(face)
+    true_total = found = 0
+    people_of = defaultdict(Counter)  # identity -> person id -> faces
+    for frame in store.frames("cast_a"):
+        true_faces = truth.faces_at(frame.time)
+        predicted = faces_by_frame[frame.id]
+        boxes = [(f.box[0], f.box[1], f.box[0] + f.box[2], f.box[1] + f.box[3]) for f in predicted]
+        pairs = match_boxes(boxes, [t.box for t in true_faces])
+        true_total += len(true_faces)
+        found += len(pairs)
+        for i, j in pairs:
+            people_of[true_faces[j].identity][predicted[i].person_id] += 1
+    assert true_total > 50
+    assert found / true_total >= 0.9, f"detected {found} of {true_total} true faces"
+    for identity, people in people_of.items():
+        top_person, top = people.most_common(1)[0]
+        assert top_person is not None, f"{identity} mostly unassigned: {people}"
+        assert top / sum(people.values()) >= 0.8, f"{identity} split: {people}"
+    top_people = [people.most_common(1)[0][0] for people in people_of.values()]
+    assert len(set(top_people)) == len(top_people), "two identities merged into one person"
+
+
+def _faststart_copy(source: Path, target: Path) -> None:
+    """Remux with the index at the front, so that cutting the file leaves it openable."""
+    with av.open(str(source)) as src, av.open(str(target), "w", options={"movflags": "faststart"}) as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory: pytest.TempPathFactory, cast_a: Path) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bad")
+    (folder / "notes.mp4").write_text("this is not a movie\n")
+    (folder / "empty.mp4").write_bytes(b"")
+    data = cast_a.read_bytes()
+    (folder / "cut_index.mp4").write_bytes(data[: len(data) // 2])
+    whole = folder / "faststart.mp4"
+    _faststart_copy(cast_a, whole)
+    (folder / "truncated.mp4").write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    (folder / "a_directory.mp4").mkdir()
+    return {
+        "missing": (folder / "nope.mp4", "no such file"),
+        "directory": (folder / "a_directory.mp4", "is a directory"),
+        "text": (folder / "notes.mp4", "not a readable video"),
+        "empty": (folder / "empty.mp4", "empty"),
+        "cut index": (folder / "cut_index.mp4", "not a readable video"),
+        "truncated": (folder / "truncated.mp4", "truncated"),
+    }
+
+
+def _snapshot(db: Path) -> list:
+    conn = sqlite3.connect(db)
+    try:
+        return [conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                for table in ("frames", "faces", "people")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "text", "empty", "cut index", "truncated"])
+def test_bad_input_fails_clearly_and_keeps_the_store(cast_a_run, bad_inputs, case: str) -> None:
+    out, _ = cast_a_run
+    path, problem = bad_inputs[case]
+    before = _snapshot(out / DB_NAME)
+    result = moviefaces("run", path, "--output-dir", out)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and problem in lines[0], lines[0]
+    assert _snapshot(out / DB_NAME) == before
+
+
+def test_movie_without_faces_gets_a_report_saying_so(tmp_path: Path, testdata: Path) -> None:
+    movie = testdata / "negatives" / "videos" / "pyfeat_no_face.mp4"
+    result = moviefaces("run", movie, "--output-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "people found:   0" in result.stdout
+    html = (tmp_path / "pyfeat_no_face" / "index.html").read_text()
+    assert "No faces were found" in html

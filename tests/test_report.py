@@ -1,0 +1,174 @@
+"""The HTML report from a real store: order, timelines, near-duplicates, escaping, pages."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+from synthetic_store import APPEARANCES, NEAR_SIMILARITY, PERSON_IDS, build_movie
+
+from moviefaces_dag.pipeline import write_report
+from moviefaces_dag.report import duration_text, similar_pairs, timecode
+
+# A file name cannot hold "/", so no closing tag; the markup is hostile all the same.
+HOSTILE = '<script>alert("x")<script> & "quotes" <img src=x onerror=alert(1)>.mp4'
+
+
+class Elements(HTMLParser):
+    """Every start tag as (tag, attributes), in document order."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.items: list[tuple[str, dict[str, str]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.items.append((tag, {k: v or "" for k, v in attrs}))
+
+    def find(self, tag: str, cls: str | None = None) -> list[dict[str, str]]:
+        return [a for t, a in self.items
+                if t == tag and (cls is None or cls in a.get("class", "").split())]
+
+
+@pytest.fixture()
+def movie(tmp_path: Path):
+    return build_movie(tmp_path / "out", HOSTILE)
+
+
+@pytest.fixture()
+def report(movie) -> Path:
+    return Path(write_report(movie.store, movie.key, movie.output_dir)["path"])
+
+
+def test_people_most_faces_first_with_store_ids(report: Path):
+    html = report.read_text()
+    counts = [int(c) for c in re.findall(r'data-face-count="(\d+)"', html)]
+    assert counts == [10, 7, 4, 3]
+    ids = [int(c) for c in re.findall(r'data-person-id="(\d+)"', html)]
+    assert ids == [PERSON_IDS[name] for name in "abcd"]
+    numbers = re.findall(r'<article class="person card" id="person-(\d+)"', html)
+    assert numbers == ["1", "2", "3", "4"]
+
+
+def test_timeline_has_one_mark_per_sampled_time(movie, report: Path):
+    html = report.read_text()
+    articles = html.split('<article class="person card"')[1:]
+    by_count = {len(v): v for k, v in APPEARANCES.items() if k != "e"}
+    for article, count in zip(articles, [10, 7, 4, 3], strict=True):
+        xs = [float(x) for x in re.findall(r'<rect class="mark" x="([\d.]+)"', article)]
+        assert xs == [float(i) for i in by_count[count]]
+
+
+def test_screen_time_and_first_last_seen(report: Path):
+    article = report.read_text().split('id="person-2"')[1].split("</article>")[0]
+    assert "<dd>7 s</dd>" in article  # 7 sampled times at 1 frame per second
+    assert "<dd>00:05</dd>" in article and "<dd>00:11</dd>" in article
+
+
+def test_header_shows_run_facts(report: Path):
+    html = report.read_text()
+    for text in ("320×240", "yunet-test + sface-test", "1.0 frames per second",
+                 "similarity_threshold=0.36", "00:20"):
+        assert text in html, text
+
+
+def test_possibly_same_person_lists_the_near_pair_only(report: Path):
+    html = report.read_text()
+    section = html.split('id="similar"')[1].split("</main>")[0]
+    assert section.count('class="pair card"') == 1
+    assert "Person 3" in section and "Person 4" in section
+    shown = float(re.search(r"<b>([\d.]+)</b>", section).group(1))
+    assert shown == pytest.approx(NEAR_SIMILARITY, abs=0.02)
+
+
+def test_similar_pairs_skips_people_seen_together():
+    rng = np.random.default_rng(0)
+    base = np.eye(4, dtype=np.float32)
+    near = 0.3 * base[0] + np.sqrt(1 - 0.09) * base[1]
+    matrix = np.stack([base[0], base[0], near, near]) + rng.normal(0, 1e-3, (4, 4))
+    labels = {10: 1, 11: 1, 12: 2, 13: 2}
+    pairs = similar_pairs(labels, [10, 11, 12, 13], matrix, threshold=0.36, together=set())
+    assert [(a, b) for a, b, _ in pairs] == [(1, 2)]
+    assert pairs[0][2] == pytest.approx(0.3, abs=0.01)
+    assert similar_pairs(labels, [10, 11, 12, 13], matrix, 0.36, {frozenset((1, 2))}) == []
+    assert similar_pairs(labels, [10, 11, 12, 13], matrix, 0.50, set()) == []  # too far under
+
+
+def test_unassigned_faces_are_collapsed(report: Path):
+    html = report.read_text()
+    details = Elements(html).find("details", "unassigned")
+    assert len(details) == 1 and "open" not in details[0]  # collapsed
+    section = html.split('<details class="unassigned card">')[1].split("</details>")[0]
+    assert len(Elements(section).find("img")) == 1
+    assert "<figcaption>00:19</figcaption>" in section  # the singleton, seen at 19 s
+    page = (report.parent / "unassigned.html").read_text()
+    assert len(Elements(page).find("img")) == 1
+
+
+def test_hostile_movie_name_is_escaped_everywhere(movie, report: Path):
+    pages = [report, report.parent / "person-001.html", report.parent / "unassigned.html",
+             movie.output_dir / "index.html"]
+    for page in pages:
+        html = page.read_text()
+        assert "<script" not in html and "<img src=x" not in html, page.name
+        assert "&lt;script&gt;alert(" in html, page.name
+
+
+def test_every_image_is_relative_and_exists(movie, report: Path):
+    pages = [*report.parent.glob("*.html"), movie.output_dir / "index.html"]
+    for page in pages:
+        images = Elements(page.read_text()).find("img")
+        assert images, page.name
+        for img in images:
+            src = img["src"]
+            assert not re.match(r"^[a-z]+:|^/", src), src
+            assert (page.parent / unquote(src)).is_file(), (page.name, src)
+            assert img["alt"], (page.name, src)
+
+
+def test_person_page_lists_every_face_lazily(report: Path):
+    page = Elements((report.parent / "person-001.html").read_text())
+    grid = [img for img in page.find("img") if img.get("loading") == "lazy"]
+    assert len(grid) == 10
+    assert [img["alt"].rsplit(" ", 1)[1] for img in grid] == [timecode(t) for t in range(10)]
+    links = [a["href"] for a in Elements(report.read_text()).find("a", "person-link")]
+    assert links == ["person-001.html", "person-002.html", "person-003.html", "person-004.html"]
+
+
+def test_stale_person_pages_are_removed(movie, report: Path):
+    assert (report.parent / "person-004.html").is_file()
+    movie.assign_people(min_faces=5)
+    write_report(movie.store, movie.key, movie.output_dir)
+    assert sorted(p.name for p in report.parent.glob("person-*.html")) == [
+        "person-001.html", "person-002.html"]
+
+
+def test_library_lists_every_processed_movie(tmp_path: Path):
+    first = build_movie(tmp_path / "out", "first.mp4", key="first")
+    write_report(first.store, first.key, first.output_dir)
+    second = build_movie(tmp_path / "out", "second.mp4", key="second")
+    result = write_report(second.store, second.key, second.output_dir)
+    library = Path(result["library"]).read_text()
+    links = [a["href"] for a in Elements(library).find("a") if a["href"].endswith("index.html")]
+    assert links == ["first/index.html", "second/index.html"]
+    assert library.count('href="first/index.html#person-') == 4
+
+
+def test_empty_movie_says_so(tmp_path: Path):
+    movie = build_movie(tmp_path / "out")
+    movie.assign_people(min_faces=50)
+    html = Path(write_report(movie.store, movie.key, movie.output_dir)["path"]).read_text()
+    assert 'id="no-people"' in html and "none recurs often enough" in html
+
+
+def test_time_formats():
+    assert timecode(0) == "00:00"
+    assert timecode(75.4) == "01:15"
+    assert timecode(3725) == "1:02:05"
+    assert duration_text(42) == "42 s"
+    assert duration_text(185) == "3 min 05 s"
+    assert duration_text(3720) == "1 h 02 min"
