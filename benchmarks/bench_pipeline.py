@@ -3,7 +3,8 @@
 
 1. floor:    only sampling frames at --fps with the best decoding strategy (moviefaces' own);
 2. naive:    the seed design: cv2.VideoCapture.read() on every frame, every Nth frame handed
-             synchronously to detection, then embedding one face at a time;
+             synchronously to detection, then embedding one face at a time (same face models
+             and settings as the pipeline part);
 3. pipeline: moviefaces end to end through the stage functions with a real MovieStore and the
              embedded backend: movie -> frames -> detections -> embeddings -> clusters -> report.
 
@@ -33,14 +34,12 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 PARTS = ("floor", "grab", "naive", "pipeline")
 DEFAULT_PARTS = ("floor", "naive", "pipeline")
-# The seed design detected on frames scaled to at most 1280 px.
-SEED_MAX_SIDE = 1280
 
 
 def main() -> int:
     args = parse_args()
     if args.part:
-        result = run_part(args.part, Path(args.movie), args.fps)
+        result = run_part(args.part, Path(args.movie), args.fps, dict(args.analyzer))
         print(json.dumps(result))
         return 0
     movie = Path(args.movie) if args.movie else make_movie(args)
@@ -50,7 +49,7 @@ def main() -> int:
           flush=True)
     results = {}
     for part in args.parts:
-        results[part] = measure(part, movie, args.fps)
+        results[part] = measure(part, movie, args.fps, args.analyzer)
         print_part(part, results[part])
     print_ratios(results)
     if args.json:
@@ -72,6 +71,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--parts", type=lambda s: s.split(","), default=list(DEFAULT_PARTS),
                         help=f"comma-separated subset of {','.join(PARTS)} "
                              "(grab: the decode floor of cv2 grab() on every frame)")
+    parser.add_argument("--analyzer", action="append", default=[], type=setting,
+                        metavar="NAME=VALUE",
+                        help="FaceAnalyzerResource setting for the pipeline part (repeatable), "
+                             "e.g. --analyzer max_side=1280")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--part", choices=PARTS, help=argparse.SUPPRESS)  # child process
     args = parser.parse_args()
@@ -79,6 +82,13 @@ def parse_args() -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     return args
+
+
+def setting(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, json.loads(value) if value[:1].isdigit() or value[:1] in "-[{" else value
 
 
 def make_movie(args: argparse.Namespace) -> Path:
@@ -108,9 +118,12 @@ def make_movie(args: argparse.Namespace) -> Path:
 
 
 # the parent: one child process per part --------------------------------------------------------
-def measure(part: str, movie: Path, fps: float) -> dict[str, Any]:
+def measure(part: str, movie: Path, fps: float, analyzer: list[tuple[str, Any]]
+            ) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--part", part,
                "--movie", str(movie), "--fps", str(fps)]
+    command += [f"--analyzer={name}={json.dumps(value) if not isinstance(value, str) else value}"
+                for name, value in analyzer]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=REPO)
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
@@ -127,8 +140,9 @@ def print_part(part: str, r: dict[str, Any]) -> None:
     print(f"{part:>9}: {r['speed']:6.2f} movie-s/s  {r['wall_s']:7.1f} s wall  "
           f"{r['cpu_s']:7.1f} s cpu  peak RSS {r['peak_rss_mb']:6.0f} MB  {r['detail']}",
           flush=True)
-    for stage, seconds in r.get("stages", {}).items():
-        print(f"{'':>11}{stage:<12} {seconds:7.1f} s  {100 * seconds / r['wall_s']:5.1f} %")
+    for stage, (wall, cpu) in r.get("stages", {}).items():
+        print(f"{'':>11}{stage:<12} {wall:7.1f} s wall {100 * wall / r['wall_s']:5.1f} %  "
+              f"{cpu:7.1f} s cpu {100 * cpu / r['cpu_s']:5.1f} %")
 
 
 def print_ratios(results: dict[str, dict[str, Any]]) -> None:
@@ -139,23 +153,26 @@ def print_ratios(results: dict[str, dict[str, Any]]) -> None:
                         ("naive", "3/2 pipeline / naive baseline"),
                         ("grab", "pipeline / cv2 grab floor")):
         if base in results:
-            print(f"{label:<32} {pipeline['speed'] / results[base]['speed']:.2f}")
+            # The CPU ratio compares work done, whatever else the machine was running.
+            print(f"{label:<32} {pipeline['speed'] / results[base]['speed']:.2f}   "
+                  f"(CPU seconds {base} / pipeline: "
+                  f"{results[base]['cpu_s'] / pipeline['cpu_s']:.2f})")
 
 
 # the children ---------------------------------------------------------------------------------
-def run_part(part: str, movie: Path, fps: float) -> dict[str, Any]:
+def run_part(part: str, movie: Path, fps: float, analyzer: dict[str, Any]) -> dict[str, Any]:
     sys.path.insert(0, str(REPO))
     from moviefaces_dag.video import probe_movie
 
     info = probe_movie(movie)
     started, cpu = time.monotonic(), time.process_time()
     detail, stages = {"floor": floor, "grab": grab_floor, "naive": naive,
-                      "pipeline": pipeline}[part](movie, fps, info)
+                      "pipeline": pipeline}[part](movie, fps, info, analyzer)
     return {"movie_seconds": info.duration, "wall_s": time.monotonic() - started,
             "cpu_s": time.process_time() - cpu, "detail": detail, "stages": stages}
 
 
-def floor(movie: Path, fps: float, info) -> tuple[str, dict]:
+def floor(movie: Path, fps: float, info, _analyzer: dict) -> tuple[str, dict]:
     from moviefaces_dag.video import keyframe_interval, sample_frames, seek_gap
 
     frames = sum(1 for _ in sample_frames(movie, fps))
@@ -164,7 +181,7 @@ def floor(movie: Path, fps: float, info) -> tuple[str, dict]:
     return f"{frames} frames, {strategy}", {}
 
 
-def grab_floor(movie: Path, fps: float, info) -> tuple[str, dict]:
+def grab_floor(movie: Path, fps: float, info, _analyzer: dict) -> tuple[str, dict]:
     import cv2
 
     capture = cv2.VideoCapture(str(movie))
@@ -178,44 +195,45 @@ def grab_floor(movie: Path, fps: float, info) -> tuple[str, dict]:
     return f"{kept} of {n} frames retrieved", {}
 
 
-def naive(movie: Path, fps: float, info) -> tuple[str, dict]:
+def naive(movie: Path, fps: float, info, settings: dict) -> tuple[str, dict]:
+    """The same face models and settings as the pipeline part, in the seed design's loop."""
     import cv2
     import numpy as np
 
     from moviefaces_dag.faces.alignment import align_face
-    from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
+    from moviefaces_dag.resources import FaceAnalyzerResource
 
-    analyzer = OpenCVFaceAnalyzer(max_side=SEED_MAX_SIDE)
     capture = cv2.VideoCapture(str(movie))
     every = max(1, round(info.fps / fps))
     n = faces = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if n % every == 0:
-            for det in analyzer.detect(frame):
-                analyzer.embed([align_face(frame, np.asarray(det.landmarks))])
-                faces += 1
-        n += 1
-    return f"{n // every} frames, {faces} faces, detect at max {SEED_MAX_SIDE} px", {}
+    with FaceAnalyzerResource(**settings).analyzer() as analyzer:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if n % every == 0:
+                for det in analyzer.detect(frame):
+                    analyzer.embed([align_face(frame, np.asarray(det.landmarks))])
+                    faces += 1
+            n += 1
+    return f"{-(-n // every)} frames, {faces} faces", {}
 
 
-def pipeline(movie: Path, fps: float, info) -> tuple[str, dict]:
+def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
     from moviefaces_dag import pipeline as stages
     from moviefaces_dag.clustering import ClusterSettings
     from moviefaces_dag.progress import LogProgress
     from moviefaces_dag.resources import FaceAnalyzerResource
     from moviefaces_dag.store import MovieStore
 
-    resource = FaceAnalyzerResource()
+    resource = FaceAnalyzerResource(**analyzer)
     progress, quiet = LogProgress(), (lambda _message: None)
-    times: dict[str, float] = {}
+    times: dict[str, tuple[float, float]] = {}
 
     def timed(name, fn, *args):
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         result = fn(*args)
-        times[name] = time.monotonic() - started
+        times[name] = (time.monotonic() - started, time.process_time() - cpu)
         return result
 
     with tempfile.TemporaryDirectory(prefix="moviefaces-bench-") as tmp:
@@ -232,7 +250,7 @@ def pipeline(movie: Path, fps: float, info) -> tuple[str, dict]:
         clustered = timed("clusters", stages.cluster_faces, store, "bench", ClusterSettings())
         timed("report", stages.write_report, store, "bench", out)
     detail = (f"{detected['frames']} frames, {detected['faces']} faces, "
-              f"{clustered['people']} people, detect at max {resource.max_side} px")
+              f"{clustered['people']} people, detector {resource.detector_settings()}")
     return detail, times
 
 

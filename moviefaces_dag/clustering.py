@@ -27,18 +27,23 @@ DEFAULT_ALGORITHM = "average"
 
 # Similarity threshold per recogniser family and algorithm. What it bounds differs: the mean
 # face-pair similarity (average), the least one (complete), the similarity to a person's mean
-# (greedy) or to a neighbour (dbscan); hdbscan needs none. The SFace values were chosen on
+# (greedy) or to a neighbour (dbscan). hdbscan needs none: it gets the average value, which
+# every algorithm also uses to attach low-quality faces. The SFace values were chosen on
 # hard_a/hard_b (docs/clustering.md); SFace's own verification threshold is 0.363. ArcFace
-# separates identities more widely, so its values sit lower.
+# separates identities more widely, so its values sit lower (not tuned here).
 DEFAULT_THRESHOLDS = {
-    "sface": {"average": 0.36, "complete": 0.20, "greedy": 0.40, "dbscan": 0.50, "hdbscan": 0.36},
-    "arcface": {"average": 0.30, "complete": 0.15, "greedy": 0.33, "dbscan": 0.45, "hdbscan": 0.30},
-    "mobilefacenet": {"average": 0.45, "complete": 0.30, "greedy": 0.48, "dbscan": 0.58,
-                      "hdbscan": 0.45},
+    "sface": {"average": 0.30, "complete": 0.20, "greedy": 0.36, "dbscan": 0.45},
+    "arcface": {"average": 0.25, "complete": 0.15, "greedy": 0.30, "dbscan": 0.40},
+    "mobilefacenet": {"average": 0.45, "complete": 0.35, "greedy": 0.50, "dbscan": 0.58},
 }
 FALLBACK_FAMILY = "sface"
 NEIGHBOURS = 12  # nearest-neighbour edges per unit along which merges are tried
 DENSITY_MIN_SAMPLES = 3  # dbscan / hdbscan: faces needed to make a core point / a cluster
+SKLEARN_WORKING_MIB = 64  # dbscan's pairwise-distance blocks
+# A face failing the quality gate joins the person whose good faces' mean it resembles most, if
+# the similarity is this much above the average-linkage threshold: its own embedding is the
+# least reliable evidence there is.
+ATTACH_MARGIN = 0.1
 MUST_LINK_SIMILARITY = 0.25  # consecutive samples of one shot at one place: same person above this
 MUST_LINK_MOVE = 0.6  # ... when the box centres moved less than this share of the face width
 
@@ -46,7 +51,7 @@ MUST_LINK_MOVE = 0.6  # ... when the box centres moved less than this share of t
 def default_threshold(model_id: str | None, algorithm: str = DEFAULT_ALGORITHM) -> float:
     name = (model_id or "").lower()
     family = next((f for f in DEFAULT_THRESHOLDS if f in name), FALLBACK_FAMILY)
-    return DEFAULT_THRESHOLDS[family][algorithm]
+    return DEFAULT_THRESHOLDS[family].get(algorithm, DEFAULT_THRESHOLDS[family]["average"])
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,14 @@ class ClusterSettings:
     similarity_threshold: float | None = None  # None: the recogniser's default for the algorithm
     min_faces: int = 2  # smaller groups stay unassigned
     algorithm: str = DEFAULT_ALGORITHM  # one of ALGORITHMS
-    min_quality: float = 0.3  # faces.quality below this may join a person but never start one
-    use_video: bool = True  # must-link within shots, cannot-link within frames
+    # The quality gate: faces under either bound may join a person but never start or bridge one.
+    min_quality: float = 0.3  # faces.quality (score, sharpness, size and pose together)
+    min_score: float = 0.8  # detection score: false detections mostly score under it
+    # A group seen in fewer than min_shots shots (a bystander, a face on a poster) stays
+    # unassigned unless it holds at least lone_shot_faces faces (one long shot of one person).
+    min_shots: int = 2
+    lone_shot_faces: int = 6
+    use_video: bool = True  # must-link within shots and the single-shot rule (cannot-link: always)
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -67,7 +78,8 @@ class ClusterSettings:
 class FaceContext:
     """What the video tells about each face, beside its embedding."""
 
-    quality: np.ndarray  # (n,) 0..1
+    quality: np.ndarray  # (n,) 0..1, faces.quality
+    score: np.ndarray  # (n,) detection score
     sample: np.ndarray  # (n,) index of the face's sampled frame: neighbours differ by one
     shot: np.ndarray  # (n,) shot number of the face's frame
     boxes: np.ndarray  # (n, 4) x, y, w, h
@@ -87,20 +99,23 @@ def cluster_embeddings(
     vectors = _unit_rows(embeddings)
     frame_ids = np.asarray(frame_ids)
     threshold = settings.similarity_threshold or default_threshold(model_id, settings.algorithm)
-    if context is not None and settings.use_video:
-        unit_of = _tracklets(vectors, frame_ids, context)
-        core = np.asarray(context.quality) >= settings.min_quality
-    else:
-        unit_of = np.arange(n)
-        core = np.ones(n, dtype=bool)
-        if context is not None:
-            core = np.asarray(context.quality) >= settings.min_quality
+    unit_of = np.arange(n)
+    core = np.ones(n, dtype=bool)
+    if context is not None:
+        core = (np.asarray(context.quality) >= settings.min_quality) & \
+               (np.asarray(context.score) >= settings.min_score)
+        if settings.use_video:
+            unit_of = _tracklets(vectors, frame_ids, context)
     units = _Units.build(vectors, frame_ids, unit_of, core)
     core_units = np.flatnonzero(units.core_count > 0)
     labels = np.full(units.size, -1, dtype=np.int64)
     labels[core_units] = _cluster_units(units, core_units, threshold, settings)
-    labels = _attach_low(units, labels, threshold)
-    return _relabel_by_size(labels[unit_of], settings.min_faces)
+    attach = threshold if settings.algorithm == "average" else default_threshold(model_id)
+    labels = _attach_low(units, labels, attach + ATTACH_MARGIN)[unit_of]
+    if context is not None and settings.use_video:
+        labels = _drop_rare(labels, np.asarray(context.shot), settings.min_shots,
+                            settings.lone_shot_faces)
+    return _relabel_by_size(labels, settings.min_faces)
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -192,25 +207,27 @@ def _cluster_units(units: _Units, idx: np.ndarray, threshold: float,
         return np.zeros(0, dtype=np.int64)
     sums, counts = units.core_sum[idx], units.core_count[idx]
     frames = [units.frames[i] for i in idx]
+    means = _unit_rows(sums)
     if settings.algorithm == "average":
-        return _average_linkage(sums, counts, frames, threshold)
+        return _agglomerate(_AverageLink(sums, counts), means, frames, threshold)
+    if settings.algorithm == "complete":
+        return _agglomerate(_CompleteLink(sums), means, frames, threshold)
     if settings.algorithm == "greedy":
         return _greedy(sums, counts, frames, threshold)
-    means = _unit_rows(sums)
     if len(idx) == 1:
         raw = np.zeros(1, dtype=np.int64)
-    elif settings.algorithm == "complete":
-        raw = _complete_linkage(means, threshold)
     elif settings.algorithm == "dbscan":
+        from sklearn import config_context
         from sklearn.cluster import DBSCAN
 
-        raw = DBSCAN(eps=1.0 - threshold, min_samples=DENSITY_MIN_SAMPLES, metric="cosine",
-                     algorithm="brute").fit_predict(means, sample_weight=counts)
+        with config_context(working_memory=SKLEARN_WORKING_MIB):  # distance blocks, not n x n
+            raw = DBSCAN(eps=1.0 - threshold, min_samples=DENSITY_MIN_SAMPLES, metric="cosine",
+                         algorithm="brute").fit_predict(means, sample_weight=counts)
     else:
         from sklearn.cluster import HDBSCAN
 
-        raw = HDBSCAN(min_cluster_size=DENSITY_MIN_SAMPLES,
-                      min_samples=DENSITY_MIN_SAMPLES).fit_predict(means)
+        raw = HDBSCAN(min_cluster_size=DENSITY_MIN_SAMPLES, min_samples=DENSITY_MIN_SAMPLES,
+                      copy=True).fit_predict(means)
     return _split_conflicts(raw, means, frames)
 
 
@@ -221,12 +238,14 @@ def _neighbour_edges(means: np.ndarray, k: int, floor: float) -> tuple[np.ndarra
     """
     n = len(means)
     k = min(k, n - 1)
-    block = max(1, min(n, 2**22 // max(n, 1)))
+    if k < 1:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    block = max(1, min(n, 2**22 // n))
     rows, cols = [], []
     for start in range(0, n, block):
         sims = means[start:start + block] @ means.T
         np.fill_diagonal(sims[:, start:start + block], -np.inf)
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.argsort(-sims)[:, :k]
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         keep = np.take_along_axis(sims, top, axis=1) >= floor
         r = np.repeat(np.arange(start, start + len(sims)), k).reshape(-1, k)
         rows.append(r[keep])
@@ -234,14 +253,44 @@ def _neighbour_edges(means: np.ndarray, k: int, floor: float) -> tuple[np.ndarra
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def _average_linkage(sums: np.ndarray, counts: np.ndarray, frames: list[set],
-                     threshold: float) -> np.ndarray:
-    """Agglomerate while the mean face-pair similarity of two groups is >= threshold and they
-    share no frame; pairs are taken best first, along nearest-neighbour edges."""
-    n = len(sums)
-    sums, counts = sums.astype(np.float64).copy(), counts.astype(np.float64).copy()
+class _AverageLink:
+    """Mean face-pair similarity of two groups, exact from their sums and sizes."""
+
+    def __init__(self, sums: np.ndarray, counts: np.ndarray):
+        self.sums = sums.astype(np.float64)
+        self.counts = counts.astype(np.float64)
+
+    def links(self, a: int, others: list[int]) -> np.ndarray:
+        return self.sums[others] @ self.sums[a] / (self.counts[others] * self.counts[a])
+
+    def merge(self, a: int, b: int) -> None:
+        self.sums[a] += self.sums[b]
+        self.counts[a] += self.counts[b]
+
+
+class _CompleteLink:
+    """Least similarity between the units of two groups."""
+
+    def __init__(self, sums: np.ndarray):
+        self.means = _unit_rows(sums)
+        self.members: list[list[int]] = [[i] for i in range(len(sums))]
+
+    def links(self, a: int, others: list[int]) -> np.ndarray:
+        mine = self.means[self.members[a]]
+        return np.array([float((self.means[self.members[c]] @ mine.T).min()) for c in others])
+
+    def merge(self, a: int, b: int) -> None:
+        self.members[a].extend(self.members[b])
+        self.members[b] = []
+
+
+def _agglomerate(linkage: _AverageLink | _CompleteLink, means: np.ndarray, frames: list[set],
+                 threshold: float) -> np.ndarray:
+    """Merge the two groups with the highest link while it is >= threshold and they share no
+    frame; pairs are tried along nearest-neighbour edges only."""
+    n = len(means)
     frames = [set(f) for f in frames]
-    a_idx, b_idx = _neighbour_edges(_unit_rows(sums), NEIGHBOURS, threshold - 0.2)
+    a_idx, b_idx = _neighbour_edges(means, NEIGHBOURS, threshold - 0.2)
     neighbours: list[set] = [set() for _ in range(n)]
     for a, b in zip(a_idx.tolist(), b_idx.tolist(), strict=True):
         neighbours[a].add(b)
@@ -253,8 +302,7 @@ def _average_linkage(sums: np.ndarray, counts: np.ndarray, frames: list[set],
     def push(a: int, others: list[int]) -> None:
         if not others:
             return
-        links = sums[others] @ sums[a] / (counts[others] * counts[a])
-        for c, link in zip(others, links.tolist(), strict=True):
+        for c, link in zip(others, linkage.links(a, others).tolist(), strict=True):
             if link >= threshold and frames[a].isdisjoint(frames[c]):
                 heapq.heappush(heap, (-link, a, c, version[a], version[c]))
 
@@ -266,8 +314,7 @@ def _average_linkage(sums: np.ndarray, counts: np.ndarray, frames: list[set],
             continue
         if len(frames[a]) < len(frames[b]):
             a, b = b, a
-        sums[a] += sums[b]
-        counts[a] += counts[b]
+        linkage.merge(a, b)
         frames[a] |= frames[b]
         sets.parent[b] = a
         version[a] += 1
@@ -285,35 +332,25 @@ def _greedy(sums: np.ndarray, counts: np.ndarray, frames: list[set],
     means = _unit_rows(sums)
     labels = np.full(len(sums), -1, dtype=np.int64)
     person_sums = np.zeros_like(sums, dtype=np.float64)
+    person_means = np.zeros_like(means)
     person_frames: list[set] = []
     for i in np.argsort(-counts, kind="stable"):
         p = len(person_frames)
-        if p:
-            sims = _unit_rows(person_sums[:p]) @ means[i]
-            for best in np.argsort(-sims):
-                if sims[best] < threshold:
-                    break
-                if person_frames[best].isdisjoint(frames[i]):
-                    labels[i] = best
-                    break
+        sims = person_means[:p] @ means[i]
+        for best in np.argsort(-sims):
+            if sims[best] < threshold:
+                break
+            if person_frames[best].isdisjoint(frames[i]):
+                labels[i] = best
+                break
         if labels[i] < 0:
             labels[i] = p
             person_frames.append(set())
-        person_sums[labels[i]] += sums[i]
-        person_frames[labels[i]] |= frames[i]
+        k = labels[i]
+        person_sums[k] += sums[i]
+        person_means[k] = person_sums[k] / np.linalg.norm(person_sums[k])
+        person_frames[k] |= frames[i]
     return labels
-
-
-def _complete_linkage(means: np.ndarray, threshold: float) -> np.ndarray:
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.neighbors import kneighbors_graph
-
-    k = min(NEIGHBOURS, len(means) - 1)
-    graph = kneighbors_graph(means, k, metric="cosine", include_self=False)
-    return AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="complete", connectivity=graph,
-        distance_threshold=1.0 - threshold,
-    ).fit_predict(means)
 
 
 def _split_conflicts(labels: np.ndarray, means: np.ndarray, frames: list[set]) -> np.ndarray:
@@ -366,6 +403,18 @@ def _attach_low(units: _Units, labels: np.ndarray, threshold: float) -> np.ndarr
                     person_frames[k] |= units.frames[u]
                     break
     return labels
+
+
+def _drop_rare(labels: np.ndarray, shots: np.ndarray, min_shots: int,
+               enough_faces: int) -> np.ndarray:
+    """Groups seen in fewer than min_shots shots and with fewer than enough_faces faces become
+    unassigned."""
+    assigned = labels >= 0
+    pairs = np.unique(np.stack([labels[assigned], shots[assigned]]), axis=1)
+    groups, shot_counts = np.unique(pairs[0], return_counts=True)
+    _, face_counts = np.unique(labels[assigned], return_counts=True)  # same sorted groups
+    rare = groups[(shot_counts < min_shots) & (face_counts < enough_faces)]
+    return np.where(np.isin(labels, rare), -1, labels)
 
 
 def _relabel_by_size(labels: np.ndarray, min_faces: int) -> np.ndarray:

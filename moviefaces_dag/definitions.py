@@ -47,6 +47,7 @@ def code_versions(resources: dict[str, Any]) -> dict[str, str]:
         ),
         "face_clusters": version_of("face_clusters", {}, "clustering.py"),
         "movie_report": version_of("movie_report", {}, "report.py", "templates"),
+        "face_dataset": version_of("face_dataset", {}, "export.py"),
     }
 
 

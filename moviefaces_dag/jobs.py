@@ -1,6 +1,5 @@
 from dagster import AssetSelection, define_asset_job
 
-
 process_movie = define_asset_job(
     "process_movie",
     selection=AssetSelection.groups("moviefaces"),

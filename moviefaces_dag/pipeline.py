@@ -272,6 +272,7 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
     shot = dict(zip((f.id for f in frames), frame_shots(frames).tolist(), strict=True))
     context = FaceContext(
         quality=np.array([faces[fid].quality for fid in face_ids], dtype=np.float64),
+        score=np.array([faces[fid].score for fid in face_ids], dtype=np.float64),
         sample=np.array([sample[f] for f in frame_ids.tolist()], dtype=np.int64),
         shot=np.array([shot[f] for f in frame_ids.tolist()], dtype=np.int64),
         boxes=np.array([faces[fid].box for fid in face_ids], dtype=np.float64).reshape(-1, 4),

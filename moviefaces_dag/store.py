@@ -265,7 +265,10 @@ class MovieStore:
                 "WHERE movie_key = ? ORDER BY idx",
                 (key,),
             ).fetchall()
-        return [FrameRow(r["idx"], r["time"], r["path"], r["width"], r["height"], r["id"]) for r in rows]
+        return [
+            FrameRow(r["idx"], r["time"], r["path"], r["width"], r["height"], r["id"])
+            for r in rows
+        ]
 
     # faces ------------------------------------------------------------------------------------
     def replace_faces(
@@ -339,7 +342,10 @@ class MovieStore:
             conn.executemany(
                 "UPDATE faces SET embedding = ?, embedding_dim = ?, embedding_model = ? "
                 "WHERE id = ? AND movie_key = ?",
-                ((vec.tobytes(), dim, model_id, int(fid), key) for fid, vec in zip(face_ids, vectors)),
+                (
+                    (vec.tobytes(), dim, model_id, int(fid), key)
+                    for fid, vec in zip(face_ids, vectors, strict=True)
+                ),
             )
             self._record_stage(conn, key, "face_embeddings", settings, stats)
 
@@ -357,7 +363,9 @@ class MovieStore:
         dims = {r["embedding_dim"] for r in rows}
         models = {r["embedding_model"] for r in rows}
         if len(dims) != 1 or len(models) != 1:
-            raise StoreError(f"movie {key!r} mixes embedding models {sorted(models)}; re-run embeddings")
+            raise StoreError(
+                f"movie {key!r} mixes embedding models {sorted(models)}; re-run embeddings"
+            )
         dim = dims.pop()
         matrix = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
         return [r["id"] for r in rows], matrix.reshape(len(rows), dim), models.pop()

@@ -20,6 +20,7 @@ REVISIONS = {
     "face_embeddings": "1",
     "face_clusters": "1",
     "movie_report": "1",
+    "face_dataset": "1",
 }
 
 PACKAGE = "moviefaces_dag"

@@ -134,12 +134,13 @@ def sample_times(fps: float, limit: float) -> Iterator[float]:
 def keyframe_interval(path: Path, probe_seconds: float = KEYFRAME_PROBE_SECONDS) -> float:
     """Mean spacing (s) of the keyframes in the first `probe_seconds`: demuxed, not decoded.
 
-    Fewer than two keyframes in that span give infinity: seeking cannot help.
+    Fewer than two keyframes in that span give infinity: seeking cannot help. A damaged stream
+    ends the estimate early; decoding is what reports the damage.
     """
     path = Path(path)
+    keyframes: list[float] = []
     with _open(path) as container:
         stream = container.streams.video[0]
-        keyframes: list[float] = []
         try:
             for packet in container.demux(stream):
                 if packet.pts is None:
@@ -149,8 +150,8 @@ def keyframe_interval(path: Path, probe_seconds: float = KEYFRAME_PROBE_SECONDS)
                     keyframes.append(t)
                 if t >= probe_seconds:
                     break
-        except av.FFmpegError as exc:
-            raise MovieError(f"{path}: not a readable video file ({_reason(exc)})") from exc
+        except av.FFmpegError:
+            pass
     if len(keyframes) < 2:
         return math.inf
     return (keyframes[-1] - keyframes[0]) / (len(keyframes) - 1)

@@ -58,7 +58,9 @@ class World:
 
     def materialize(self, partition: str, assets: list[str] | None = None, **overrides) -> None:
         resources = {**self.resources, **overrides}
-        selection = dg.AssetSelection.assets(*assets) if assets else dg.AssetSelection.all()
+        selection = (
+            dg.AssetSelection.assets(*assets) if assets else dg.AssetSelection.groups("moviefaces")
+        )
         result = dg.materialize(
             versioned_assets(resources), selection=selection, partition_key=partition,
             instance=self.instance, resources=resources,

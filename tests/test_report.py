@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from synthetic_store import APPEARANCES, NEAR_SIMILARITY, PERSON_IDS, build_movie
 
+from moviefaces_dag import report as report_module
 from moviefaces_dag.pipeline import write_report
 from moviefaces_dag.report import duration_text, similar_pairs, timecode
 
@@ -172,3 +173,16 @@ def test_time_formats():
     assert duration_text(42) == "42 s"
     assert duration_text(185) == "3 min 05 s"
     assert duration_text(3720) == "1 h 02 min"
+
+
+def test_main_page_stays_light_and_links_the_rest(movie, monkeypatch):
+    """A long movie has thousands of faces: the main page shows a few per person and a preview
+    of the unassigned ones, and links to the pages that hold all of them."""
+    monkeypatch.setattr(report_module, "THUMBNAILS_PER_PERSON", 2)
+    monkeypatch.setattr(report_module, "UNASSIGNED_PREVIEW", 0)
+    html = Path(write_report(movie.store, movie.key, movie.output_dir)["path"]).read_text()
+    page = Elements(html)
+    rows = re.findall(r'<ul class="thumbs">(.*?)</ul>', html, re.S)
+    assert [row.count("<img") for row in rows] == [2, 2, 2, 2]
+    assert len(page.find("img")) == 4 * (1 + 1 + 2) + 2  # cast strip, portrait, row; one pair
+    assert 'href="unassigned.html"' in html

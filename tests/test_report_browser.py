@@ -51,7 +51,7 @@ def browser():
 
 
 @pytest.fixture()
-def requests(browser):
+def browse(browser):
     """(page factory, list of every URL any page requested)."""
     seen: list[str] = []
     contexts = []
@@ -77,8 +77,8 @@ def report_url(cast_a_report) -> str:
     return (output / key / "index.html").as_uri()
 
 
-def test_people_in_descending_face_count_order(cast_a_report, requests):
-    open_page, _ = requests
+def test_people_in_descending_face_count_order(cast_a_report, browse):
+    open_page, _ = browse
     _, store, key = cast_a_report
     page = open_page(report_url(cast_a_report))
     counts = page.eval_on_selector_all(
@@ -90,8 +90,8 @@ def test_people_in_descending_face_count_order(cast_a_report, requests):
     assert headings[:3] == ["Person 1", "Person 2", "Person 3"]
 
 
-def test_every_thumbnail_loads(cast_a_report, requests):
-    open_page, seen = requests
+def test_every_thumbnail_loads(cast_a_report, browse):
+    open_page, seen = browse
     page = open_page(report_url(cast_a_report))
     page.click("details.run summary")
     images = page.evaluate(LOAD_ALL_IMAGES)
@@ -102,8 +102,8 @@ def test_every_thumbnail_loads(cast_a_report, requests):
     assert sum(url.endswith(".jpg") for url in seen) >= len({src for src, _ in images})
 
 
-def test_timeline_has_one_mark_per_appearance(cast_a_report, requests):
-    open_page, _ = requests
+def test_timeline_has_one_mark_per_appearance(cast_a_report, browse):
+    open_page, _ = browse
     _, store, key = cast_a_report
     times: dict[int, set[float]] = defaultdict(set)
     for face in store.faces(key):
@@ -122,8 +122,8 @@ def test_timeline_has_one_mark_per_appearance(cast_a_report, requests):
     assert box["width"] > 300 and box["height"] > 10  # visible, spans the card
 
 
-def test_person_page_opens_from_its_link(cast_a_report, requests):
-    open_page, _ = requests
+def test_person_page_opens_from_its_link(cast_a_report, browse):
+    open_page, _ = browse
     _, store, key = cast_a_report
     page = open_page(report_url(cast_a_report))
     page.click("#person-2 a.person-link")
@@ -137,8 +137,8 @@ def test_person_page_opens_from_its_link(cast_a_report, requests):
     page.wait_for_url("**/index.html#person-2")
 
 
-def test_library_page_links_the_movie(cast_a_report, requests):
-    open_page, _ = requests
+def test_library_page_links_the_movie(cast_a_report, browse):
+    open_page, _ = browse
     output, _, key = cast_a_report
     page = open_page((output / "index.html").as_uri())
     assert page.locator("article.movie").count() == 1
@@ -148,8 +148,8 @@ def test_library_page_links_the_movie(cast_a_report, requests):
     assert page.locator("article.person").count() >= 3
 
 
-def test_screenshots_wide_and_phone(cast_a_report, requests):
-    open_page, _ = requests
+def test_screenshots_wide_and_phone(cast_a_report, browse):
+    open_page, _ = browse
     ARTIFACTS.mkdir(exist_ok=True)
     for name, width in (("report_cast_a.png", 1280), ("report_cast_a_phone.png", 390)):
         page = open_page(report_url(cast_a_report), width=width, height=900)

@@ -14,7 +14,9 @@ class DatasetConfig(Config):
     )
 
 
-@asset(deps=[face_clusters], partitions_def=movies_partitions, group_name="moviefaces",
+# Its own group: the process_movie job and `moviefaces run` leave it out; materialize it when
+# a dataset is wanted (it then stays fresh under automation).
+@asset(deps=[face_clusters], partitions_def=movies_partitions, group_name="exports",
        kinds={"folder"})
 def face_dataset(
     context: AssetExecutionContext, config: DatasetConfig, store: MovieStoreResource

@@ -5,7 +5,7 @@ from ..pipeline import identify_movie
 from ..resources import MovieStoreResource
 
 
-@asset(partitions_def=movies_partitions, group_name="moviefaces", 
+@asset(partitions_def=movies_partitions, group_name="moviefaces",
        kinds={"video"})
 def movie(context: AssetExecutionContext, store: MovieStoreResource) -> MaterializeResult:
     """The movie file's identity: path, size, content fingerprint and container metadata.

@@ -7,10 +7,10 @@ import argparse
 import sys
 
 from ..video import MovieError
-from . import add, export, run, triton_serve
+from . import add, eval, export, run, triton_serve
 from .common import CliError
 
-SUBCOMMANDS = [run, add, export, triton_serve]
+SUBCOMMANDS = [run, add, export, triton_serve, eval]
 
 
 def build_parser() -> argparse.ArgumentParser:

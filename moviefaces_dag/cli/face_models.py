@@ -30,6 +30,8 @@ def add_face_model_arguments(parser: argparse.ArgumentParser) -> None:
                             "(x-127.5)/127.5)")
     group.add_argument("--requests-in-flight", type=int, default=None,
                        help="concurrent requests per model (default 4)")
+    group.add_argument("--retry-timeout", type=float, default=None,
+                       help="seconds to keep retrying an unreachable Triton server (default 30)")
 
 
 def face_analyzer_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -37,7 +39,8 @@ def face_analyzer_config(args: argparse.Namespace) -> dict[str, Any]:
     config: dict[str, Any] = {"backend": args.backend}
     named = {"triton_url": args.triton_url, "triton_detector": args.detector_model,
              "triton_recognizer": args.recognizer_model,
-             "requests_in_flight": args.requests_in_flight}
+             "requests_in_flight": args.requests_in_flight,
+             "retry_timeout_s": args.retry_timeout}
     config.update({k: v for k, v in named.items() if v is not None})
     for field, path in (("onnx_detector_path", args.onnx_detector),
                         ("onnx_recognizer_path", args.onnx_recognizer)):

@@ -33,7 +33,7 @@ def _positive(text: str) -> float:
 
 
 def run_movie(args: argparse.Namespace) -> int:
-    from dagster import materialize
+    from dagster import AssetSelection, materialize
 
     from ..definitions import default_resources, versioned_assets
     from ..progress import TqdmProgress
@@ -55,6 +55,7 @@ def run_movie(args: argparse.Namespace) -> int:
     }
     result = materialize(
         versioned_assets(resources),
+        selection=AssetSelection.groups("moviefaces"),
         partition_key=key,
         instance=dagster_instance(output_dir),
         resources=resources,

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from ..store import MovieStore
 from . import metrics
 from .matching import match_boxes
-from .truth import GroundTruth
+from .truth import GroundTruth, TruthError
 
 MIN_PX = 40.0  # true faces at least this wide get their own recall figure
 
@@ -192,3 +192,15 @@ def format_table(score: MovieScore) -> str:
         lines.append("missed true faces by identity: " + ", ".join(
             f"{k} {v['missed']}/{v['total']}" for k, v in missed.items()))
     return "\n".join(lines)
+
+
+def evaluate_stored(store: MovieStore, key: str, truth: GroundTruth,
+                    min_px: float = MIN_PX) -> MovieScore:
+    """Score the movie's stored faces and people (the Python API behind `moviefaces eval`)."""
+    if "face_clusters" not in store.stage_runs(key):
+        raise TruthError(f"movie {key!r} has no people yet; run `moviefaces run` on it first")
+    movie = store.get_movie(key)
+    if truth.size and movie.width and truth.size != (movie.width, movie.height):
+        raise TruthError(f"the ground truth is for a {truth.size[0]}x{truth.size[1]} video but "
+                         f"{movie.path} is {movie.width}x{movie.height}")
+    return score_movie(predictions_from_store(store, key), truth, min_px)

@@ -21,16 +21,29 @@ class TrueFace:
     width_px: float
 
 
+class TruthError(Exception):
+    """A ground-truth file is missing or not in the expected format."""
+
+
 class GroundTruth:
     def __init__(self, data: dict[str, Any]):
         self.data = data
         self.fps = float(data["fps"])
         self.cast: list[str] = list(data["cast"])
         self.shots = sorted(data["shots"], key=lambda s: s["start_frame"])
+        self.size: tuple[int, int] | None = (
+            (int(data["width"]), int(data["height"])) if "width" in data else None)
 
     @classmethod
     def load(cls, path: Path) -> GroundTruth:
-        return cls(json.loads(Path(path).read_text()))
+        try:
+            return cls(json.loads(Path(path).read_text()))
+        except OSError as exc:
+            raise TruthError(f"cannot read ground truth {path}: {exc.strerror or exc}") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TruthError(
+                f"{path} is not a ground-truth file (JSON with fps, cast and shots as in "
+                f"shared/testdata/movies/*.json): {type(exc).__name__} {exc}") from exc
 
     def frame_at(self, time: float) -> int:
         return int(round(time * self.fps))
@@ -45,7 +58,7 @@ class GroundTruth:
                 faces = []
                 for face in shot["faces"]:
                     start, end = face["face_box_start"], face["face_box_end"]
-                    box = tuple(s + (e - s) * a for s, e in zip(start, end))
+                    box = tuple(s + (e - s) * a for s, e in zip(start, end, strict=True))
                     faces.append(TrueFace(face["identity"], box,
                                           float(face.get("face_px", box[2] - box[0]))))
                 return faces

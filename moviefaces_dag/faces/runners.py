@@ -96,10 +96,10 @@ class OnnxRunner(PooledRunner):
             raise FaceModelError(f"ONNX model file {path} not found")
         try:
             import onnxruntime as ort
-        except ImportError as exc:
+        except ImportError:
             raise FaceModelError(
                 "the onnx backend needs onnxruntime: pip install 'moviefaces[onnx]'"
-            ) from exc
+            ) from None
         options = ort.SessionOptions()
         options.log_severity_level = 3  # exporters leave harmless initializer warnings
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
@@ -107,7 +107,7 @@ class OnnxRunner(PooledRunner):
         try:
             self._session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise FaceModelError(f"onnxruntime cannot load {path}: {exc}") from exc
+            raise FaceModelError(f"onnxruntime cannot load {path}: {exc}") from None
         inputs = tuple(TensorSpec(i.name, _ort_shape(i.shape), _ort_dtype(i.type))
                        for i in self._session.get_inputs())
         outputs = tuple(TensorSpec(o.name, _ort_shape(o.shape), _ort_dtype(o.type))
@@ -122,4 +122,4 @@ class OnnxRunner(PooledRunner):
         try:
             return self._session.run(self._output_names, {self.spec.inputs[0].name: array})
         except Exception as exc:
-            raise FaceModelError(f"onnxruntime failed on {self.model_id}: {exc}") from exc
+            raise FaceModelError(f"onnxruntime failed on {self.model_id}: {exc}") from None

@@ -65,11 +65,6 @@ class ScrfdDetector:
                                  "multiples of 32")
         spec = runner.spec
         self.layout = image_layout(spec, "detector")
-        fixed = spatial_size(spec, self.layout)
-        if (fixed[0] > 0 and fixed[0] != height) or (fixed[1] > 0 and fixed[1] != width):
-            raise FaceModelError(f"detector model {spec.name!r} takes {fixed[1]}x{fixed[0]} "
-                                 f"images; set the detector input size to that, not "
-                                 f"{width}x{height}")
         kinds = sorted(o.shape[-1] for o in spec.outputs if o.shape)
         if kinds != [1, 1, 1, 4, 4, 4, 10, 10, 10] and not (
             len(spec.outputs) == 9 and all(k == -1 for k in kinds)
@@ -79,6 +74,11 @@ class ScrfdDetector:
                 f"expected 9 outputs (scores, boxes and 5 keypoints for strides 8/16/32), "
                 f"it has {len(spec.outputs)} with last dimensions {kinds}"
             )
+        fixed = spatial_size(spec, self.layout)
+        if (fixed[0] > 0 and fixed[0] != height) or (fixed[1] > 0 and fixed[1] != width):
+            raise FaceModelError(f"detector model {spec.name!r} takes {fixed[1]}x{fixed[0]} "
+                                 f"images; set the detector input size to that, not "
+                                 f"{width}x{height}")
         self.runner = runner
         self.input_size = (width, height)
         self.score_threshold = score_threshold
@@ -142,25 +142,26 @@ class ScrfdDetector:
         blob, scale = self.prepare(image)
         return self.decode(self.runner.submit(blob).result(), scale)
 
-    def detect_many(self, images: Iterable[np.ndarray]) -> Iterator[list[Detection]]:
-        """Detections per image, in order, with the runner's requests in flight meanwhile: the
-        next frames are prepared and sent while earlier ones are on the model."""
-        pending: deque[tuple[Future, float]] = deque()
+    def detect_many(self, images: Iterable[np.ndarray]
+                    ) -> Iterator[tuple[np.ndarray, list[Detection]]]:
+        """(image, its detections) in order, with the runner's requests in flight meanwhile:
+        the next frames are prepared and sent while earlier ones are on the model."""
+        pending: deque[tuple[Future, np.ndarray, float]] = deque()
         window = 2 * self.runner.in_flight
         try:
             for image in images:
                 blob, scale = self.prepare(image)
-                pending.append((self.runner.submit(blob), scale))
+                pending.append((self.runner.submit(blob), image, scale))
                 # submit() blocks while the runner is full; the window bounds finished results
                 # waiting behind a slow one, so memory stays flat.
                 while pending and (pending[0][0].done() or len(pending) > window):
-                    future, done_scale = pending.popleft()
-                    yield self.decode(future.result(), done_scale)
+                    future, done_image, done_scale = pending.popleft()
+                    yield done_image, self.decode(future.result(), done_scale)
             while pending:
-                future, done_scale = pending.popleft()
-                yield self.decode(future.result(), done_scale)
+                future, done_image, done_scale = pending.popleft()
+                yield done_image, self.decode(future.result(), done_scale)
         finally:
-            for future, _ in pending:
+            for future, _, _ in pending:
                 future.cancel()
 
     def _group(self, outputs: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:

@@ -58,7 +58,8 @@ class ScrfdArcFaceAnalyzer:
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self._detector.detect(image)
 
-    def detect_many(self, images: Iterable[np.ndarray]) -> Iterator[list[Detection]]:
+    def detect_many(self, images: Iterable[np.ndarray]
+                    ) -> Iterator[tuple[np.ndarray, list[Detection]]]:
         return self._detector.detect_many(images)
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:

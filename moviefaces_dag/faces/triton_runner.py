@@ -48,10 +48,13 @@ class TritonConnection:
             ("grpc.initial_reconnect_backoff_ms", 200),
             ("grpc.max_reconnect_backoff_ms", int(retry.max_backoff_s * 1000)),
         ])
-        self.call("connect", self.client.is_server_live)
+        if not self.call("to connect", self.client.is_server_live):
+            raise FaceModelError(f"Triton server at {self.url} says it is not live")
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """fn(*args), retried with backoff while the server is unreachable."""
+        """fn(*args), retried with backoff while the server is unreachable; any failure
+        becomes one FaceModelError line naming the server and `what` was being done. The
+        gRPC error is in that line and not chained: the CLI reports the innermost cause."""
         from tritonclient.utils import InferenceServerException
 
         started = time.monotonic()
@@ -61,43 +64,47 @@ class TritonConnection:
                 return fn(*args, **kwargs)
             except InferenceServerException as exc:
                 waited = time.monotonic() - started
+                detail = _one_line(exc.message())
+                if exc.status() == "StatusCode.DEADLINE_EXCEEDED":
+                    raise FaceModelError(
+                        f"Triton server at {self.url}: {what} took longer than "
+                        f"{self.request_timeout_s:g} s (raise request_timeout_s?)"
+                    ) from None
                 if exc.status() not in _RETRYABLE:
-                    raise
+                    raise FaceModelError(
+                        f"Triton server at {self.url} failed {what}: {detail}"
+                    ) from None
                 if waited + delay > self.retry.timeout_s:
                     raise FaceModelError(
-                        f"Triton server at {self.url} is down or unreachable: {what} got no "
-                        f"answer for {waited:.1f} s ({exc.message()}); start the server or "
-                        "fix the URL"
-                    ) from exc
+                        f"Triton server at {self.url} is down or unreachable: no answer for "
+                        f"{waited:.1f} s ({what}; {detail}); start the server or fix the URL"
+                    ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, self.retry.max_backoff_s)
 
-    def server_models(self) -> str:
-        index = self.call("list models", self.client.get_model_repository_index, as_json=True)
-        listed = [f"{m['name']} ({m.get('state') or 'not loaded'})"
-                  for m in index.get("models", [])]
-        return ", ".join(listed) or "none"
-
     def model_spec(self, name: str, version: str) -> ModelSpec:
         """The model's tensors and batch limit, after checking it is there and ready."""
-        ready = self.call(f"model {name!r}", self.client.is_model_ready, name, version)
+        ready = self.call(f"to check model {name!r}", self.client.is_model_ready, name, version)
         if not ready:
-            index = self.call("list models", self.client.get_model_repository_index,
-                              as_json=True)
-            states = {m["name"]: m for m in index.get("models", [])}
+            index = self.call("to list models", self.client.get_model_repository_index,
+                              as_json=True).get("models", [])
+            entries = [m for m in index if m["name"] == name
+                       and (not version or m.get("version") == version)]
             label = f"{name!r}" + (f" version {version}" if version else "")
-            if name not in states:
+            if not entries:
                 problem = "is not on"
             else:
-                entry = states[name]
-                reason = f": {entry['reason']}" if entry.get("reason") else ""
+                entry = entries[-1]
+                reason = f": {_one_line(entry['reason'])}" if entry.get("reason") else ""
                 problem = f"is not ready ({entry.get('state') or 'not loaded'}{reason}) on"
+            listed = ", ".join(f"{m['name']}" + (f" v{m['version']}" if m.get("version") else "")
+                               + f" ({m.get('state') or 'not loaded'})" for m in index)
             raise FaceModelError(f"model {label} {problem} the Triton server at {self.url}; "
-                                 f"the server has: {self.server_models()}")
-        meta = self.call(f"model {name!r}", self.client.get_model_metadata, name, version,
-                         as_json=True)
-        config = self.call(f"model {name!r}", self.client.get_model_config, name, version,
-                           as_json=True)["config"]
+                                 f"the server has: {listed or 'no models'}")
+        meta = self.call(f"to describe model {name!r}", self.client.get_model_metadata, name,
+                         version, as_json=True)
+        config = self.call(f"to describe model {name!r}", self.client.get_model_config, name,
+                           version, as_json=True)["config"]
         inputs = tuple(_tensor(t, name) for t in meta.get("inputs", []))
         outputs = tuple(_tensor(t, name) for t in meta.get("outputs", []))
         max_batch = int(config.get("max_batch_size", 0))
@@ -108,6 +115,12 @@ class TritonConnection:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """Server messages can carry tracebacks; errors here stay one readable line."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _tensor(meta: dict[str, Any], model: str) -> TensorSpec:
@@ -133,22 +146,16 @@ class TritonRunner(PooledRunner):
 
     def _run(self, array: np.ndarray) -> list[np.ndarray]:
         import tritonclient.grpc as grpcclient
-        from tritonclient.utils import InferenceServerException, np_to_triton_dtype
+        from tritonclient.utils import np_to_triton_dtype
 
         spec = self.spec
         tensor = grpcclient.InferInput(spec.inputs[0].name, list(array.shape),
                                        np_to_triton_dtype(array.dtype))
         tensor.set_data_from_numpy(array)
         wanted = [grpcclient.InferRequestedOutput(o.name) for o in spec.outputs]
-        try:
-            result = self._connection.call(
-                f"inference on {spec.name!r}", self._connection.client.infer, spec.name,
-                [tensor], model_version=self.version, outputs=wanted,
-                client_timeout=self._connection.request_timeout_s,
-            )
-        except InferenceServerException as exc:
-            raise FaceModelError(
-                f"Triton server at {self._connection.url} failed on model {spec.name!r}: "
-                f"{exc.message()}"
-            ) from exc
+        result = self._connection.call(
+            f"inference on model {spec.name!r}", self._connection.client.infer, spec.name,
+            [tensor], model_version=self.version, outputs=wanted,
+            client_timeout=self._connection.request_timeout_s,
+        )
         return [result.as_numpy(o.name) for o in spec.outputs]

@@ -30,9 +30,14 @@ class FaceAnalyzerResource(ConfigurableResource):
         default_factory=lambda: os.environ.get("MOVIEFACES_BACKEND", "opencv"),
         description="opencv (embedded, no server), onnx (local SCRFD + ArcFace files) or triton.",
     )
-    score_threshold: float = Field(0.7, description="Minimum detection score.")
+    score_threshold: float = Field(
+        0.5, description="Minimum YuNet score; low on purpose, the clustering's quality gate "
+                         "keeps low-score faces from starting a person.")
     nms_threshold: float = Field(0.3, description="IoU above which overlapping boxes merge.")
-    max_side: int = Field(1280, description="Frames are scaled down to this long side to detect.")
+    max_side: int = Field(1920, description="Frames are scaled down to this long side to detect.")
+    upscale: float = Field(
+        1.5, description="Second YuNet pass on the frame enlarged this much, for small faces "
+                         "(1 = one pass only).")
     min_face_px: float = Field(16.0, description="Faces narrower than this are dropped.")
     batch_size: int = Field(32, description="Faces per recogniser call.")
     triton_url: str = Field(
@@ -74,10 +79,11 @@ class FaceAnalyzerResource(ConfigurableResource):
             "nms_threshold": self.nms_threshold,
             "max_side": self.max_side,
             "min_face_px": self.min_face_px,
+            "upscale": self.upscale,
         }
         if self.backend in ("onnx", "triton"):
             # SCRFD letterboxes to its own input size and has its own score scale.
-            for name in ("score_threshold", "nms_threshold", "max_side"):
+            for name in ("score_threshold", "nms_threshold", "max_side", "upscale"):
                 settings.pop(name)
             settings.update(input_size=[self.detector_input_width, self.detector_input_height],
                             score_threshold=self.scrfd_score_threshold,
@@ -117,6 +123,7 @@ class FaceAnalyzerResource(ConfigurableResource):
                 max_side=self.max_side,
                 min_face_px=self.min_face_px,
                 batch_size=self.batch_size,
+                upscale=self.upscale,
             )
         if self.backend == "onnx":
             if not (self.onnx_detector_path and self.onnx_recognizer_path):

@@ -35,7 +35,9 @@ def cast_a_frames(cast_a_samples: list[SampledFrame]) -> list[np.ndarray]:
     return [f.image for f in cast_a_samples]
 
 
+@pytest.fixture(scope="session")
 def served_models(models_dir: Path) -> list[ServedModel]:
+    """The stand-in models as the Triton tests serve them."""
     return [
         ServedModel("scrfd", models_dir / "scrfd_500m_kps.onnx"),
         ServedModel("mobilefacenet", models_dir / "mobilefacenet_128.onnx"),  # dynamic batch
@@ -44,10 +46,10 @@ def served_models(models_dir: Path) -> list[ServedModel]:
 
 
 @pytest.fixture(scope="session")
-def triton_server(models_dir: Path, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[TritonServer]:
+def triton_server(served_models: list[ServedModel], models_dir: Path,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[TritonServer]:
     """A real tritonserver on 127.0.0.1, plus a model whose file is missing (not ready)."""
-    models = served_models(models_dir) + [ServedModel("broken", models_dir / "missing.onnx")]
+    models = served_models + [ServedModel("broken", models_dir / "missing.onnx")]
     server = TritonServer(models, workdir=tmp_path_factory.mktemp("triton"))
     server.start()
     try:

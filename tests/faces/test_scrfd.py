@@ -124,3 +124,24 @@ def test_rejects_bad_input_sizes_and_outputs(scrfd_runner, detector) -> None:
         detector.decode([o[:-1] for o in outputs], 1.0)
     with pytest.raises(FaceModelError, match="BGR images"):
         detector.detect(np.zeros((10, 10), np.uint8))
+
+
+def test_detect_many_keeps_order_and_reads_ahead_boundedly(models_dir, cast_a_frames) -> None:
+    runner = OnnxRunner(models_dir / "scrfd_500m_kps.onnx", in_flight=2)
+    detector = ScrfdDetector(runner)
+    read = 0
+
+    def frames():
+        nonlocal read
+        for frame in cast_a_frames:
+            read += 1
+            yield frame
+
+    try:
+        for done, (image, found) in enumerate(detector.detect_many(frames()), start=1):
+            assert image is cast_a_frames[done - 1]
+            assert [d.box for d in found] == [d.box for d in detector.detect(image)]
+            assert read - done <= 2 * runner.in_flight + 1  # bounded read-ahead
+        assert done == read == len(cast_a_frames)
+    finally:
+        runner.close()

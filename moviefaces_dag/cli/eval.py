@@ -1,0 +1,74 @@
+"""`moviefaces eval MOVIE --truth TRUTH.json`: score the pipeline's faces and people against a
+ground-truth file, running the pipeline first unless its results for this sampling rate exist."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+from ..evaluation.scoring import evaluate_stored, format_table
+from ..evaluation.truth import GroundTruth, TruthError
+from ..store import MovieStore
+from ..video import probe_movie
+from .common import CliError, add_movie_arguments, register
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "eval", help="score detected faces and people against a ground-truth file")
+    add_movie_arguments(parser)
+    parser.add_argument("--truth", required=True,
+                        help="ground truth JSON (format of shared/testdata/movies/*.json)")
+    parser.add_argument("--fps", type=float, default=1.0,
+                        help="sampling rate to evaluate at (default 1); the pipeline runs first "
+                             "when the stored results were sampled at another rate")
+    parser.add_argument("--rerun", action="store_true",
+                        help="run the pipeline even when stored results exist")
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="also write the scores as JSON to PATH ('-' for stdout only)")
+    parser.set_defaults(func=evaluate_movie)
+
+
+def evaluate_movie(args: argparse.Namespace) -> int:
+    if args.fps <= 0:
+        raise CliError(f"--fps must be positive, got {args.fps}")
+    try:
+        truth = GroundTruth.load(Path(args.truth))
+    except TruthError as exc:
+        raise CliError(str(exc)) from exc
+    info = probe_movie(Path(args.movie))
+    if truth.size and info.width and truth.size != (info.width, info.height):
+        raise CliError(f"{args.truth} is for a {truth.size[0]}x{truth.size[1]} video but "
+                       f"{args.movie} is {info.width}x{info.height}")
+    key, store = ensure_results(Path(args.movie), Path(args.output_dir), args.fps, args.rerun)
+    try:
+        score = evaluate_stored(store, key, truth)
+    except TruthError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json == "-":
+        print(score.to_json())
+        return 0
+    print(format_table(score))
+    if args.json:
+        Path(args.json).write_text(score.to_json() + "\n")
+    return 0
+
+
+def ensure_results(movie: Path, output_dir: Path, fps: float,
+                   rerun: bool = False) -> tuple[str, MovieStore]:
+    """(partition key, store) of the movie with people found at `fps`: stored results when there
+    are some for this rate, else a `moviefaces run` with its defaults (the product as shipped)."""
+    from . import build_parser
+
+    output_dir = output_dir.resolve()
+    key, store = register(movie, output_dir)
+    runs = store.stage_runs(key)
+    sampled = runs.get("frames", {}).get("settings", {}).get("fps")
+    if rerun or "face_clusters" not in runs or sampled != fps:
+        args = build_parser().parse_args(
+            ["run", str(movie), "--output-dir", str(output_dir), "--fps", repr(fps)])
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is for the scores
+            args.func(args)
+    return key, store

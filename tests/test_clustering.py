@@ -1,0 +1,173 @@
+"""Clustering: every algorithm, the quality gate, the video's constraints and shot cuts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from moviefaces_dag import shots
+from moviefaces_dag.clustering import (
+    ALGORITHMS,
+    ClusterSettings,
+    FaceContext,
+    cluster_embeddings,
+    default_threshold,
+)
+
+DIM = 32
+
+
+def _people(sizes: list[int], spread: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors around one direction per person, the directions orthogonal;
+    (embeddings, true person)."""
+    rng = np.random.default_rng(seed)
+    centres = np.linalg.qr(rng.normal(size=(DIM, len(sizes))))[0].T
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    vectors = centres[truth] / np.linalg.norm(centres[truth], axis=1, keepdims=True)
+    vectors = vectors + rng.normal(scale=spread / np.sqrt(DIM), size=vectors.shape)
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32), truth
+
+
+def _context(n: int, sample=None, shot=None, boxes=None, quality=None, score=None) -> FaceContext:
+    return FaceContext(
+        quality=np.full(n, 0.9) if quality is None else np.asarray(quality, float),
+        score=np.full(n, 0.95) if score is None else np.asarray(score, float),
+        sample=np.arange(n) * 10 if sample is None else np.asarray(sample),
+        shot=np.arange(n) if shot is None else np.asarray(shot),
+        boxes=np.tile([100.0, 100.0, 80.0, 80.0], (n, 1)) if boxes is None else np.asarray(boxes),
+    )
+
+
+def _same_partition(labels: np.ndarray, truth: np.ndarray) -> bool:
+    pairs = {(int(a), int(b)) for a, b in zip(labels, truth, strict=True)}
+    return len(pairs) == len(set(labels.tolist())) == len(set(truth.tolist()))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_every_algorithm_finds_well_separated_people(algorithm):
+    vectors, truth = _people([8, 6, 5, 4])
+    frames = np.arange(len(vectors))
+    labels = cluster_embeddings(vectors, frames, ClusterSettings(algorithm=algorithm), "sface",
+                                _context(len(vectors)))
+    assert (labels >= 0).all()
+    assert _same_partition(labels, truth)
+    assert labels[0] == 0  # the biggest person comes first
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_faces_of_one_frame_are_never_one_person(algorithm):
+    vectors, _ = _people([12], spread=0.05)
+    frames = np.repeat(np.arange(6), 2)  # every frame shows two copies of the same face
+    labels = cluster_embeddings(vectors, frames, ClusterSettings(algorithm=algorithm), "sface",
+                                _context(12, sample=frames * 10, shot=frames))
+    for frame in range(6):
+        a, b = labels[frames == frame]
+        assert a < 0 or a != b
+
+
+def test_must_link_joins_a_face_seen_in_the_next_sample_of_the_shot():
+    vectors, _ = _people([4, 4], spread=0.05, seed=3)
+    # a face of person 1 at similarity ~0.3 to person 0: too far to cluster alone
+    bridge = 0.3 * vectors[0] + np.sqrt(1 - 0.3**2) * _orthogonal(vectors[0], vectors[4])
+    vectors = np.vstack([vectors, bridge]).astype(np.float32)
+    frames = np.arange(9)
+    settings = ClusterSettings(similarity_threshold=0.5, min_faces=1)
+    alone = cluster_embeddings(vectors, frames, settings, "sface", _context(9))
+    assert alone[8] not in alone[:4]
+    # now face 8 is the sample right after face 3, in the same shot, at the same place
+    sample = np.array([0, 10, 20, 30, 40, 50, 60, 70, 31])
+    shot = np.array([0, 1, 2, 3, 4, 5, 6, 7, 3])
+    linked = cluster_embeddings(vectors, frames, settings, "sface",
+                                _context(9, sample=sample, shot=shot))
+    assert linked[8] == linked[3]
+    # ... unless a cut lies between them
+    shot[8] = 8
+    cut = cluster_embeddings(vectors, frames, settings, "sface",
+                             _context(9, sample=sample, shot=shot))
+    assert cut[8] != cut[3]
+
+
+def _orthogonal(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w = w - (w @ v) * v
+    return w / np.linalg.norm(w)
+
+
+def test_low_quality_faces_join_but_never_start_or_bridge_a_person():
+    a, _ = _people([5], spread=0.05, seed=1)
+    b, _ = _people([5], spread=0.05, seed=2)
+    # a blend of both people, and two low-quality copies of a third person
+    blend = (a[0] + b[0]) / np.linalg.norm(a[0] + b[0])
+    c, _ = _people([2], spread=0.01, seed=4)
+    near_a = a[1] + 0.05 * b[1]
+    vectors = np.vstack([a, b, [blend] * 3, c, [near_a / np.linalg.norm(near_a)]])
+    n = len(vectors)
+    quality = np.full(n, 0.9)
+    quality[10:] = 0.1  # the blends, person c and the face near a fail the gate
+    labels = cluster_embeddings(vectors.astype(np.float32), np.arange(n),
+                                ClusterSettings(similarity_threshold=0.5), "sface",
+                                _context(n, quality=quality))
+    assert len(set(labels[:5])) == 1 and len(set(labels[5:10])) == 1
+    assert labels[0] != labels[5]  # the blends did not bridge a and b
+    assert (labels[13:15] == -1).all()  # low-quality faces alone do not make a person
+    assert labels[15] == labels[0]  # but a low-quality face close to a joins a
+    gated_by_score = cluster_embeddings(
+        vectors.astype(np.float32), np.arange(n), ClusterSettings(similarity_threshold=0.5),
+        "sface", _context(n, score=np.where(np.arange(n) >= 10, 0.55, 0.95)))
+    assert (gated_by_score[13:15] == -1).all()
+
+
+def test_a_group_seen_in_a_single_shot_needs_many_faces():
+    vectors, _ = _people([3, 7], spread=0.05, seed=5)
+    shot = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
+    sample = np.array([0, 1, 2, 10, 11, 12, 13, 14, 15, 16])
+    labels = cluster_embeddings(vectors, np.arange(10), ClusterSettings(), "sface",
+                                _context(10, sample=sample, shot=shot))
+    assert (labels[:3] == -1).all()  # three faces in one shot: a bystander
+    assert (labels[3:] == 0).all()  # seven faces in one long shot: a person
+    relaxed = cluster_embeddings(vectors, np.arange(10), ClusterSettings(min_shots=1), "sface",
+                                 _context(10, sample=sample, shot=shot))
+    assert (relaxed[:3] >= 0).all()
+
+
+def test_without_context_it_still_clusters_and_splits_same_frame_faces():
+    vectors, truth = _people([5, 5], spread=0.05)
+    frames = np.array([0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
+    labels = cluster_embeddings(vectors, frames, ClusterSettings(), "sface")
+    assert _same_partition(labels, truth)
+    assert cluster_embeddings(np.zeros((0, DIM)), np.zeros(0), ClusterSettings()).shape == (0,)
+    single = cluster_embeddings(vectors[:1], frames[:1], ClusterSettings(min_faces=1))
+    assert single.tolist() == [0]
+
+
+def test_thresholds_depend_on_the_recogniser_and_algorithm():
+    assert default_threshold("sface-2021dec-int8bq") != default_threshold("arcface-r50")
+    assert default_threshold("sface", "complete") < default_threshold("sface", "average")
+    assert default_threshold(None) == default_threshold("sface")
+
+
+def test_unknown_algorithm_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown clustering algorithm 'kmeans'"):
+        ClusterSettings(algorithm="kmeans")
+
+
+def test_shot_cuts_follow_colour_changes_not_brightness():
+    rng = np.random.default_rng(0)
+    room = rng.integers(0, 255, (90, 160, 3), dtype=np.uint8)
+    darker = (room * 0.6).astype(np.uint8)  # flicker: same shot
+    field = np.zeros_like(room)
+    field[..., 1] = 200  # a green field: a new shot
+    distances = shots.cut_distances([shots.colour_signature(i) for i in (room, darker, field)])
+    assert distances[0] == 0.0
+    assert distances[1] < shots.CUT_DISTANCE < distances[2]
+    assert shots.shot_ids(distances).tolist() == [0, 0, 1]
+    assert shots.cut_distances([shots.colour_signature(room), None])[1] == float("inf")
+
+
+def test_the_asset_config_offers_every_algorithm():
+    from typing import get_args
+
+    from moviefaces_dag.assets.clusters import ClusterConfig
+
+    offered = get_args(ClusterConfig.model_fields["algorithm"].annotation)
+    assert set(offered) == set(ALGORITHMS)
+    assert ClusterConfig().algorithm == ClusterSettings().algorithm

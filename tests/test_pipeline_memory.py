@@ -1,0 +1,166 @@
+"""Streaming stages: bounded read-ahead, errors and early stops, flat memory, batched embedding."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moviefaces_dag.faces.alignment import align_face
+from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
+from moviefaces_dag.pipeline import _bounded_map, _prefetch
+from moviefaces_dag.video import sample_frames
+
+
+class Counting:
+    """An iterator that records how far it has been consumed and whether it was closed."""
+
+    def __init__(self, n: int, fail_at: int | None = None):
+        self.n, self.fail_at, self.produced, self.closed = n, fail_at, 0, False
+
+    def __iter__(self):
+        try:
+            for i in range(self.n):
+                if i == self.fail_at:
+                    raise OSError(f"item {i} is unreadable")
+                self.produced += 1
+                yield i
+        finally:
+            self.closed = True
+
+
+def test_prefetch_keeps_order_and_runs_at_most_depth_ahead() -> None:
+    source = Counting(50)
+    seen = []
+    for item in _prefetch(iter(source), depth=3):
+        time.sleep(0.002)  # a slow consumer: the producer must wait for it
+        # Queued items, plus one held by the blocked producer, plus the one in hand.
+        assert source.produced - len(seen) <= 3 + 2
+        seen.append(item)
+    assert seen == list(range(50))
+    assert source.closed
+
+
+def test_prefetch_reraises_the_producers_error_after_its_items() -> None:
+    seen = []
+    with pytest.raises(OSError, match="item 4 is unreadable"):
+        for item in _prefetch(iter(Counting(10, fail_at=4)), depth=2):
+            seen.append(item)
+    assert seen == [0, 1, 2, 3]
+
+
+def test_prefetch_stops_and_closes_the_producer_when_the_consumer_stops() -> None:
+    source = Counting(10_000)
+    iterator = iter(source)
+    before = threading.active_count()
+    for item in _prefetch(iterator, depth=2):
+        if item == 5:
+            break
+    assert source.closed and source.produced < 20
+    assert threading.active_count() == before
+
+
+def test_prefetched_movie_is_closed_when_the_consumer_stops(cast_a: Path) -> None:
+    frames = sample_frames(cast_a, 1.0)
+    for frame in _prefetch(frames, depth=2):
+        if frame.index == 2:
+            break
+    assert frames.gi_frame is None  # the generator (and its container) was closed
+
+
+def test_bounded_map_keeps_order_with_at_most_depth_in_flight() -> None:
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def slow_square(x: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.001 * (x % 3))
+        with lock:
+            running -= 1
+        return x * x
+
+    source = Counting(40)
+    results = []
+    for value in _bounded_map(slow_square, iter(source), workers=2, depth=5):
+        assert source.produced - len(results) <= 5
+        results.append(value)
+    assert results == [x * x for x in range(40)]
+    assert peak <= 2
+
+
+# flat memory ------------------------------------------------------------------------------------
+FRAMES_CHILD = """
+import json, resource, sys
+from pathlib import Path
+from moviefaces_dag.pipeline import extract_frames
+from moviefaces_dag.progress import LogProgress
+from moviefaces_dag.store import MovieStore
+movie, out, duration = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
+store = MovieStore(out / "db.sqlite")
+store.register_movie("m", movie)
+stats = extract_frames(store, "m", out, 1.0, duration, LogProgress(), lambda _: None)
+print(json.dumps({"frames": stats["frames"],
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def frames_stage_peak(movie: Path, out: Path, duration: float) -> dict:
+    done = subprocess.run([sys.executable, "-c", FRAMES_CHILD, str(movie), str(out), str(duration)],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_frames_stage_memory_does_not_grow_with_movie_length(cast_a: Path, tmp_path: Path) -> None:
+    short = frames_stage_peak(cast_a, tmp_path / "short", 8)
+    long = frames_stage_peak(cast_a, tmp_path / "long", 72)
+    assert (short["frames"], long["frames"]) == (8, 72)
+    # Holding every 1280x720 frame would add 64 x 2.7 MB = 170 MB.
+    assert long["rss_mb"] - short["rss_mb"] < 40, (short, long)
+
+
+# batched recogniser -----------------------------------------------------------------------------
+def test_batched_embeddings_equal_one_face_at_a_time(cast_a: Path) -> None:
+    analyzer = OpenCVFaceAnalyzer(batch_size=4)
+    faces = []
+    for frame in sample_frames(cast_a, 0.5, duration=30):
+        for det in analyzer.detect(frame.image):
+            faces.append(align_face(frame.image, np.asarray(det.landmarks)))
+    assert len(faces) >= 6
+    batched = analyzer.embed(faces)  # several calls of 4 and a remainder
+    single = np.concatenate([analyzer.embed([face]) for face in faces])
+    assert batched.shape == (len(faces), 128) and batched.dtype == np.float32
+    np.testing.assert_allclose(batched, single, atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+
+
+# the benchmark ----------------------------------------------------------------------------------
+def test_benchmark_measures_every_part_in_its_own_process(testdata: Path, tmp_path: Path) -> None:
+    movie = testdata / "videos" / "pyfeat_single_face.mp4"
+    report = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/bench_pipeline.py", "--movie", str(movie),
+         "--parts", "floor,grab,naive,pipeline", "--json", str(report)],
+        cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True,
+    )
+    results = json.loads(report.read_text())
+    assert set(results) == {"floor", "grab", "naive", "pipeline"}
+    for part in results.values():
+        assert part["movie_seconds"] == pytest.approx(2.4, abs=0.1)
+        assert part["speed"] > 0 and 50 < part["peak_rss_mb"] < 1500
+    stages = results["pipeline"]["stages"]
+    assert list(stages) == ["movie", "frames", "detections", "embeddings", "clusters", "report"]
+    assert sum(wall for wall, _cpu in stages.values()) <= results["pipeline"]["wall_s"]
+    assert results["naive"]["detail"].startswith("3 frames")
+    assert results["pipeline"]["detail"].startswith("3 frames")
+    assert "3/1 pipeline / decode floor" in done.stdout
+    assert "3/2 pipeline / naive baseline" in done.stdout
