@@ -47,10 +47,19 @@ def main() -> int:
         sys.exit(f"{movie}: no such movie")
     print(f"movie: {movie}  sampling: {args.fps:g} fps  parts: {', '.join(args.parts)}",
           flush=True)
-    results = {}
-    for part in args.parts:
-        results[part] = measure(part, movie, args.fps, args.analyzer)
-        print_part(part, results[part])
+    results: dict[str, dict[str, Any]] = {}
+    # Rounds interleave the parts, so a busy spell on a shared machine hits all of them alike;
+    # each part keeps its fastest run.
+    for round_ in range(1, args.repeat + 1):
+        for part in args.parts:
+            result = measure(part, movie, args.fps, args.analyzer)
+            print_part(part if args.repeat == 1 else f"{part} #{round_}", result)
+            if part not in results or result["wall_s"] < results[part]["wall_s"]:
+                results[part] = result
+    if args.repeat > 1:
+        print("fastest of each part:")
+        for part, result in results.items():
+            print_part(part, result)
     print_ratios(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
@@ -75,6 +84,8 @@ def parse_args() -> argparse.Namespace:
                         metavar="NAME=VALUE",
                         help="FaceAnalyzerResource setting for the pipeline part (repeatable), "
                              "e.g. --analyzer max_side=1280")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds over the parts; each part's fastest run counts")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--part", choices=PARTS, help=argparse.SUPPRESS)  # child process
     args = parser.parse_args()
@@ -137,11 +148,11 @@ def measure(part: str, movie: Path, fps: float, analyzer: list[tuple[str, Any]]
 
 
 def print_part(part: str, r: dict[str, Any]) -> None:
-    print(f"{part:>9}: {r['speed']:6.2f} movie-s/s  {r['wall_s']:7.1f} s wall  "
+    print(f"{part:>12}: {r['speed']:6.2f} movie-s/s  {r['wall_s']:7.1f} s wall  "
           f"{r['cpu_s']:7.1f} s cpu  peak RSS {r['peak_rss_mb']:6.0f} MB  {r['detail']}",
           flush=True)
     for stage, (wall, cpu) in r.get("stages", {}).items():
-        print(f"{'':>11}{stage:<12} {wall:7.1f} s wall {100 * wall / r['wall_s']:5.1f} %  "
+        print(f"{'':>14}{stage:<12} {wall:7.1f} s wall {100 * wall / r['wall_s']:5.1f} %  "
               f"{cpu:7.1f} s cpu {100 * cpu / r['cpu_s']:5.1f} %")
 
 

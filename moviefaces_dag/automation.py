@@ -6,9 +6,11 @@ from dagster import AutomationCondition
 
 
 def rerun_when_changed() -> AutomationCondition:
-    """Run a partition when its code version changed or an upstream partition's data version
+    """Rerun a partition when its code version changed or an upstream partition's data version
     changed since it last ran; never for a no-op upstream rerun (which keeps its data version),
-    and never while it or an upstream partition is missing or running.
+    and never while it or an upstream partition is running or missing. A partition that was never
+    materialized is left alone: new movies are started by the folder sensor or by the user, and
+    optional assets such as the dataset export only once someone asked for them.
 
     Unlike `AutomationCondition.eager()`, which fires on any upstream materialization, this
     compares data versions, so touching or re-probing an unchanged movie reruns nothing.
@@ -19,6 +21,7 @@ def rerun_when_changed() -> AutomationCondition:
     ).since_last_handled()
     return (
         changed
+        & ~AutomationCondition.missing()
         & ~AutomationCondition.any_deps_missing()
         & ~AutomationCondition.any_deps_in_progress()
         & ~AutomationCondition.in_progress()

@@ -26,24 +26,25 @@ ALGORITHMS = ("average", "complete", "greedy", "dbscan", "hdbscan")
 DEFAULT_ALGORITHM = "average"
 
 # Similarity threshold per recogniser family and algorithm. What it bounds differs: the mean
-# face-pair similarity (average), the least one (complete), the similarity to a person's mean
-# (greedy) or to a neighbour (dbscan). hdbscan needs none: it gets the average value, which
-# every algorithm also uses to attach low-quality faces. The SFace values were chosen on
-# hard_a/hard_b (docs/clustering.md); SFace's own verification threshold is 0.363. ArcFace
-# separates identities more widely, so its values sit lower (not tuned here).
+# face-pair similarity less QUALITY_SLOPE x the groups' mean qualities (average), the least
+# face-pair similarity (complete), the similarity to a person's mean (greedy) or to a neighbour
+# (dbscan); hdbscan needs none. "attach": the similarity to a person's mean at which a face that
+# failed the quality gate joins that person (every algorithm). The SFace values were chosen on
+# hard_a/hard_b and cast_a (docs/clustering.md); SFace's own verification threshold is 0.363.
+# ArcFace separates identities more widely, so its values sit lower (not tuned here).
 DEFAULT_THRESHOLDS = {
-    "sface": {"average": 0.30, "complete": 0.20, "greedy": 0.36, "dbscan": 0.45},
-    "arcface": {"average": 0.25, "complete": 0.15, "greedy": 0.30, "dbscan": 0.40},
-    "mobilefacenet": {"average": 0.45, "complete": 0.35, "greedy": 0.50, "dbscan": 0.58},
+    "sface": {"average": 0.25, "complete": 0.20, "greedy": 0.36, "dbscan": 0.45,
+              "attach": 0.40},
+    "arcface": {"average": 0.20, "complete": 0.15, "greedy": 0.30, "dbscan": 0.40,
+                "attach": 0.35},
+    "mobilefacenet": {"average": 0.40, "complete": 0.35, "greedy": 0.50, "dbscan": 0.58,
+                      "attach": 0.55},
 }
 FALLBACK_FAMILY = "sface"
 NEIGHBOURS = 12  # nearest-neighbour edges per unit along which merges are tried
 DENSITY_MIN_SAMPLES = 3  # dbscan / hdbscan: faces needed to make a core point / a cluster
 SKLEARN_WORKING_MIB = 64  # dbscan's pairwise-distance blocks
-# A face failing the quality gate joins the person whose good faces' mean it resembles most, if
-# the similarity is this much above the average-linkage threshold: its own embedding is the
-# least reliable evidence there is.
-ATTACH_MARGIN = 0.1
+QUALITY_SLOPE = 0.2  # average linkage: the bar rises by this x the two groups' mean qualities
 MUST_LINK_SIMILARITY = 0.25  # consecutive samples of one shot at one place: same person above this
 MUST_LINK_MOVE = 0.6  # ... when the box centres moved less than this share of the face width
 
@@ -62,10 +63,12 @@ class ClusterSettings:
     # The quality gate: faces under either bound may join a person but never start or bridge one.
     min_quality: float = 0.3  # faces.quality (score, sharpness, size and pose together)
     min_score: float = 0.8  # detection score: false detections mostly score under it
-    # A group seen in fewer than min_shots shots (a bystander, a face on a poster) stays
-    # unassigned unless it holds at least lone_shot_faces faces (one long shot of one person).
+    # A group seen in fewer than min_shots shots (a bystander, a stray splinter of a person)
+    # stays unassigned unless it holds at least lone_shot_faces faces (5 s on screen at 1 fps)
+    # or its faces' median quality reaches lone_shot_quality (seen clearly).
     min_shots: int = 2
-    lone_shot_faces: int = 6
+    lone_shot_faces: int = 5
+    lone_shot_quality: float = 0.55
     use_video: bool = True  # must-link within shots and the single-shot rule (cannot-link: always)
 
     def __post_init__(self) -> None:
@@ -106,15 +109,14 @@ def cluster_embeddings(
                (np.asarray(context.score) >= settings.min_score)
         if settings.use_video:
             unit_of = _tracklets(vectors, frame_ids, context)
-    units = _Units.build(vectors, frame_ids, unit_of, core)
+    quality = np.ones(n) if context is None else np.asarray(context.quality, dtype=np.float64)
+    units = _Units.build(vectors, frame_ids, unit_of, core, quality)
     core_units = np.flatnonzero(units.core_count > 0)
     labels = np.full(units.size, -1, dtype=np.int64)
     labels[core_units] = _cluster_units(units, core_units, threshold, settings)
-    attach = threshold if settings.algorithm == "average" else default_threshold(model_id)
-    labels = _attach_low(units, labels, attach + ATTACH_MARGIN)[unit_of]
+    labels = _attach_low(units, labels, default_threshold(model_id, "attach"))[unit_of]
     if context is not None and settings.use_video:
-        labels = _drop_rare(labels, np.asarray(context.shot), settings.min_shots,
-                            settings.lone_shot_faces)
+        labels = _drop_rare(labels, np.asarray(context.shot), quality, settings)
     return _relabel_by_size(labels, settings.min_faces)
 
 
@@ -177,6 +179,7 @@ class _Units:
 
     core_sum: np.ndarray  # (m, d) sum of the unit's good-face vectors
     core_count: np.ndarray  # (m,)
+    core_quality: np.ndarray  # (m,) sum of the good faces' quality
     all_sum: np.ndarray  # (m, d) sum over every face (for units with no good face)
     face_count: np.ndarray  # (m,)
     frames: list[set]
@@ -187,7 +190,7 @@ class _Units:
 
     @classmethod
     def build(cls, vectors: np.ndarray, frame_ids: np.ndarray, unit_of: np.ndarray,
-              core: np.ndarray) -> _Units:
+              core: np.ndarray, quality: np.ndarray) -> _Units:
         m, d = int(unit_of.max()) + 1, vectors.shape[1]
         core_sum = np.zeros((m, d), np.float64)
         all_sum = np.zeros((m, d), np.float64)
@@ -196,7 +199,8 @@ class _Units:
         frames: list[set] = [set() for _ in range(m)]
         for unit, frame in zip(unit_of.tolist(), frame_ids.tolist(), strict=True):
             frames[unit].add(frame)
-        return cls(core_sum, np.bincount(unit_of[core], minlength=m), all_sum,
+        core_quality = np.bincount(unit_of[core], weights=quality[core], minlength=m)
+        return cls(core_sum, np.bincount(unit_of[core], minlength=m), core_quality, all_sum,
                    np.bincount(unit_of, minlength=m), frames)
 
 
@@ -209,7 +213,8 @@ def _cluster_units(units: _Units, idx: np.ndarray, threshold: float,
     frames = [units.frames[i] for i in idx]
     means = _unit_rows(sums)
     if settings.algorithm == "average":
-        return _agglomerate(_AverageLink(sums, counts), means, frames, threshold)
+        return _agglomerate(_AverageLink(sums, counts, units.core_quality[idx]), means, frames,
+                            threshold)
     if settings.algorithm == "complete":
         return _agglomerate(_CompleteLink(sums), means, frames, threshold)
     if settings.algorithm == "greedy":
@@ -254,18 +259,24 @@ def _neighbour_edges(means: np.ndarray, k: int, floor: float) -> tuple[np.ndarra
 
 
 class _AverageLink:
-    """Mean face-pair similarity of two groups, exact from their sums and sizes."""
+    """Mean face-pair similarity of two groups, exact from their sums and sizes, less
+    QUALITY_SLOPE x the product of their mean face qualities: clear faces of one person are more
+    alike than degraded ones, so clear groups must clear a higher bar."""
 
-    def __init__(self, sums: np.ndarray, counts: np.ndarray):
+    def __init__(self, sums: np.ndarray, counts: np.ndarray, quality: np.ndarray):
         self.sums = sums.astype(np.float64)
         self.counts = counts.astype(np.float64)
+        self.quality = quality.astype(np.float64)
 
     def links(self, a: int, others: list[int]) -> np.ndarray:
-        return self.sums[others] @ self.sums[a] / (self.counts[others] * self.counts[a])
+        size = self.counts[others] * self.counts[a]
+        mean = self.sums[others] @ self.sums[a] / size
+        return mean - QUALITY_SLOPE * self.quality[others] * self.quality[a] / size
 
     def merge(self, a: int, b: int) -> None:
         self.sums[a] += self.sums[b]
         self.counts[a] += self.counts[b]
+        self.quality[a] += self.quality[b]
 
 
 class _CompleteLink:
@@ -405,15 +416,16 @@ def _attach_low(units: _Units, labels: np.ndarray, threshold: float) -> np.ndarr
     return labels
 
 
-def _drop_rare(labels: np.ndarray, shots: np.ndarray, min_shots: int,
-               enough_faces: int) -> np.ndarray:
-    """Groups seen in fewer than min_shots shots and with fewer than enough_faces faces become
+def _drop_rare(labels: np.ndarray, shots: np.ndarray, quality: np.ndarray,
+               settings: ClusterSettings) -> np.ndarray:
+    """Groups seen in fewer than min_shots shots, with few faces and those not clear, become
     unassigned."""
     assigned = labels >= 0
     pairs = np.unique(np.stack([labels[assigned], shots[assigned]]), axis=1)
     groups, shot_counts = np.unique(pairs[0], return_counts=True)
     _, face_counts = np.unique(labels[assigned], return_counts=True)  # same sorted groups
-    rare = groups[(shot_counts < min_shots) & (face_counts < enough_faces)]
+    rare = groups[(shot_counts < settings.min_shots) & (face_counts < settings.lone_shot_faces)]
+    rare = [g for g in rare if np.median(quality[labels == g]) < settings.lone_shot_quality]
     return np.where(np.isin(labels, rare), -1, labels)
 
 

@@ -6,6 +6,7 @@ into each asset's code version, so Dagster knows exactly which stages a settings
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from dagster import AssetsDefinition, Definitions, map_asset_specs
@@ -15,6 +16,7 @@ from .automation import rerun_when_changed
 from .jobs import process_movie, refresh_movie
 from .progress import LogProgress
 from .resources import (
+    ClusteringResource,
     FaceAnalyzerResource,
     MovieFolderResource,
     MovieStoreResource,
@@ -29,6 +31,7 @@ def default_resources() -> dict[str, Any]:
         "store": MovieStoreResource(),
         "sampling": SamplingResource(),
         "face_analyzer": FaceAnalyzerResource(),
+        "clustering": ClusteringResource(),
         "movie_folder": MovieFolderResource(),
         "progress": LogProgress(),
     }
@@ -45,7 +48,9 @@ def code_versions(resources: dict[str, Any]) -> dict[str, str]:
         "face_embeddings": version_of(
             "face_embeddings", analyzer.recognizer_settings(), "faces", "resources/face_analyzer.py"
         ),
-        "face_clusters": version_of("face_clusters", {}, "clustering.py"),
+        "face_clusters": version_of(
+            "face_clusters", asdict(resources["clustering"].settings()), "clustering.py", "shots.py"
+        ),
         "movie_report": version_of("movie_report", {}, "report.py", "templates"),
         "face_dataset": version_of("face_dataset", {}, "export.py"),
     }

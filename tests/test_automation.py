@@ -14,7 +14,9 @@ import pytest
 
 from moviefaces_dag.definitions import build_definitions, versioned_assets
 from moviefaces_dag.progress import LogProgress
+from moviefaces_dag import versions
 from moviefaces_dag.resources import (
+    ClusteringResource,
     FaceAnalyzerResource,
     MovieFolderResource,
     MovieStoreResource,
@@ -102,6 +104,7 @@ def world(tmp_path: Path, testdata: Path) -> World:
         "store": MovieStoreResource(output_dir=str(tmp_path / "out")),
         "sampling": SamplingResource(fps=0.5, duration=6),
         "face_analyzer": FaceAnalyzerResource(),
+        "clustering": ClusteringResource(),
         "movie_folder": MovieFolderResource(folder=str(world.folder), settle_seconds=0),
         "progress": LogProgress(),
     }
@@ -165,6 +168,20 @@ def test_detector_setting_reruns_detections_everywhere_not_frames(world: World) 
     for asset in ["face_detections", "face_embeddings", "face_clusters", "movie_report"]:
         assert ran[asset] == {"alpha", "beta"}, asset
     assert world.settle(face_analyzer=stricter) == {}
+
+
+def test_clustering_change_reruns_clusters_and_report_only(world: World) -> None:
+    looser = ClusteringResource(similarity_threshold=0.2)
+    ran = world.settle(clustering=looser)
+    assert ran == {"face_clusters": {"alpha", "beta"}, "movie_report": {"alpha", "beta"}}
+    assert world.settle(clustering=looser) == {}
+
+
+def test_report_code_change_reruns_the_report_only(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(versions.REVISIONS, "movie_report", "2")
+    assert world.settle() == {"movie_report": {"alpha", "beta"}}
 
 
 def test_sampling_change_reruns_frames_and_below(world: World) -> None:

@@ -116,17 +116,32 @@ def test_low_quality_faces_join_but_never_start_or_bridge_a_person():
     assert (gated_by_score[13:15] == -1).all()
 
 
-def test_a_group_seen_in_a_single_shot_needs_many_faces():
-    vectors, _ = _people([3, 7], spread=0.05, seed=5)
-    shot = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
-    sample = np.array([0, 1, 2, 10, 11, 12, 13, 14, 15, 16])
-    labels = cluster_embeddings(vectors, np.arange(10), ClusterSettings(), "sface",
-                                _context(10, sample=sample, shot=shot))
-    assert (labels[:3] == -1).all()  # three faces in one shot: a bystander
-    assert (labels[3:] == 0).all()  # seven faces in one long shot: a person
-    relaxed = cluster_embeddings(vectors, np.arange(10), ClusterSettings(min_shots=1), "sface",
-                                 _context(10, sample=sample, shot=shot))
+def test_a_group_seen_in_a_single_shot_needs_many_or_clear_faces():
+    vectors, _ = _people([3, 7, 3], spread=0.05, seed=5)
+    shot = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2])
+    sample = np.array([0, 1, 2, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22])
+    quality = np.full(13, 0.9)
+    quality[:3] = 0.4  # passes the gate, but not seen clearly
+    context = _context(13, sample=sample, shot=shot, quality=quality)
+    labels = cluster_embeddings(vectors, np.arange(13), ClusterSettings(), "sface", context)
+    assert (labels[:3] == -1).all()  # three unclear faces in one shot: a bystander or a splinter
+    assert len(set(labels[3:10])) == 1 and labels[3] >= 0  # seven faces in one long shot
+    assert len(set(labels[10:])) == 1 and labels[10] >= 0  # three clear faces in one shot
+    relaxed = cluster_embeddings(vectors, np.arange(13), ClusterSettings(min_shots=1), "sface",
+                                 context)
     assert (relaxed[:3] >= 0).all()
+
+
+def test_clear_look_alikes_need_more_similarity_than_degraded_faces():
+    # two people whose faces are 0.35 alike: one person if degraded, two if seen clearly
+    a, _ = _people([4], spread=0.02, seed=6)
+    other = 0.35 * a[0] + np.sqrt(1 - 0.35**2) * _orthogonal(a[0], _people([1], seed=7)[0][0])
+    b = np.tile(other, (4, 1)).astype(np.float32)
+    vectors = np.vstack([a, b])
+    for quality, together in ((0.5, True), (0.95, False)):
+        context = _context(8, quality=np.full(8, quality))
+        labels = cluster_embeddings(vectors, np.arange(8), ClusterSettings(), "sface", context)
+        assert bool(labels[0] == labels[4]) is together, quality
 
 
 def test_without_context_it_still_clusters_and_splits_same_frame_faces():
@@ -163,11 +178,11 @@ def test_shot_cuts_follow_colour_changes_not_brightness():
     assert shots.cut_distances([shots.colour_signature(room), None])[1] == float("inf")
 
 
-def test_the_asset_config_offers_every_algorithm():
+def test_the_clustering_resource_offers_every_algorithm():
     from typing import get_args
 
-    from moviefaces_dag.assets.clusters import ClusterConfig
+    from moviefaces_dag.resources import ClusteringResource
 
-    offered = get_args(ClusterConfig.model_fields["algorithm"].annotation)
+    offered = get_args(ClusteringResource.model_fields["algorithm"].annotation)
     assert set(offered) == set(ALGORITHMS)
-    assert ClusterConfig().algorithm == ClusterSettings().algorithm
+    assert ClusteringResource().settings() == ClusterSettings()

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from ..clustering import ALGORITHMS, DEFAULT_ALGORITHM
 from ..layout import report_path
 from ..store import MovieStore
 from .common import CliError, add_movie_arguments, dagster_instance, register
@@ -21,6 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="stop sampling at this movie time in seconds (default: whole movie)")
     parser.add_argument("--similarity-threshold", type=float, default=None,
                         help="cosine similarity joining two faces (default: per recogniser)")
+    parser.add_argument("--clustering", choices=ALGORITHMS, default=None,
+                        help=f"how faces are grouped into people (default: {DEFAULT_ALGORITHM})")
     add_face_model_arguments(parser)
     parser.set_defaults(func=run_movie)
 
@@ -37,20 +40,26 @@ def run_movie(args: argparse.Namespace) -> int:
 
     from ..definitions import default_resources, versioned_assets
     from ..progress import TqdmProgress
-    from ..resources import FaceAnalyzerResource, MovieStoreResource, SamplingResource
+    from ..resources import (
+        ClusteringResource,
+        FaceAnalyzerResource,
+        MovieStoreResource,
+        SamplingResource,
+    )
 
     started = time.monotonic()
     output_dir = Path(args.output_dir).resolve()
     key, store = register(Path(args.movie), output_dir)
     analyzer = face_analyzer_config(args)
-    clusters = {}
-    if args.similarity_threshold is not None:
-        clusters["similarity_threshold"] = args.similarity_threshold
+    clustering = {"similarity_threshold": args.similarity_threshold}
+    if args.clustering:
+        clustering["algorithm"] = args.clustering
     resources = {
         **default_resources(),
         "store": MovieStoreResource(output_dir=str(output_dir)),
         "sampling": SamplingResource(fps=args.fps, duration=args.duration),
         "face_analyzer": FaceAnalyzerResource(**analyzer),
+        "clustering": ClusteringResource(**clustering),
         "progress": TqdmProgress(),
     }
     result = materialize(
@@ -59,11 +68,8 @@ def run_movie(args: argparse.Namespace) -> int:
         partition_key=key,
         instance=dagster_instance(output_dir),
         resources=resources,
-        run_config={
-            "ops": {"face_clusters": {"config": clusters}},
-            # The failure is reported once, as one line, by CliError; not as a log dump.
-            "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-        },
+        # The failure is reported once, as one line, by CliError; not as a log dump.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         raise_on_error=False,
     )
     if not result.success:

@@ -1,0 +1,51 @@
+"""Clustering settings as a resource, so changing them reruns clusters and the report only."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from ..clustering import DEFAULT_ALGORITHM, ClusterSettings
+
+Algorithm = Literal["average", "complete", "greedy", "dbscan", "hdbscan"]
+
+
+def _env_threshold() -> float | None:
+    value = os.environ.get("MOVIEFACES_SIMILARITY_THRESHOLD")
+    return float(value) if value else None
+
+
+class ClusteringResource(ConfigurableResource):
+    """How faces are grouped into people (env MOVIEFACES_CLUSTERING,
+    MOVIEFACES_SIMILARITY_THRESHOLD)."""
+
+    algorithm: Algorithm = Field(
+        default_factory=lambda: os.environ.get("MOVIEFACES_CLUSTERING", DEFAULT_ALGORITHM),
+        description="average / complete linkage, greedy (online centroid), dbscan or hdbscan; "
+                    "every one honours the quality gate and the video's constraints.",
+    )
+    similarity_threshold: float | None = Field(
+        default_factory=_env_threshold, gt=-1, lt=1,
+        description="Cosine similarity joining two faces; default depends on the recogniser "
+                    "and the algorithm.",
+    )
+    min_faces: int = Field(2, ge=1, description="Smaller groups stay unassigned.")
+    min_quality: float = Field(
+        0.3, ge=0, le=1,
+        description="Faces of lower quality (score, size, sharpness, pose) may join a person "
+                    "but never start one.")
+    min_score: float = Field(
+        0.8, ge=0, le=1, description="Faces of lower detection score may join but not start.")
+    min_shots: int = Field(
+        2, ge=1, description="Groups seen in fewer shots stay unassigned unless they have many "
+                             "faces (bystanders, faces on posters).")
+
+    def settings(self) -> ClusterSettings:
+        return ClusterSettings(
+            similarity_threshold=self.similarity_threshold, min_faces=self.min_faces,
+            algorithm=self.algorithm, min_quality=self.min_quality, min_score=self.min_score,
+            min_shots=self.min_shots,
+        )
