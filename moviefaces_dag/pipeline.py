@@ -101,6 +101,27 @@ def _prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
         producer.join()
 
 
+def _batches(
+    groups: Iterable[tuple[list[int], list[np.ndarray]]], size: int
+) -> Iterator[tuple[list[int], list[np.ndarray]]]:
+    """Regroup (ids, faces) per frame into batches of about `size` faces for the recogniser."""
+    ids: list[int] = []
+    chips: list[np.ndarray] = []
+    for group_ids, group_chips in groups:
+        ids.extend(group_ids)
+        chips.extend(group_chips)
+        if len(chips) >= size:
+            yield ids, chips
+            ids, chips = [], []
+    if chips:
+        yield ids, chips
+
+
+def _concurrency(analyzer: FaceAnalyzer) -> int:
+    """How many detect calls the backend takes at once (1 unless it says more)."""
+    return max(1, int(getattr(analyzer, "concurrency", 1)))
+
+
 def _write_jpeg(path: Path, image: np.ndarray) -> None:
     if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
         raise OSError(f"could not write {path}")
@@ -186,21 +207,32 @@ def detect_faces(
     started = time.monotonic()
     version = layout.new_version_dir(output_dir, key, "faces")
     faces: list[FaceRow] = []
+
+    def detect_frame(item: tuple[FrameRow, np.ndarray]) -> list[FaceRow]:
+        # Runs in a detector thread: only the rows leave it, never the frame.
+        frame, image = item
+        rows = []
+        for n, det in enumerate(analyzer.detect(image)):
+            quality = assess(image, det.box, det.score, det.landmarks)
+            crop_path = version / f"{frame.idx:06d}_{n:02d}.jpg"
+            _write_jpeg(crop_path, padded_crop(image, det.box))
+            rows.append(FaceRow(
+                frame_id=frame.id, box=det.box, score=det.score,
+                landmarks=tuple(map(tuple, det.landmarks.tolist())),
+                sharpness=quality.sharpness, size=quality.size,
+                frontalness=quality.frontalness, quality=quality.quality,
+                crop_path=str(crop_path),
+            ))
+        return rows
+
     try:
         with progress.stage("detect faces", len(frames), log) as tick:
-            for frame, image in zip(frames, _bounded_map(_read_image, (f.path for f in frames)),
-                                    strict=True):
-                for n, det in enumerate(analyzer.detect(image)):
-                    quality = assess(image, det.box, det.score, det.landmarks)
-                    crop_path = version / f"{frame.idx:06d}_{n:02d}.jpg"
-                    _write_jpeg(crop_path, padded_crop(image, det.box))
-                    faces.append(FaceRow(
-                        frame_id=frame.id, box=det.box, score=det.score,
-                        landmarks=tuple(map(tuple, det.landmarks.tolist())),
-                        sharpness=quality.sharpness, size=quality.size,
-                        frontalness=quality.frontalness, quality=quality.quality,
-                        crop_path=str(crop_path),
-                    ))
+            # Two threads read JPEGs ahead; as many detector threads as the backend takes calls
+            # at once (each OpenCV thread holds its own model, up to ~400 MB at large sizes).
+            images = _bounded_map(_read_image, (f.path for f in frames))
+            for rows in _bounded_map(detect_frame, zip(frames, images, strict=True),
+                                     workers=_concurrency(analyzer)):
+                faces.extend(rows)
                 tick(1)
         stats = {"frames": len(frames), "faces": len(faces),
                  "frames_with_faces": len({f.frame_id for f in faces}),
@@ -230,28 +262,26 @@ def embed_faces(
         by_frame[face.frame_id].append(face)
     face_ids: list[int] = []
     vectors: list[np.ndarray] = []
-    batch: list[np.ndarray] = []
 
-    def aligned_faces(frame_id: int) -> list[np.ndarray]:
+    def aligned_faces(frame_id: int) -> tuple[list[int], list[np.ndarray]]:
         # Runs in a reader thread; only the 112x112 faces leave it, never the whole frame.
         image = _read_image(frames[frame_id].path)
-        return [align_face(image, np.asarray(f.landmarks)) for f in by_frame[frame_id]]
+        group = by_frame[frame_id]
+        return [f.id for f in group], [align_face(image, np.asarray(f.landmarks)) for f in group]
+
+    def embed_batch(batch: tuple[list[int], list[np.ndarray]]) -> tuple[list[int], np.ndarray]:
+        return batch[0], analyzer.embed(batch[1])
 
     with progress.stage("embed faces", len(faces), log) as tick:
-        def embed_batch() -> None:
-            vectors.append(analyzer.embed(batch))
-            tick(len(batch))
-            batch.clear()
-
         # Aligned faces are small, so the readers may run a whole batch ahead of the recogniser.
         aligned = _bounded_map(aligned_faces, by_frame, depth=EMBED_BATCH)
-        for frame_id, chips in zip(by_frame, aligned, strict=True):
-            face_ids.extend(f.id for f in by_frame[frame_id])
-            batch.extend(chips)
-            if len(batch) >= EMBED_BATCH:
-                embed_batch()
-        if batch:
-            embed_batch()
+        batches = _batches(aligned, EMBED_BATCH)
+        # One recogniser call at a time: OpenCV's SFace already uses every core for a batch, and
+        # each concurrent call would hold another model's buffers (~150 MB at 32 faces).
+        for ids, batch_vectors in _bounded_map(embed_batch, batches, workers=1):
+            face_ids.extend(ids)
+            vectors.append(batch_vectors)
+            tick(len(ids))
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32)
     dim = int(matrix.shape[1]) if len(matrix) else 0
     stats = {"faces": len(face_ids), "dimension": dim, "model": analyzer.recognizer_id,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +142,22 @@ def test_batched_embeddings_equal_one_face_at_a_time(cast_a: Path) -> None:
     assert batched.shape == (len(faces), 128) and batched.dtype == np.float32
     np.testing.assert_allclose(batched, single, atol=1e-4)
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+
+
+def test_concurrent_calls_give_the_same_faces_as_one_thread(cast_a: Path) -> None:
+    analyzer = OpenCVFaceAnalyzer()
+    images = [f.image for f in sample_frames(cast_a, 0.5, duration=24)]
+    alone = [analyzer.detect(image) for image in images]
+    with ThreadPoolExecutor(analyzer.concurrency + 1) as pool:
+        together = list(pool.map(analyzer.detect, images))
+    assert sum(map(len, alone)) >= 6
+    assert [[d.box for d in ds] for ds in together] == [[d.box for d in ds] for ds in alone]
+    faces = [align_face(image, np.asarray(d.landmarks)) for image, ds in zip(images, alone,
+             strict=True) for d in ds]
+    with ThreadPoolExecutor(2) as pool:
+        halves = list(pool.map(analyzer.embed, [faces[::2], faces[1::2]]))
+    np.testing.assert_allclose(halves[0], analyzer.embed(faces[::2]), atol=1e-5)
+    np.testing.assert_allclose(halves[1], analyzer.embed(faces[1::2]), atol=1e-5)
 
 
 # the benchmark ----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ with no server and no download.
 
 from __future__ import annotations
 
+import os
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -43,6 +45,10 @@ class OpenCVFaceAnalyzer:
 
     detector_id = YUNET_ID
     recognizer_id = SFACE_ID
+    # detect() and embed() may run in this many threads at once: each thread gets its own models,
+    # and OpenCV's DNN runs one call on about one core (capped: each thread holds frames).
+    concurrency = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else os.cpu_count() or 1)
 
     def __init__(
         self,
@@ -61,12 +67,29 @@ class OpenCVFaceAnalyzer:
         self.batch_size = batch_size
         # OpenCV 5 warns on every model load that its new engine ignores targets: noise for users.
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-        self._detector = cv2.FaceDetectorYN.create(
-            str(bundled_model(YUNET_FILE)), "", (320, 320), score_threshold, nms_threshold, 5000
-        )
+        self._yunet_path = str(bundled_model(YUNET_FILE))
+        self._sface_path = str(bundled_model(SFACE_FILE))
+        self._models = threading.local()
+        # Load now in this thread: a broken model file fails here, not halfway through a movie.
+        _ = self._detector, self._recognizer
+
+    # Each thread gets its own models, loaded on its first call: they keep per-call state (input
+    # size, blobs), and one call runs on about one core, so concurrent calls need one model each.
+    @property
+    def _detector(self) -> cv2.FaceDetectorYN:
+        if not hasattr(self._models, "detector"):
+            self._models.detector = cv2.FaceDetectorYN.create(
+                self._yunet_path, "", (320, 320), self.score_threshold, self.nms_threshold, 5000
+            )
+        return self._models.detector
+
+    @property
+    def _recognizer(self) -> cv2.dnn.Net:
         # cv2.dnn rather than FaceRecognizerSF: the int8 file has unused graph inputs, so the
         # input must be named, and the dnn path takes a whole batch at once.
-        self._recognizer = cv2.dnn.readNetFromONNX(str(bundled_model(SFACE_FILE)))
+        if not hasattr(self._models, "recognizer"):
+            self._models.recognizer = cv2.dnn.readNetFromONNX(self._sface_path)
+        return self._models.recognizer
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         height, width = image.shape[:2]
@@ -115,5 +138,4 @@ class OpenCVFaceAnalyzer:
         return l2_normalize(np.concatenate(out))
 
     def close(self) -> None:
-        self._detector = None
-        self._recognizer = None
+        self._models = threading.local()
