@@ -30,8 +30,8 @@ from moviefaces_dag.faces.alignment import align_face
 from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
 from moviefaces_dag.faces.recognizer import PROFILES
 from moviefaces_dag.faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
-from moviefaces_dag.faces.stream import detect_stream
 from moviefaces_dag.faces.triton_server import ServedModel, TritonServer
+from moviefaces_dag.streaming import bounded_map
 from moviefaces_dag.video import sample_frames
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,8 +64,10 @@ def parse_args() -> argparse.Namespace:
 def run_backend(analyzer, frames: list[np.ndarray], batch: int = 32) -> tuple[float, int]:
     """Seconds to detect, align and embed every face of every frame; the face count."""
     started = time.perf_counter()
+    # Detection as the pipeline runs it: analyzer.concurrency calls in flight from threads.
+    found = bounded_map(analyzer.detect, frames, workers=analyzer.concurrency)
     aligned = [align_face(frame, det.landmarks)
-               for frame, dets in detect_stream(analyzer, frames) for det in dets]
+               for frame, dets in zip(frames, found, strict=True) for det in dets]
     for start in range(0, len(aligned), batch):
         analyzer.embed(aligned[start:start + batch])
     return time.perf_counter() - started, len(aligned)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 DB_NAME = "moviefaces.sqlite"
@@ -22,18 +24,20 @@ def report_path(output_dir: Path, key: str) -> Path:
     return movie_dir(output_dir, key) / "index.html"
 
 
-def new_version_dir(output_dir: Path, key: str, kind: str) -> Path:
+@contextmanager
+def new_version(output_dir: Path, key: str, kind: str) -> Iterator[Path]:
+    """A fresh version folder for one run's files of `kind`.
+
+    If the block fails the folder is removed; if it succeeds (the store now points at it) the
+    older versions are removed.
+    """
     path = movie_dir(output_dir, key) / kind / uuid.uuid4().hex[:12]
     path.mkdir(parents=True)
-    return path
-
-
-def prune_versions(version_dir: Path) -> None:
-    """Remove every sibling version of `version_dir` (call after the store commit)."""
-    for sibling in version_dir.parent.iterdir():
-        if sibling != version_dir and sibling.is_dir():
+    try:
+        yield path
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    for sibling in path.parent.iterdir():
+        if sibling != path and sibling.is_dir():
             shutil.rmtree(sibling, ignore_errors=True)
-
-
-def discard(version_dir: Path) -> None:
-    shutil.rmtree(version_dir, ignore_errors=True)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-import queue
-import threading
 import time
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import defaultdict
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import cv2
 import numpy as np
@@ -25,6 +22,7 @@ from .progress import LogFn, ProgressReporter
 from .report import build_library, build_movie_report, render_library, render_report
 from .shots import colour_signature, cut_distances, shot_ids
 from .store import FaceRow, FrameRow, MovieStore, PersonRow
+from .streaming import batches, bounded_map, prefetch
 from .video import MovieError, file_identity, fingerprint_file, probe_movie, sample_frames
 
 JPEG_QUALITY = 90
@@ -32,94 +30,6 @@ JPEG_QUALITY = 90
 FRAME_QUEUE = 4
 # Faces per recogniser call, gathered across frames.
 EMBED_BATCH = 32
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def _bounded_map(
-    fn: Callable[[T], R], items: Iterable[T], workers: int = 2, depth: int | None = None
-) -> Iterator[R]:
-    """Ordered map on a thread pool with at most `depth` (default 2 * workers) items in flight,
-    so memory stays flat however long the input."""
-    depth = depth or 2 * workers
-    with ThreadPoolExecutor(workers) as pool:
-        pending: deque[Future] = deque()
-        for item in items:
-            pending.append(pool.submit(fn, item))
-            if len(pending) >= depth:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def _prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
-    """Run the iterator in a background thread at most `depth` items ahead of the consumer.
-
-    Its exceptions re-raise in the consumer; when the consumer stops early the producer is told
-    to stop and the iterator is closed in its own thread.
-    """
-    ahead: queue.Queue = queue.Queue(depth)
-    stop = threading.Event()
-    end = object()
-
-    def put(entry: tuple[Any, BaseException | None]) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        iterator = iter(items)
-        try:
-            for item in iterator:
-                if not put((item, None)):
-                    break
-            else:
-                put((end, None))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put((end, exc))
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-
-    producer = threading.Thread(target=produce, name="prefetch", daemon=True)
-    producer.start()
-    try:
-        while True:
-            item, error = ahead.get()
-            if error is not None:
-                raise error
-            if item is end:
-                return
-            yield item
-    finally:
-        stop.set()
-        producer.join()
-
-
-def _batches(
-    groups: Iterable[tuple[list[int], list[np.ndarray]]], size: int
-) -> Iterator[tuple[list[int], list[np.ndarray]]]:
-    """Regroup (ids, faces) per frame into batches of about `size` faces for the recogniser."""
-    ids: list[int] = []
-    chips: list[np.ndarray] = []
-    for group_ids, group_chips in groups:
-        ids.extend(group_ids)
-        chips.extend(group_chips)
-        if len(chips) >= size:
-            yield ids, chips
-            ids, chips = [], []
-    if chips:
-        yield ids, chips
-
-
-def _concurrency(analyzer: FaceAnalyzer) -> int:
-    """How many detect calls the backend takes at once (1 unless it says more)."""
-    return max(1, int(getattr(analyzer, "concurrency", 1)))
 
 
 def _write_jpeg(path: Path, image: np.ndarray) -> None:
@@ -166,9 +76,8 @@ def extract_frames(
     limit = info.duration if duration is None else min(duration, info.duration)
     expected = max(1, math.ceil(limit * fps))
     started = time.monotonic()
-    version = layout.new_version_dir(output_dir, key, "frames")
     rows: list[FrameRow] = []
-    try:
+    with layout.new_version(output_dir, key, "frames") as version:
         def save(frame):
             path = version / f"{frame.index:06d}.jpg"
             _write_jpeg(path, frame.image)
@@ -177,17 +86,13 @@ def extract_frames(
 
         with progress.stage("frames", expected, log) as tick:
             # Decoding runs in its own thread while two others encode JPEGs.
-            decoded = _prefetch(sample_frames(Path(movie.path), fps, duration), FRAME_QUEUE)
-            for row in _bounded_map(save, decoded):
+            decoded = prefetch(sample_frames(Path(movie.path), fps, duration), FRAME_QUEUE)
+            for row in bounded_map(save, decoded):
                 rows.append(row)
                 tick(1)
         stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
                  "movie_seconds": round(limit, 2)}
         store.replace_frames(key, rows, {"fps": fps, "duration": duration}, stats)
-    except BaseException:
-        layout.discard(version)
-        raise
-    layout.prune_versions(version)
     return stats
 
 
@@ -205,10 +110,9 @@ def detect_faces(
     if not frames:
         raise MovieError(f"movie {key!r} has no sampled frames; materialize frames first")
     started = time.monotonic()
-    version = layout.new_version_dir(output_dir, key, "faces")
     faces: list[FaceRow] = []
 
-    def detect_frame(item: tuple[FrameRow, np.ndarray]) -> list[FaceRow]:
+    def detect_frame(version: Path, item: tuple[FrameRow, np.ndarray]) -> list[FaceRow]:
         # Runs in a detector thread: only the rows leave it, never the frame.
         frame, image = item
         rows = []
@@ -225,23 +129,20 @@ def detect_faces(
             ))
         return rows
 
-    try:
+    with layout.new_version(output_dir, key, "faces") as version:
         with progress.stage("detect faces", len(frames), log) as tick:
             # Two threads read JPEGs ahead; as many detector threads as the backend takes calls
             # at once (each OpenCV thread holds its own model, up to ~400 MB at large sizes).
-            images = _bounded_map(_read_image, (f.path for f in frames))
-            for rows in _bounded_map(detect_frame, zip(frames, images, strict=True),
-                                     workers=_concurrency(analyzer)):
+            images = bounded_map(_read_image, (f.path for f in frames))
+            for rows in bounded_map(partial(detect_frame, version),
+                                     zip(frames, images, strict=True),
+                                     workers=max(1, analyzer.concurrency)):
                 faces.extend(rows)
                 tick(1)
         stats = {"frames": len(frames), "faces": len(faces),
                  "frames_with_faces": len({f.frame_id for f in faces}),
                  "seconds": round(time.monotonic() - started, 2)}
         store.replace_faces(key, faces, settings, stats)
-    except BaseException:
-        layout.discard(version)
-        raise
-    layout.prune_versions(version)
     return stats
 
 
@@ -274,11 +175,11 @@ def embed_faces(
 
     with progress.stage("embed faces", len(faces), log) as tick:
         # Aligned faces are small, so the readers may run a whole batch ahead of the recogniser.
-        aligned = _bounded_map(aligned_faces, by_frame, depth=EMBED_BATCH)
-        batches = _batches(aligned, EMBED_BATCH)
+        aligned = bounded_map(aligned_faces, by_frame, depth=EMBED_BATCH)
+        face_batches = batches(aligned, EMBED_BATCH)
         # One recogniser call at a time: OpenCV's SFace already uses every core for a batch, and
         # each concurrent call would hold another model's buffers (~150 MB at 32 faces).
-        for ids, batch_vectors in _bounded_map(embed_batch, batches, workers=1):
+        for ids, batch_vectors in bounded_map(embed_batch, face_batches, workers=1):
             face_ids.extend(ids)
             vectors.append(batch_vectors)
             tick(len(ids))
@@ -342,7 +243,7 @@ def _frame_signature(path: str) -> np.ndarray | None:
 def frame_shots(frames: list[FrameRow]) -> np.ndarray:
     """Shot number of each sampled frame, from a cheap colour cut measure between neighbours
     (a frame whose image is gone starts a new shot)."""
-    return shot_ids(cut_distances(_bounded_map(_frame_signature, (f.path for f in frames))))
+    return shot_ids(cut_distances(bounded_map(_frame_signature, (f.path for f in frames))))
 
 
 # report -----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 
 from moviefaces_dag.faces.alignment import align_face
 from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
-from moviefaces_dag.pipeline import _bounded_map, _prefetch
+from moviefaces_dag.streaming import bounded_map, prefetch
 from moviefaces_dag.video import sample_frames
 
 
@@ -40,7 +40,7 @@ class Counting:
 def test_prefetch_keeps_order_and_runs_at_most_depth_ahead() -> None:
     source = Counting(50)
     seen = []
-    for item in _prefetch(iter(source), depth=3):
+    for item in prefetch(iter(source), depth=3):
         time.sleep(0.002)  # a slow consumer: the producer must wait for it
         # Queued items, plus one held by the blocked producer, plus the one in hand.
         assert source.produced - len(seen) <= 3 + 2
@@ -52,7 +52,7 @@ def test_prefetch_keeps_order_and_runs_at_most_depth_ahead() -> None:
 def test_prefetch_reraises_the_producers_error_after_its_items() -> None:
     seen = []
     with pytest.raises(OSError, match="item 4 is unreadable"):
-        for item in _prefetch(iter(Counting(10, fail_at=4)), depth=2):
+        for item in prefetch(iter(Counting(10, fail_at=4)), depth=2):
             seen.append(item)
     assert seen == [0, 1, 2, 3]
 
@@ -61,7 +61,7 @@ def test_prefetch_stops_and_closes_the_producer_when_the_consumer_stops() -> Non
     source = Counting(10_000)
     iterator = iter(source)
     before = threading.active_count()
-    for item in _prefetch(iterator, depth=2):
+    for item in prefetch(iterator, depth=2):
         if item == 5:
             break
     assert source.closed and source.produced < 20
@@ -70,7 +70,7 @@ def test_prefetch_stops_and_closes_the_producer_when_the_consumer_stops() -> Non
 
 def test_prefetched_movie_is_closed_when_the_consumer_stops(cast_a: Path) -> None:
     frames = sample_frames(cast_a, 1.0)
-    for frame in _prefetch(frames, depth=2):
+    for frame in prefetch(frames, depth=2):
         if frame.index == 2:
             break
     assert frames.gi_frame is None  # the generator (and its container) was closed
@@ -91,7 +91,7 @@ def test_bounded_map_keeps_order_with_at_most_depth_in_flight() -> None:
 
     source = Counting(40)
     results = []
-    for value in _bounded_map(slow_square, iter(source), workers=2, depth=5):
+    for value in bounded_map(slow_square, iter(source), workers=2, depth=5):
         assert source.produced - len(results) <= 5
         results.append(value)
     assert results == [x * x for x in range(40)]

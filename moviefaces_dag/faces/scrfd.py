@@ -9,10 +9,6 @@ stride).
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
-
 import cv2
 import numpy as np
 
@@ -141,28 +137,6 @@ class ScrfdDetector:
     def detect(self, image: np.ndarray) -> list[Detection]:
         blob, scale = self.prepare(image)
         return self.decode(self.runner.submit(blob).result(), scale)
-
-    def detect_many(self, images: Iterable[np.ndarray]
-                    ) -> Iterator[tuple[np.ndarray, list[Detection]]]:
-        """(image, its detections) in order, with the runner's requests in flight meanwhile:
-        the next frames are prepared and sent while earlier ones are on the model."""
-        pending: deque[tuple[Future, np.ndarray, float]] = deque()
-        window = 2 * self.runner.in_flight
-        try:
-            for image in images:
-                blob, scale = self.prepare(image)
-                pending.append((self.runner.submit(blob), image, scale))
-                # submit() blocks while the runner is full; the window bounds finished results
-                # waiting behind a slow one, so memory stays flat.
-                while pending and (pending[0][0].done() or len(pending) > window):
-                    future, done_image, done_scale = pending.popleft()
-                    yield done_image, self.decode(future.result(), done_scale)
-            while pending:
-                future, done_image, done_scale = pending.popleft()
-                yield done_image, self.decode(future.result(), done_scale)
-        finally:
-            for future, _, _ in pending:
-                future.cancel()
 
     def _group(self, outputs: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
         """(scores, boxes, keypoints) per stride, finest first, matched by shape."""

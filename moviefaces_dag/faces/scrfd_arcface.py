@@ -6,7 +6,7 @@ server); letterboxing, anchor decoding, NMS, batching and normalisation are shar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,7 @@ class ScrfdArcFaceAnalyzer:
         except BaseException:
             self.close()
             raise
+        self.concurrency = settings.in_flight  # detect() is thread-safe: runners queue requests
         self.detector_id = f"scrfd:{detector.model_id}"
         self.recognizer_id = recognizer.model_id
 
@@ -57,10 +58,6 @@ class ScrfdArcFaceAnalyzer:
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self._detector.detect(image)
-
-    def detect_many(self, images: Iterable[np.ndarray]
-                    ) -> Iterator[tuple[np.ndarray, list[Detection]]]:
-        return self._detector.detect_many(images)
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
         return self._recognizer.embed(aligned_faces)

@@ -24,6 +24,9 @@ class FaceAnalyzer(Protocol):
 
     detector_id: str
     recognizer_id: str
+    # How many detect() calls may run at once from different threads: the pipeline keeps that
+    # many frames in flight (OpenCV: one model per thread; Triton/onnx: requests in flight).
+    concurrency: int
 
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
