@@ -12,9 +12,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from moviefaces_dag import versions
 from moviefaces_dag.definitions import build_definitions, versioned_assets
 from moviefaces_dag.progress import LogProgress
-from moviefaces_dag import versions
 from moviefaces_dag.resources import (
     ClusteringResource,
     FaceAnalyzerResource,
