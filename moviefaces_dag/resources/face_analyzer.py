@@ -34,10 +34,13 @@ class FaceAnalyzerResource(ConfigurableResource):
         0.5, description="Minimum YuNet score; low on purpose, the clustering's quality gate "
                          "keeps low-score faces from starting a person.")
     nms_threshold: float = Field(0.3, description="IoU above which overlapping boxes merge.")
-    max_side: int = Field(1920, description="Frames are scaled down to this long side to detect.")
+    max_side: int = Field(
+        default_factory=lambda: int(os.environ.get("MOVIEFACES_DETECT_MAX_SIDE", 1920)),
+        description="Frames are scaled down to this long side to detect.")
     upscale: float = Field(
-        1.5, description="Second YuNet pass on the frame enlarged this much, for small faces "
-                         "(1 = one pass only).")
+        default_factory=lambda: float(os.environ.get("MOVIEFACES_DETECT_UPSCALE", 1.5)),
+        description="Second YuNet pass on the frame enlarged this much, for small faces "
+                    "(1 = one pass only).")
     min_face_px: float = Field(16.0, description="Faces narrower than this are dropped.")
     batch_size: int = Field(32, description="Faces per recogniser call.")
     triton_url: str = Field(
