@@ -21,13 +21,14 @@ import cv2
 import numpy as np
 
 from . import layout
+from .images import read_image, write_jpeg
 from .store import FaceRow, FrameRow, MovieStore
 
 FORMATS = ("folders", "yolo", "jsonl")
 MANIFEST = "moviefaces-export.json"  # also marks a folder as ours to replace
 MONTAGE_FACES = 25
 MONTAGE_TILE = 128
-JPEG_QUALITY = 92
+EXPORT_JPEG_QUALITY = 92  # a dataset is kept: a little more quality than the working files
 # Portrait crop around a face box, in face widths (sides) and heights (top, bottom).
 PORTRAIT_SIDE, PORTRAIT_TOP, PORTRAIT_BOTTOM = 0.45, 0.6, 0.9
 
@@ -109,15 +110,10 @@ def _check_replaceable(out_dir: Path) -> None:
 
 # images -----------------------------------------------------------------------------------------
 def _read(path: str) -> np.ndarray:
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise ExportError(f"image {path} is missing or unreadable; re-run the movie")
-    return image
-
-
-def _write_jpeg(path: Path, image: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
-        raise OSError(f"could not write {path}")
+    try:
+        return read_image(path, "re-run the movie")
+    except FileNotFoundError as exc:
+        raise ExportError(str(exc)) from exc
 
 
 def portrait_crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -176,12 +172,13 @@ def write_folders(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]
     for frame_id, group in by_frame.items():
         image = _read(data.frames[frame_id].path)
         for face in group:
-            _write_jpeg(folder_of[face.id] / _face_name(face), portrait_crop(image, face.box))
+            write_jpeg(folder_of[face.id] / _face_name(face), portrait_crop(image, face.box),
+                       EXPORT_JPEG_QUALITY)
     people = data.by_person()
     for number, group in people.items():
         best = sorted(group, key=lambda f: -f.quality)[:MONTAGE_FACES]
-        _write_jpeg(out / f"person_{number:03d}" / "montage.jpg",
-                    montage([_read(f.crop_path) for f in best]))
+        write_jpeg(out / f"person_{number:03d}" / "montage.jpg",
+                   montage([_read(f.crop_path) for f in best]), EXPORT_JPEG_QUALITY)
     return {"people": len(people), "faces": len(data.faces),
             "unassigned": sum(1 for f in data.faces if data.number(f) is None)}
 

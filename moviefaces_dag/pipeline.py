@@ -18,6 +18,7 @@ from .clustering import ClusterSettings, FaceContext, cluster_embeddings, defaul
 from .faces.alignment import align_face
 from .faces.quality import assess, padded_crop
 from .faces.types import FaceAnalyzer
+from .images import read_image, write_jpeg
 from .progress import LogFn, ProgressReporter
 from .report import build_library, build_movie_report, render_library, render_report
 from .shots import colour_signature, cut_distances, shot_ids
@@ -25,23 +26,14 @@ from .store import FaceRow, FrameRow, MovieStore, PersonRow
 from .streaming import batches, bounded_map, prefetch
 from .video import MovieError, file_identity, fingerprint_file, probe_movie, sample_frames
 
-JPEG_QUALITY = 90
 # Decoded frames waiting for the JPEG writers (about 6 MB each at 1080p).
 FRAME_QUEUE = 4
 # Faces per recogniser call, gathered across frames.
 EMBED_BATCH = 32
 
 
-def _write_jpeg(path: Path, image: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
-        raise OSError(f"could not write {path}")
-
-
-def _read_image(path: str) -> np.ndarray:
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise FileNotFoundError(f"frame image {path} is missing or unreadable; re-run frames")
-    return image
+def _read_frame(path: str) -> np.ndarray:
+    return read_image(path, "re-run frames")
 
 
 # movie ------------------------------------------------------------------------------------------
@@ -80,7 +72,7 @@ def extract_frames(
     with layout.new_version(output_dir, key, "frames") as version:
         def save(frame):
             path = version / f"{frame.index:06d}.jpg"
-            _write_jpeg(path, frame.image)
+            write_jpeg(path, frame.image)
             h, w = frame.image.shape[:2]
             return FrameRow(frame.index, frame.time, str(path), w, h)
 
@@ -119,7 +111,7 @@ def detect_faces(
         for n, det in enumerate(analyzer.detect(image)):
             quality = assess(image, det.box, det.score, det.landmarks)
             crop_path = version / f"{frame.idx:06d}_{n:02d}.jpg"
-            _write_jpeg(crop_path, padded_crop(image, det.box))
+            write_jpeg(crop_path, padded_crop(image, det.box))
             rows.append(FaceRow(
                 frame_id=frame.id, box=det.box, score=det.score,
                 landmarks=tuple(map(tuple, det.landmarks.tolist())),
@@ -133,7 +125,7 @@ def detect_faces(
         with progress.stage("detect faces", len(frames), log) as tick:
             # Two threads read JPEGs ahead; as many detector threads as the backend takes calls
             # at once (each OpenCV thread holds its own model, up to ~400 MB at large sizes).
-            images = bounded_map(_read_image, (f.path for f in frames))
+            images = bounded_map(_read_frame, (f.path for f in frames))
             for rows in bounded_map(partial(detect_frame, version),
                                      zip(frames, images, strict=True),
                                      workers=max(1, analyzer.concurrency)):
@@ -166,7 +158,7 @@ def embed_faces(
 
     def aligned_faces(frame_id: int) -> tuple[list[int], list[np.ndarray]]:
         # Runs in a reader thread; only the 112x112 faces leave it, never the whole frame.
-        image = _read_image(frames[frame_id].path)
+        image = _read_frame(frames[frame_id].path)
         group = by_frame[frame_id]
         return [f.id for f in group], [align_face(image, np.asarray(f.landmarks)) for f in group]
 

@@ -54,7 +54,7 @@ def movie_folder_sensor(
     ]
     rejected = {**rejected_before, **{p: version for p, (_, version) in found.rejected.items()}}
     new_cursor = json.dumps({"rejected": rejected, "vanished": sorted(found.vanished)})
-    if not requests and not found.new:
+    if not requests:  # every new movie has a request, so there are no partitions to add either
         context.update_cursor(new_cursor)
         return SkipReason("no new or changed movies")
     return SensorResult(
