@@ -41,7 +41,8 @@ def code_versions(resources: dict[str, Any]) -> dict[str, str]:
     analyzer: FaceAnalyzerResource = resources["face_analyzer"]
     return {
         "movie": version_of("movie", {}, "video.py"),
-        "frames": version_of("frames", resources["sampling"].settings(), "video.py"),
+        "frames": version_of(
+            "frames", resources["sampling"].settings(), "video.py", "shots.py"),
         "face_detections": version_of(
             "face_detections", analyzer.detector_settings(), "faces", "resources/face_analyzer.py"
         ),

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from . import layout
@@ -21,8 +20,8 @@ from .faces.types import FaceAnalyzer
 from .images import read_image, write_jpeg
 from .progress import LogFn, ProgressReporter
 from .report import build_library, build_movie_report, render_library, render_report
-from .shots import colour_signature, cut_distances, shot_ids
-from .store import FaceRow, FrameRow, MovieStore, PersonRow
+from .shots import colour_signature, cut_distance, shot_ids
+from .store import FaceRow, FrameRow, MovieStore, PersonRow, StoreError
 from .streaming import batches, bounded_map, prefetch
 from .video import MovieError, file_identity, fingerprint_file, probe_movie, sample_frames
 
@@ -74,13 +73,16 @@ def extract_frames(
             path = version / f"{frame.index:06d}.jpg"
             write_jpeg(path, frame.image)
             h, w = frame.image.shape[:2]
-            return FrameRow(frame.index, frame.time, str(path), w, h)
+            return FrameRow(frame.index, frame.time, str(path), w, h), colour_signature(frame.image)
 
         with progress.stage("frames", expected, log) as tick:
-            # Decoding runs in its own thread while two others encode JPEGs.
+            # Decoding runs in its own thread while two others encode JPEGs and measure colours
+            # for the shot cuts, so no later stage reads the frames again for them.
             decoded = prefetch(sample_frames(Path(movie.path), fps, duration), FRAME_QUEUE)
-            for row in bounded_map(save, decoded):
-                rows.append(row)
+            previous = None
+            for row, signature in bounded_map(save, decoded):
+                rows.append(replace(row, cut_distance=cut_distance(previous, signature)))
+                previous = signature
                 tick(1)
         stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
                  "movie_seconds": round(limit, 2)}
@@ -227,15 +229,12 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
     return stats
 
 
-def _frame_signature(path: str) -> np.ndarray | None:
-    image = cv2.imread(path, cv2.IMREAD_REDUCED_COLOR_4)
-    return None if image is None else colour_signature(image)
-
-
 def frame_shots(frames: list[FrameRow]) -> np.ndarray:
-    """Shot number of each sampled frame, from a cheap colour cut measure between neighbours
-    (a frame whose image is gone starts a new shot)."""
-    return shot_ids(cut_distances(bounded_map(_frame_signature, (f.path for f in frames))))
+    """Shot number of each sampled frame, from the cut distances the frames stage stored."""
+    if any(f.cut_distance is None for f in frames):
+        raise StoreError("the sampled frames predate shot-cut detection: "
+                         "re-run the frames stage (or `moviefaces run`) for this movie")
+    return shot_ids(f.cut_distance for f in frames)
 
 
 # report -----------------------------------------------------------------------------------------

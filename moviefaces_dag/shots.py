@@ -1,5 +1,8 @@
 """Cheap shot-cut detection between consecutive sampled frames.
 
+The frames stage measures each sample's distance to the one before it while the decoded frame is
+in memory; clustering turns the stored distances into shot numbers.
+
 A cut changes the colours on screen; a pan, a zoom or a flicker within one shot mostly does not.
 The measure is the Bhattacharyya distance between hue-saturation histograms (brightness left out,
 so flicker and fades within a shot do not read as cuts) of small copies of the two frames.
@@ -28,22 +31,13 @@ def colour_signature(image: np.ndarray) -> np.ndarray:
     return cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1).astype(np.float32)
 
 
-def cut_distances(signatures: Iterable[np.ndarray | None]) -> list[float]:
-    """Distance of each frame to the one before it: 0.0 for the first, infinite next to a frame
-    without a signature (its image could not be read)."""
-    out: list[float] = []
-    previous = None
-    for n, signature in enumerate(signatures):
-        if n == 0:
-            out.append(0.0)
-        elif previous is None or signature is None:
-            out.append(float("inf"))
-        else:
-            out.append(float(cv2.compareHist(previous, signature, cv2.HISTCMP_BHATTACHARYYA)))
-        previous = signature
-    return out
+def cut_distance(previous: np.ndarray | None, signature: np.ndarray) -> float:
+    """Distance of a frame to the sample before it (None for the first frame: 0.0)."""
+    if previous is None:
+        return 0.0
+    return float(cv2.compareHist(previous, signature, cv2.HISTCMP_BHATTACHARYYA))
 
 
-def shot_ids(distances: Iterable[float], cut_distance: float = CUT_DISTANCE) -> np.ndarray:
+def shot_ids(distances: Iterable[float], threshold: float = CUT_DISTANCE) -> np.ndarray:
     """Shot number per frame: it goes up by one wherever the distance marks a cut."""
-    return np.cumsum([d > cut_distance for d in distances], dtype=np.int64)
+    return np.cumsum([d > threshold for d in distances], dtype=np.int64)

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS frames (
     path TEXT NOT NULL,
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
+    cut_distance REAL,
     UNIQUE (movie_key, idx)
 );
 CREATE TABLE IF NOT EXISTS faces (
@@ -82,6 +83,20 @@ CREATE TABLE IF NOT EXISTS stage_runs (
 """
 
 
+# Columns added after the first release: stores made before them gain them on open (NULL).
+ADDED_COLUMNS = {"frames": {"cut_distance": "REAL"}}
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {r["name"] for r in conn.execute("SELECT name FROM pragma_table_info(?)",
+                                                   (table,))}
+        for name, kind in columns.items():
+            if name not in present:
+                # Names come from the constant above, never from input.
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
 class StoreError(Exception):
     """A store lookup failed in a way the user can act on."""
 
@@ -110,6 +125,7 @@ class FrameRow:
     path: str
     width: int
     height: int
+    cut_distance: float | None = None  # colour distance to the previous sample (shots.py)
     id: int | None = None
 
 
@@ -146,6 +162,7 @@ class MovieStore:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         with self._reader() as conn:
             conn.executescript(SCHEMA)  # IF NOT EXISTS throughout: safe on every open
+            _add_missing_columns(conn)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
@@ -244,31 +261,41 @@ class MovieStore:
     def replace_frames(
         self, key: str, frames: Iterable[FrameRow], settings: dict, stats: dict
     ) -> int:
-        """Replace the movie's frames; its faces and people go with them (they were made from
-        the old frames)."""
+        """Replace the movie's frames. When the same instants were sampled again (a rerun of an
+        unchanged movie) the rows are updated in place and its faces and people stay: the
+        frames' data version is unchanged, so nothing downstream will rerun to remake them.
+        Otherwise faces and people go with the old frames they were made from."""
+        frames = list(frames)
         with self.transaction() as conn:
-            conn.execute("DELETE FROM people WHERE movie_key = ?", (key,))
-            conn.execute("DELETE FROM faces WHERE movie_key = ?", (key,))
-            conn.execute("DELETE FROM frames WHERE movie_key = ?", (key,))
-            cur = conn.executemany(
-                "INSERT INTO frames (movie_key, idx, time, path, width, height) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                ((key, f.idx, f.time, f.path, f.width, f.height) for f in frames),
-            )
+            before = [tuple(r) for r in conn.execute(
+                "SELECT idx, time FROM frames WHERE movie_key = ? ORDER BY idx", (key,))]
+            if before == [(f.idx, f.time) for f in frames]:
+                conn.executemany(
+                    "UPDATE frames SET path = ?, width = ?, height = ?, cut_distance = ? "
+                    "WHERE movie_key = ? AND idx = ?",
+                    ((f.path, f.width, f.height, f.cut_distance, key, f.idx) for f in frames),
+                )
+            else:
+                conn.execute("DELETE FROM people WHERE movie_key = ?", (key,))
+                conn.execute("DELETE FROM faces WHERE movie_key = ?", (key,))
+                conn.execute("DELETE FROM frames WHERE movie_key = ?", (key,))
+                conn.executemany(
+                    "INSERT INTO frames (movie_key, idx, time, path, width, height, cut_distance) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    ((key, f.idx, f.time, f.path, f.width, f.height, f.cut_distance)
+                     for f in frames),
+                )
             self._record_stage(conn, key, "frames", settings, stats)
-            return cur.rowcount
+            return len(frames)
 
     def frames(self, key: str) -> list[FrameRow]:
         with self._reader() as conn:
             rows = conn.execute(
-                "SELECT id, idx, time, path, width, height FROM frames "
+                "SELECT id, idx, time, path, width, height, cut_distance FROM frames "
                 "WHERE movie_key = ? ORDER BY idx",
                 (key,),
             ).fetchall()
-        return [
-            FrameRow(r["idx"], r["time"], r["path"], r["width"], r["height"], r["id"])
-            for r in rows
-        ]
+        return [FrameRow(**dict(r)) for r in rows]
 
     # faces ------------------------------------------------------------------------------------
     def replace_faces(

@@ -191,6 +191,21 @@ def test_sampling_change_reruns_frames_and_below(world: World) -> None:
     assert "movie" not in ran
 
 
+def test_frames_code_change_reruns_frames_only_and_keeps_the_faces(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = store_of(world)
+    faces = {key: store.faces(key) for key in ("alpha", "beta")}
+    assert all(faces.values())
+    monkeypatch.setitem(versions.REVISIONS, "frames", "2")
+    # Same bytes, same sampling: the frames come out with the same data version, so nothing
+    # below reruns, and the faces and people made from them must still be there.
+    assert world.settle() == {"frames": {"alpha", "beta"}}
+    for key, before in faces.items():
+        assert store.faces(key) == before
+        assert all(Path(f.path).is_file() for f in store.frames(key))
+
+
 def test_touch_and_rename_rerun_nothing_expensive(world: World) -> None:
     target = world.folder / "alpha.mp4"
     os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns - 100 * 10**9))

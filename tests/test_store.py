@@ -81,6 +81,49 @@ def test_replacing_frames_drops_faces_and_people(store: MovieStore) -> None:
     assert [f.path for f in store.frames("m")] == ["/f/new.jpg"]
 
 
+def test_resampling_the_same_instants_keeps_faces_and_people(store: MovieStore) -> None:
+    # A rerun of frames on an unchanged movie keeps its data version, so detection will not
+    # rerun: the faces and people must survive it, pointing at the new frame files.
+    ids = [f.id for f in store.faces("m")]
+    store.replace_people("m", {ids[0]: 1, ids[1]: None, ids[2]: 1},
+                         [PersonRow(1, 2, 0.0, 2.0, ids[0])], {}, {})
+    faces = store.faces("m")
+    frame_ids = [f.id for f in store.frames("m")]
+    again = [FrameRow(i, float(i), f"/v2/{i}.jpg", 64, 48, cut_distance=0.1 * i) for i in range(3)]
+    store.replace_frames("m", again, {"fps": 1.0}, {"frames": 3})
+    frames = store.frames("m")
+    assert [f.id for f in frames] == frame_ids
+    assert [f.path for f in frames] == ["/v2/0.jpg", "/v2/1.jpg", "/v2/2.jpg"]
+    assert [f.cut_distance for f in frames] == pytest.approx([0.0, 0.1, 0.2])
+    assert store.faces("m") == faces
+    assert [p.face_count for p in store.people("m")] == [2]
+
+
+def test_a_store_from_before_cut_distances_gains_the_column(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "CREATE TABLE movies (key TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER, "
+        "mtime_ns INTEGER, inode INTEGER, fingerprint TEXT, duration REAL, fps REAL, "
+        "width INTEGER, height INTEGER, codec TEXT, container TEXT, frame_count INTEGER, "
+        "registered_at TEXT NOT NULL DEFAULT (datetime('now')));"
+        "CREATE TABLE frames (id INTEGER PRIMARY KEY, movie_key TEXT NOT NULL REFERENCES "
+        "movies(key) ON DELETE CASCADE, idx INTEGER NOT NULL, time REAL NOT NULL, "
+        "path TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, "
+        "UNIQUE (movie_key, idx));"
+        "INSERT INTO movies (key, path) VALUES ('m', '/m.mp4');"
+        "INSERT INTO frames (movie_key, idx, time, path, width, height) "
+        "VALUES ('m', 0, 0.0, '/f/0.jpg', 64, 48);"
+    )
+    conn.commit()
+    conn.close()
+    store = MovieStore(db)
+    [old] = store.frames("m")
+    assert (old.path, old.cut_distance) == ("/f/0.jpg", None)
+    store.replace_frames("m", [FrameRow(0, 0.0, "/f/0b.jpg", 64, 48, 0.0)], {}, {})
+    assert store.frames("m")[0].cut_distance == 0.0
+
+
 def test_movies_are_isolated(store: MovieStore) -> None:
     store.register_movie("other", "/movies/other.mp4")
     store.replace_frames("other", [FrameRow(0, 0.0, "/o.jpg", 8, 8)], {}, {})
