@@ -247,7 +247,7 @@ def write_jsonl(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
             "box": list(face.box), "score": face.score, "quality": face.quality,
             "landmarks": [list(p) for p in face.landmarks],
             "embedding": None if row is None else
-            {"file": "embeddings.npy", "row": row, "model": model},
+            {"file": "embeddings.npy", "row": row, "model": model, "norm": face.embedding_norm},
         })
     with (out / "dataset.jsonl").open("w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(line) + "\n" for line in lines)

@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 
 from . import layout
-from .clustering import ClusterSettings, FaceContext, cluster_embeddings, default_threshold
+from .clustering import (
+    ClusterSettings,
+    FaceContext,
+    cluster_embeddings,
+    default_min_norm,
+    default_threshold,
+)
 from .faces.alignment import align_face
 from .faces.quality import assess, padded_crop
 from .faces.types import FaceAnalyzer
@@ -201,6 +207,8 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
         sample=np.array([sample[f] for f in frame_ids.tolist()], dtype=np.int64),
         shot=np.array([shot[f] for f in frame_ids.tolist()], dtype=np.int64),
         boxes=np.array([faces[fid].box for fid in face_ids], dtype=np.float64).reshape(-1, 4),
+        norm=np.array([np.nan if faces[fid].embedding_norm is None else faces[fid].embedding_norm
+                       for fid in face_ids], dtype=np.float64),
     )
     labels = cluster_embeddings(matrix, frame_ids, settings, model_id, context)
     members: dict[int, list[FaceRow]] = defaultdict(list)
@@ -220,12 +228,13 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
     assignments = {fid: (int(label) + 1 if label >= 0 else None)
                    for fid, label in zip(face_ids, labels, strict=True)}
     threshold = settings.similarity_threshold or default_threshold(model_id, settings.algorithm)
+    min_norm = default_min_norm(model_id) if settings.min_norm is None else settings.min_norm
     stats = {"faces": len(face_ids), "people": len(people),
              "unassigned": int(np.sum(labels < 0)) if len(labels) else 0,
              "similarity_threshold": threshold,
              "seconds": round(time.monotonic() - started, 2)}
-    store.replace_people(key, assignments, people,
-                         {**asdict(settings), "similarity_threshold": threshold}, stats)
+    store.replace_people(key, assignments, people, {
+        **asdict(settings), "similarity_threshold": threshold, "min_norm": min_norm}, stats)
     return stats
 
 

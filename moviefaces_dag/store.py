@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .faces.types import l2_normalize
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS movies (
     key TEXT PRIMARY KEY,
@@ -59,6 +61,7 @@ CREATE TABLE IF NOT EXISTS faces (
     embedding BLOB,
     embedding_dim INTEGER,
     embedding_model TEXT,
+    embedding_norm REAL,
     person_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS faces_movie ON faces(movie_key);
@@ -84,7 +87,7 @@ CREATE TABLE IF NOT EXISTS stage_runs (
 
 
 # Columns added after the first release: stores made before them gain them on open (NULL).
-ADDED_COLUMNS = {"frames": {"cut_distance": "REAL"}}
+ADDED_COLUMNS = {"frames": {"cut_distance": "REAL"}, "faces": {"embedding_norm": "REAL"}}
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
@@ -143,6 +146,7 @@ class FaceRow:
     id: int | None = None
     time: float | None = None
     person_id: int | None = None
+    embedding_norm: float | None = None  # the recogniser's raw embedding length (clarity)
 
 
 @dataclass(frozen=True)
@@ -341,6 +345,7 @@ class MovieStore:
                 id=r["id"],
                 time=r["time"],
                 person_id=r["person_id"],
+                embedding_norm=r["embedding_norm"],
             )
             for r in rows
         ]
@@ -354,30 +359,33 @@ class MovieStore:
         settings: dict,
         stats: dict,
     ) -> None:
-        """Store one float32 embedding per face; faces not listed lose any old embedding."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        """Store each face's embedding, as the recogniser gave it, as a float32 unit vector (who)
+        and its length (how clearly the model saw a face); faces not listed lose any old one."""
+        vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) != len(face_ids):
             raise ValueError(f"expected {len(face_ids)} embeddings, got shape {vectors.shape}")
         dim = int(vectors.shape[1])
+        norms = np.linalg.norm(vectors, axis=1)
+        vectors = np.ascontiguousarray(l2_normalize(vectors))
         with self.transaction() as conn:
             conn.execute("DELETE FROM people WHERE movie_key = ?", (key,))
             conn.execute(
                 "UPDATE faces SET embedding = NULL, embedding_dim = NULL, embedding_model = NULL, "
-                "person_id = NULL WHERE movie_key = ?",
+                "embedding_norm = NULL, person_id = NULL WHERE movie_key = ?",
                 (key,),
             )
             conn.executemany(
-                "UPDATE faces SET embedding = ?, embedding_dim = ?, embedding_model = ? "
-                "WHERE id = ? AND movie_key = ?",
+                "UPDATE faces SET embedding = ?, embedding_dim = ?, embedding_model = ?, "
+                "embedding_norm = ? WHERE id = ? AND movie_key = ?",
                 (
-                    (vec.tobytes(), dim, model_id, int(fid), key)
-                    for fid, vec in zip(face_ids, vectors, strict=True)
+                    (vec.tobytes(), dim, model_id, float(norm), int(fid), key)
+                    for fid, vec, norm in zip(face_ids, vectors, norms, strict=True)
                 ),
             )
             self._record_stage(conn, key, "face_embeddings", settings, stats)
 
     def embeddings(self, key: str) -> tuple[list[int], np.ndarray, str | None]:
-        """(face ids, float32 matrix n x dim, model id) for the movie's embedded faces."""
+        """(face ids, float32 unit vectors n x dim, model id) for the movie's embedded faces."""
         with self._reader() as conn:
             rows = conn.execute(
                 "SELECT faces.id, embedding, embedding_dim, embedding_model FROM faces "

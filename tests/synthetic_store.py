@@ -113,7 +113,10 @@ def build_movie(
     vectors = _identity_vectors()
     rng = np.random.default_rng(7)
     ids = [by_place[(f.frame_id, f.box)] for f in faces]
-    matrix = np.stack([vectors[i] + rng.normal(0, 0.01, vectors[i].shape) for i in identities])
+    # Raw recogniser output: SFace-like lengths of 6-12 (the store keeps unit vectors + lengths).
+    lengths = rng.uniform(6.0, 12.0, (len(identities), 1))
+    matrix = lengths * np.stack([vectors[i] + rng.normal(0, 0.01, vectors[i].shape)
+                                 for i in identities])
     store.set_embeddings(key, ids, matrix.astype(np.float32), "sface-test", {}, {"seconds": 0.25})
     movie = SyntheticMovie(store, key, output_dir, dict(zip(ids, identities, strict=True)))
     movie.assign_people()

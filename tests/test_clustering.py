@@ -11,6 +11,7 @@ from moviefaces_dag.clustering import (
     ClusterSettings,
     FaceContext,
     cluster_embeddings,
+    default_min_norm,
     default_threshold,
 )
 
@@ -28,13 +29,15 @@ def _people(sizes: list[int], spread: float = 0.25, seed: int = 0) -> tuple[np.n
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32), truth
 
 
-def _context(n: int, sample=None, shot=None, boxes=None, quality=None, score=None) -> FaceContext:
+def _context(n: int, sample=None, shot=None, boxes=None, quality=None, score=None,
+             norm=None) -> FaceContext:
     return FaceContext(
         quality=np.full(n, 0.9) if quality is None else np.asarray(quality, float),
         score=np.full(n, 0.95) if score is None else np.asarray(score, float),
         sample=np.arange(n) * 10 if sample is None else np.asarray(sample),
         shot=np.arange(n) if shot is None else np.asarray(shot),
         boxes=np.tile([100.0, 100.0, 80.0, 80.0], (n, 1)) if boxes is None else np.asarray(boxes),
+        norm=None if norm is None else np.asarray(norm, float),
     )
 
 
@@ -114,6 +117,19 @@ def test_low_quality_faces_join_but_never_start_or_bridge_a_person():
         vectors.astype(np.float32), np.arange(n), ClusterSettings(similarity_threshold=0.5),
         "sface", _context(n, score=np.where(np.arange(n) >= 10, 0.55, 0.95)))
     assert (gated_by_score[13:15] == -1).all()
+    # The same gate from the recogniser's embedding length (SFace: short = seen unclearly);
+    # an unknown length (NaN: a store from before lengths were kept) passes.
+    short = np.where(np.arange(n) >= 10, 3.0, 10.0)
+    short[15] = np.nan
+    by_length = cluster_embeddings(vectors.astype(np.float32), np.arange(n),
+                                   ClusterSettings(similarity_threshold=0.5), "sface",
+                                   _context(n, norm=short))
+    assert (by_length[13:15] == -1).all() and by_length[15] == by_length[0]
+    assert by_length[0] != by_length[5]
+    ungated = cluster_embeddings(vectors.astype(np.float32), np.arange(n),
+                                 ClusterSettings(similarity_threshold=0.5, min_norm=0.0), "sface",
+                                 _context(n, norm=short))
+    assert ungated[13] == ungated[14] >= 0  # with the gate off, person c is a person
 
 
 def test_a_group_seen_in_a_single_shot_needs_many_or_clear_faces():
@@ -155,9 +171,10 @@ def test_without_context_it_still_clusters_and_splits_same_frame_faces():
 
 
 def test_thresholds_depend_on_the_recogniser_and_algorithm():
-    assert default_threshold("sface-2021dec-int8bq") != default_threshold("arcface-r50")
-    assert default_threshold("sface", "complete") < default_threshold("sface", "average")
+    assert default_threshold("sface-2021dec-int8bq") != default_threshold("mobilefacenet_128")
+    assert default_threshold("sface", "greedy") != default_threshold("sface", "average")
     assert default_threshold(None) == default_threshold("sface")
+    assert default_min_norm("sface-2021dec-int8bq") > 0 and default_min_norm("arcface-r50") == 0
 
 
 def test_unknown_algorithm_is_a_clear_error():

@@ -87,6 +87,8 @@ def test_jsonl_has_people_faces_and_embedding_rows(movie, tmp_path: Path):
     assert face["embedding"]["model"] == model == "sface-test"
     np.testing.assert_array_equal(matrix[face["embedding"]["row"]],
                                   stored[ids.index(face["id"])])
+    stored_norm = {f.id: f.embedding_norm for f in movie.store.faces(movie.key)}[face["id"]]
+    assert 6.0 <= face["embedding"]["norm"] == stored_norm <= 12.0
     assert len(face["landmarks"]) == 5 and len(face["box"]) == 4
     assert (out / face["image"]).is_file()
 

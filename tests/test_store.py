@@ -49,13 +49,15 @@ def test_faces_round_trip_in_time_order(store: MovieStore) -> None:
     assert faces[0].landmarks == ((1.0, 2.0),) * 5
 
 
-def test_embeddings_keep_dimension_and_model(store: MovieStore) -> None:
+def test_embeddings_keep_dimension_model_and_length(store: MovieStore) -> None:
     ids = [f.id for f in store.faces("m")]
     vectors = np.random.default_rng(0).normal(size=(3, 7)).astype(np.float32)
     store.set_embeddings("m", ids, vectors, "model-7d", {}, {})
     got_ids, matrix, model = store.embeddings("m")
     assert got_ids == ids and model == "model-7d" and matrix.shape == (3, 7)
-    np.testing.assert_array_equal(matrix, vectors)
+    lengths = np.linalg.norm(vectors, axis=1)
+    np.testing.assert_allclose(matrix, vectors / lengths[:, None], rtol=1e-6)
+    assert [f.embedding_norm for f in store.faces("m")] == pytest.approx(lengths.tolist())
 
 
 def test_failed_replace_keeps_previous_rows(store: MovieStore) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .types import Detection, FaceModelError, l2_normalize
+from .types import Detection, FaceModelError
 
 YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
 SFACE_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
@@ -135,7 +135,7 @@ class OpenCVFaceAnalyzer:
             blob = cv2.dnn.blobFromImages(batch, 1.0, (112, 112), (0, 0, 0), swapRB=True)
             self._recognizer.setInput(blob, "data")
             out.append(np.asarray(self._recognizer.forward()).reshape(len(batch), -1))
-        return l2_normalize(np.concatenate(out))
+        return np.concatenate(out).astype(np.float32, copy=False)
 
     def close(self) -> None:
         self._models = threading.local()

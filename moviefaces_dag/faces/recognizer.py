@@ -16,7 +16,7 @@ import numpy as np
 from .alignment import ALIGNED_SIZE
 from .runners import ModelRunner
 from .scrfd import image_layout, spatial_size
-from .types import FaceModelError, l2_normalize
+from .types import FaceModelError
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ class Recognizer:
         self._dtype = spec.inputs[0].dtype
 
     def embed(self, faces: list[np.ndarray]) -> np.ndarray:
-        """L2-normalised float32 embeddings, one row per aligned BGR face."""
+        """Float32 embeddings as the model gives them (not normalised), one row per aligned BGR
+        face."""
         if not faces:
             return np.zeros((0, max(self.dimension, 0)), np.float32)
         batches = [faces[i:i + self.batch_size] for i in range(0, len(faces), self.batch_size)]
@@ -63,7 +64,7 @@ class Recognizer:
         futures = [self.runner.submit(self._blob(batch)) for batch in batches]
         rows = [self._check(f.result()[0], len(batch)) for f, batch in zip(futures, batches,
                                                                         strict=True)]
-        return l2_normalize(np.concatenate(rows))
+        return np.concatenate(rows).astype(np.float32, copy=False)
 
     def _blob(self, faces: list[np.ndarray]) -> np.ndarray:
         for face in faces:

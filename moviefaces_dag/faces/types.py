@@ -31,7 +31,9 @@ class FaceAnalyzer(Protocol):
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
-        """L2-normalised float32 embeddings, one row per face; the width comes from the model."""
+        """Float32 embeddings as the model gives them, one row per face; the width comes from
+        the model. The direction says who it is; the length, left as it is, says how clearly the
+        model saw a face (the store keeps both, and clustering's quality gate uses it)."""
         ...
 
     def close(self) -> None: ...

@@ -39,6 +39,10 @@ class ClusteringResource(ConfigurableResource):
                     "but never start one.")
     min_score: float = Field(
         0.8, ge=0, le=1, description="Faces of lower detection score may join but not start.")
+    min_norm: float | None = Field(
+        None, ge=0,
+        description="Faces whose raw embedding is shorter (the recogniser saw them less clearly) "
+                    "may join but not start; default depends on the recogniser, 0 turns it off.")
     min_shots: int = Field(
         2, ge=1, description="Groups seen in fewer shots stay unassigned unless they have many "
                              "faces (bystanders, faces on posters).")
@@ -47,5 +51,5 @@ class ClusteringResource(ConfigurableResource):
         return ClusterSettings(
             similarity_threshold=self.similarity_threshold, min_faces=self.min_faces,
             algorithm=self.algorithm, min_quality=self.min_quality, min_score=self.min_score,
-            min_shots=self.min_shots,
+            min_norm=self.min_norm, min_shots=self.min_shots,
         )

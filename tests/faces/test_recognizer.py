@@ -13,7 +13,7 @@ from moviefaces_dag.faces.alignment import align_face
 from moviefaces_dag.faces.recognizer import PROFILES, Preprocessing, Recognizer
 from moviefaces_dag.faces.runners import OnnxRunner
 from moviefaces_dag.faces.scrfd import ScrfdDetector
-from moviefaces_dag.faces.types import FaceModelError
+from moviefaces_dag.faces.types import FaceModelError, l2_normalize
 
 PEOPLE = ["colin_powell", "george_w_bush", "tony_blair", "vladimir_putin"]
 
@@ -40,14 +40,16 @@ def aligned_faces(runners, testdata: Path) -> list[tuple[str, np.ndarray]]:
     return faces
 
 
-def test_embeddings_are_unit_rows_as_wide_as_the_model_says(runners, aligned_faces) -> None:
+def test_embeddings_are_raw_rows_as_wide_as_the_model_says(runners, aligned_faces) -> None:
     faces = [face for _, face in aligned_faces]
     for name, profile in (("mobilefacenet_128", "mobilefacenet"), ("sface_int8bq_128", "sface")):
         recognizer = Recognizer(runners[name], PROFILES[profile])
         vectors = recognizer.embed(faces)
         assert recognizer.dimension == runners[name].spec.outputs[0].shape[1] == 128
         assert vectors.shape == (len(faces), 128) and vectors.dtype == np.float32
-        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        # Left as the model gives them: the length is the store's clarity signal.
+        lengths = np.linalg.norm(vectors, axis=1)
+        assert np.all(np.isfinite(lengths)) and np.ptp(lengths) > 0.1 and lengths.min() > 0
         assert recognizer.embed([]).shape == (0, 128)
 
 
@@ -65,7 +67,7 @@ def test_batches_respect_the_model_limit_and_give_the_same_vectors(runners, alig
 
 def test_sface_profile_tells_people_apart(runners, aligned_faces) -> None:
     recognizer = Recognizer(runners["sface_int8bq_128"], PROFILES["sface"])
-    vectors = recognizer.embed([face for _, face in aligned_faces])
+    vectors = l2_normalize(recognizer.embed([face for _, face in aligned_faces]))
     same, different = [], []
     for (a, va), (b, vb) in combinations(zip([p for p, _ in aligned_faces], vectors,
                                              strict=True), 2):
@@ -76,8 +78,8 @@ def test_sface_profile_tells_people_apart(runners, aligned_faces) -> None:
 def test_preprocessing_profile_reaches_the_model(runners, aligned_faces) -> None:
     faces = [face for _, face in aligned_faces[:2]]
     runner = runners["sface_int8bq_128"]
-    right = Recognizer(runner, PROFILES["sface"]).embed(faces)
-    swapped = Recognizer(runner, Preprocessing("BGR", 0.0, 1.0)).embed(faces)
+    right = l2_normalize(Recognizer(runner, PROFILES["sface"]).embed(faces))
+    swapped = l2_normalize(Recognizer(runner, Preprocessing("BGR", 0.0, 1.0)).embed(faces))
     assert np.all(np.sum(right * swapped, axis=1) < 0.999)
 
 

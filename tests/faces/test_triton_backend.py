@@ -15,7 +15,7 @@ from moviefaces_dag.faces.recognizer import PROFILES
 from moviefaces_dag.faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
 from moviefaces_dag.faces.triton_runner import RetryPolicy, TritonConnection, TritonRunner
 from moviefaces_dag.faces.triton_server import free_port
-from moviefaces_dag.faces.types import FaceModelError
+from moviefaces_dag.faces.types import FaceModelError, l2_normalize
 from moviefaces_dag.layout import DB_NAME
 from moviefaces_dag.resources import FaceAnalyzerResource
 from moviefaces_dag.store import MovieStore
@@ -49,8 +49,11 @@ def test_triton_gives_what_local_onnxruntime_gives(triton_server, models_dir, ca
                 assert abs(a.score - b.score) < 1e-3
         faces = [align_face(frame, det.landmarks)
                  for frame, dets in zip(cast_a_frames, expected, strict=True) for det in dets]
-        cosines = np.sum(local.embed(faces) * remote.embed(faces), axis=1)
+        here, there = local.embed(faces), remote.embed(faces)
+        cosines = np.sum(l2_normalize(here) * l2_normalize(there), axis=1)
         assert cosines.min() > 0.999
+        np.testing.assert_allclose(np.linalg.norm(there, axis=1), np.linalg.norm(here, axis=1),
+                                   rtol=1e-3)  # the length, a quality signal, travels intact
     finally:
         local.close()
         remote.close()
