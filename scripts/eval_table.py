@@ -34,15 +34,16 @@ TESTDATA = Path(os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "
 # What each row changes from the default (average linkage with every lever on).
 VARIANTS: dict[str, ClusterSettings] = {
     **{name: ClusterSettings(algorithm=name) for name in ALGORITHMS},
-    "average, no quality gate": ClusterSettings(min_quality=0.0, min_score=0.0),
+    "average, no embedding-length gate": ClusterSettings(min_norm=0.0),
+    "average, no quality gate": ClusterSettings(min_quality=0.0, min_score=0.0, min_norm=0.0),
     "average, no must-link / shot rule": ClusterSettings(use_video=False),
     # Peer-like set-ups (cannot-link still applies): Immich's DBSCAN (distance 0.5, 3 faces),
     # an online centroid without gate or video constraints.
     "peer: dbscan sim 0.5, no gate/video": ClusterSettings(
         algorithm="dbscan", similarity_threshold=0.5, min_quality=0.0, min_score=0.0,
-        use_video=False),
+        min_norm=0.0, use_video=False),
     "peer: greedy, no gate/video": ClusterSettings(
-        algorithm="greedy", min_quality=0.0, min_score=0.0, use_video=False),
+        algorithm="greedy", min_quality=0.0, min_score=0.0, min_norm=0.0, use_video=False),
 }
 COLUMNS = ["movie", "clustering", "recall >=40px", "det. precision", "assigned real",
            "BCubed P", "BCubed R", "BCubed F1", "pair P", "pair R", "pair F1", "NMI", "purity",
