@@ -36,7 +36,7 @@ class MovieInfo:
     size: int
     duration: float
     fps: float
-    width: int
+    width: int  # as displayed: a phone video shot upright is taller than wide
     height: int
     codec: str
     container: str
@@ -47,7 +47,7 @@ class MovieInfo:
 class SampledFrame:
     index: int
     time: float
-    image: np.ndarray  # BGR uint8
+    image: np.ndarray  # BGR uint8, turned upright as a player would show it
 
 
 def check_readable_file(path: Path) -> None:
@@ -85,17 +85,41 @@ def probe_movie(path: Path) -> MovieInfo:
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
         frame_count = stream.frames or (round(duration * fps) if fps else 0)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if _first_frame_turns(container, stream) % 2:
+            width, height = height, width
         return MovieInfo(
             path=str(path.resolve()),
             size=path.stat().st_size,
             duration=duration,
             fps=fps,
-            width=stream.codec_context.width,
-            height=stream.codec_context.height,
+            width=width,
+            height=height,
             codec=stream.codec_context.name,
             container=container.format.name,
             frame_count=int(frame_count),
         )
+
+
+def _quarter_turns(frame: av.VideoFrame) -> int:
+    """Counter-clockwise quarter turns that show the frame upright: phones store portrait video
+    sideways with a display rotation, which players (and ffmpeg) apply."""
+    return round((frame.rotation or 0) / 90) % 4
+
+
+def _upright(frame: av.VideoFrame) -> np.ndarray:
+    image = frame.to_ndarray(format="bgr24")
+    turns = _quarter_turns(frame)
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
+
+
+def _first_frame_turns(container: av.container.InputContainer, stream: av.VideoStream) -> int:
+    # The display rotation travels as frame side data, so it is read off the first frame; a
+    # stream that cannot be decoded is reported by sampling, with its own message.
+    try:
+        return next((_quarter_turns(frame) for frame in container.decode(stream)), 0)
+    except av.FFmpegError:
+        return 0
 
 
 def _stream_duration(container: av.container.InputContainer, stream: av.VideoStream) -> float:
@@ -212,8 +236,7 @@ def sample_frames(
                     target = (cursor.next_t - half_frame + start) / stream.time_base
                     container.seek(math.floor(target), stream=stream, backward=True)
                 for frame in _decode_until_jump(container, stream, start, cursor, jump):
-                    yield SampledFrame(cursor.index - 1, round(cursor.last_t, 6),
-                                       frame.to_ndarray(format="bgr24"))
+                    yield SampledFrame(cursor.index - 1, round(cursor.last_t, 6), _upright(frame))
         except av.FFmpegError as exc:
             raise MovieError(
                 f"{path}: decoding failed at {cursor.last_t:.1f}s ({_reason(exc)})"

@@ -97,6 +97,39 @@ def test_seeking_and_sequential_decoding_give_the_same_frames(cast_a: Path, fps:
     assert fingerprints(sample_frames(cast_a, fps, duration=30)) == sequential
 
 
+def _stored_sideways(source: Path, target: Path, rotation: int, seconds: float = 3.0) -> None:
+    """`source` re-encoded as a phone stores portrait video: pixels turned clockwise by
+    `rotation` degrees, and a display rotation that turns them back (what players apply)."""
+    with av.open(str(source)) as inp, av.open(str(target), mode="w") as out:
+        stream = out.add_stream("mpeg4", rate=24)
+        for n, frame in enumerate(inp.decode(video=0)):
+            if frame.time >= seconds:
+                break
+            image = np.ascontiguousarray(np.rot90(frame.to_ndarray(format="bgr24"),
+                                                  -rotation // 90))
+            if n == 0:
+                stream.width, stream.height = image.shape[1], image.shape[0]
+                stream.pix_fmt, stream.bit_rate = "yuv420p", 4_000_000
+                stream.set_display_rotation(rotation)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode())
+
+
+@pytest.mark.parametrize("rotation", [90, -90, 180])
+def test_frames_of_a_rotated_movie_come_out_upright(cast_a: Path, tmp_path: Path,
+                                                     rotation: int) -> None:
+    movie = tmp_path / "phone.mp4"
+    _stored_sideways(cast_a, movie, rotation)
+    info = probe_movie(movie)
+    assert (info.width, info.height) == (1280, 720)  # as displayed, not as stored
+    upright = [f.image for f in sample_frames(movie, 1.0, require_complete=False)]
+    original = [f.image for f in sample_frames(cast_a, 1.0, 3.0)]
+    assert len(upright) == len(original) == 3
+    for got, want in zip(upright, original, strict=True):
+        assert got.shape == want.shape and got.flags.c_contiguous
+        assert np.abs(got.astype(np.int16) - want).mean() < 4  # the same picture, codec noise
+
+
 def test_keyframe_interval_of_a_movie_with_cuts(cast_a: Path) -> None:
     # x264 puts a keyframe at each cut; cast_a has 3-8 s shots.
     assert 3.0 <= keyframe_interval(cast_a) <= 8.0
