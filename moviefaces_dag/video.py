@@ -11,10 +11,12 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
 import av
+import cv2
 import numpy as np
 
 FINGERPRINT_CHUNK = 4 << 20
@@ -36,7 +38,7 @@ class MovieInfo:
     size: int
     duration: float
     fps: float
-    width: int  # as displayed: a phone video shot upright is taller than wide
+    width: int  # as displayed: square pixels, and a phone video shot upright is taller than wide
     height: int
     codec: str
     container: str
@@ -47,7 +49,7 @@ class MovieInfo:
 class SampledFrame:
     index: int
     time: float
-    image: np.ndarray  # BGR uint8, turned upright as a player would show it
+    image: np.ndarray  # BGR uint8, as a player shows it: square pixels, upright
 
 
 def check_readable_file(path: Path) -> None:
@@ -85,7 +87,8 @@ def probe_movie(path: Path) -> MovieInfo:
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
         frame_count = stream.frames or (round(duration * fps) if fps else 0)
-        width, height = stream.codec_context.width, stream.codec_context.height
+        width, height = _square_size(stream.codec_context.width, stream.codec_context.height,
+                                     _pixel_aspect(stream))
         if _first_frame_turns(container, stream) % 2:
             width, height = height, width
         return MovieInfo(
@@ -107,8 +110,26 @@ def _quarter_turns(frame: av.VideoFrame) -> int:
     return round((frame.rotation or 0) / 90) % 4
 
 
-def _upright(frame: av.VideoFrame) -> np.ndarray:
+def _pixel_aspect(stream: av.VideoStream) -> Fraction:
+    """Width of a stored pixel over its height: not 1 for anamorphic video (DVD, SD broadcast)."""
+    sar = stream.sample_aspect_ratio
+    return Fraction(sar) if sar and sar > 0 else Fraction(1)
+
+
+def _square_size(width: int, height: int, pixel_aspect: Fraction) -> tuple[int, int]:
+    """The frame size with square pixels, stretching one side so that no pixel is lost."""
+    if pixel_aspect > 1:
+        return round(width * pixel_aspect), height
+    return width, round(height / pixel_aspect)
+
+
+def _displayed(frame: av.VideoFrame, pixel_aspect: Fraction) -> np.ndarray:
+    """The frame as a player shows it: square pixels (faces in anamorphic video are squeezed
+    otherwise), turned upright."""
     image = frame.to_ndarray(format="bgr24")
+    if pixel_aspect != 1:
+        size = _square_size(image.shape[1], image.shape[0], pixel_aspect)
+        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
     turns = _quarter_turns(frame)
     return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
@@ -226,6 +247,7 @@ def sample_frames(
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        pixel_aspect = _pixel_aspect(stream)
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
         # A frame within half a frame of a sample instant stands for it (timestamps are rounded).
         half_frame = 0.5 / info.fps if info.fps else 0.0
@@ -236,7 +258,8 @@ def sample_frames(
                     target = (cursor.next_t - half_frame + start) / stream.time_base
                     container.seek(math.floor(target), stream=stream, backward=True)
                 for frame in _decode_until_jump(container, stream, start, cursor, jump):
-                    yield SampledFrame(cursor.index - 1, round(cursor.last_t, 6), _upright(frame))
+                    yield SampledFrame(cursor.index - 1, round(cursor.last_t, 6),
+                                       _displayed(frame, pixel_aspect))
         except av.FFmpegError as exc:
             raise MovieError(
                 f"{path}: decoding failed at {cursor.last_t:.1f}s ({_reason(exc)})"

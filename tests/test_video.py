@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -97,37 +98,51 @@ def test_seeking_and_sequential_decoding_give_the_same_frames(cast_a: Path, fps:
     assert fingerprints(sample_frames(cast_a, fps, duration=30)) == sequential
 
 
-def _stored_sideways(source: Path, target: Path, rotation: int, seconds: float = 3.0) -> None:
-    """`source` re-encoded as a phone stores portrait video: pixels turned clockwise by
-    `rotation` degrees, and a display rotation that turns them back (what players apply)."""
+def _stored_as(source: Path, target: Path, rotation: int = 0,
+               pixel_aspect: Fraction = Fraction(1), seconds: float = 3.0) -> None:
+    """`source` re-encoded the way a phone or a DVD stores it: pixels turned clockwise by
+    `rotation` degrees with a display rotation that turns them back, and/or the width squeezed
+    into pixels `pixel_aspect` times as wide as tall. Players undo both."""
     with av.open(str(source)) as inp, av.open(str(target), mode="w") as out:
         stream = out.add_stream("mpeg4", rate=24)
         for n, frame in enumerate(inp.decode(video=0)):
             if frame.time >= seconds:
                 break
-            image = np.ascontiguousarray(np.rot90(frame.to_ndarray(format="bgr24"),
-                                                  -rotation // 90))
+            image = np.rot90(frame.to_ndarray(format="bgr24"), -rotation // 90)
+            squeezed = (round(image.shape[1] / pixel_aspect), image.shape[0])  # stored pixels
+            image = cv2.resize(np.ascontiguousarray(image), squeezed,
+                               interpolation=cv2.INTER_AREA)
             if n == 0:
                 stream.width, stream.height = image.shape[1], image.shape[0]
                 stream.pix_fmt, stream.bit_rate = "yuv420p", 4_000_000
+                stream.codec_context.sample_aspect_ratio = pixel_aspect
                 stream.set_display_rotation(rotation)
             out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
         out.mux(stream.encode())
 
 
-@pytest.mark.parametrize("rotation", [90, -90, 180])
-def test_frames_of_a_rotated_movie_come_out_upright(cast_a: Path, tmp_path: Path,
-                                                     rotation: int) -> None:
-    movie = tmp_path / "phone.mp4"
-    _stored_sideways(cast_a, movie, rotation)
+@pytest.mark.parametrize(("rotation", "pixel_aspect", "shown"), [
+    (90, Fraction(1), (1280, 720)),  # a phone held upright, stored sideways
+    (-90, Fraction(1), (1280, 720)),
+    (180, Fraction(1), (1280, 720)),
+    (0, Fraction(2), (1280, 720)),  # anamorphic: wide pixels, stretched back
+    (0, Fraction(1, 2), (2560, 1440)),  # tall pixels: stretched, never thinned
+    (90, Fraction(2), (1280, 720)),
+])
+def test_frames_come_out_as_players_show_them(cast_a: Path, tmp_path: Path, rotation: int,
+                                              pixel_aspect: Fraction,
+                                              shown: tuple[int, int]) -> None:
+    movie = tmp_path / "stored.mp4"
+    _stored_as(cast_a, movie, rotation, pixel_aspect)
     info = probe_movie(movie)
-    assert (info.width, info.height) == (1280, 720)  # as displayed, not as stored
-    upright = [f.image for f in sample_frames(movie, 1.0, require_complete=False)]
+    assert (info.width, info.height) == shown
+    frames = [f.image for f in sample_frames(movie, 1.0, require_complete=False)]
     original = [f.image for f in sample_frames(cast_a, 1.0, 3.0)]
-    assert len(upright) == len(original) == 3
-    for got, want in zip(upright, original, strict=True):
-        assert got.shape == want.shape and got.flags.c_contiguous
-        assert np.abs(got.astype(np.int16) - want).mean() < 4  # the same picture, codec noise
+    assert len(frames) == len(original) == 3
+    for got, want in zip(frames, original, strict=True):
+        assert (got.shape[1], got.shape[0]) == shown and got.flags.c_contiguous
+        got = cv2.resize(got, (want.shape[1], want.shape[0]), interpolation=cv2.INTER_AREA)
+        assert np.abs(got.astype(np.int16) - want).mean() < 6  # the same picture, codec noise
 
 
 def test_keyframe_interval_of_a_movie_with_cuts(cast_a: Path) -> None:
