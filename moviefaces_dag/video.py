@@ -49,7 +49,7 @@ class MovieInfo:
 class SampledFrame:
     index: int
     time: float
-    image: np.ndarray  # BGR uint8, as a player shows it: square pixels, upright
+    image: np.ndarray  # BGR uint8, as a player shows it: deinterlaced, square pixels, upright
 
 
 def check_readable_file(path: Path) -> None:
@@ -124,11 +124,16 @@ def _square_size(width: int, height: int, pixel_aspect: Fraction) -> tuple[int, 
 
 
 def _displayed(frame: av.VideoFrame, pixel_aspect: Fraction) -> np.ndarray:
-    """The frame as a player shows it: square pixels (faces in anamorphic video are squeezed
-    otherwise), turned upright."""
+    """The frame as a player shows it: one field of an interlaced frame, square pixels (faces in
+    anamorphic video are squeezed otherwise), upright."""
     image = frame.to_ndarray(format="bgr24")
-    if pixel_aspect != 1:
-        size = _square_size(image.shape[1], image.shape[0], pixel_aspect)
+    height, width = image.shape[:2]
+    if frame.interlaced_frame:
+        # The two fields were shot a field apart: woven together, every moving edge (a turning
+        # head) is combed. One field, stretched back to full height below, has no combs.
+        image = image[::2]
+    size = _square_size(width, height, pixel_aspect)
+    if (image.shape[1], image.shape[0]) != size:
         image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
     turns = _quarter_turns(frame)
     return np.ascontiguousarray(np.rot90(image, turns)) if turns else image

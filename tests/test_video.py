@@ -145,6 +145,26 @@ def test_frames_come_out_as_players_show_them(cast_a: Path, tmp_path: Path, rota
         assert np.abs(got.astype(np.int16) - want).mean() < 6  # the same picture, codec noise
 
 
+def test_interlaced_frames_lose_their_combs(tmp_path: Path) -> None:
+    # A bar moving right, shot interlaced: the top field (even rows) sees it at x 100-120, the
+    # bottom field (odd rows), a field later, at x 140-160. Woven, its edges are combed.
+    woven = np.full((240, 320, 3), 20, np.uint8)
+    woven[0::2, 100:120] = 230
+    woven[1::2, 140:160] = 230
+    movie = tmp_path / "interlaced.mp4"
+    with av.open(str(movie), mode="w") as out:
+        stream = out.add_stream("libx264", rate=25, options={
+            "flags": "+ilme+ildct", "x264-params": "interlaced=1:tff=1", "crf": "4"})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for _ in range(50):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(woven, format="bgr24")))
+        out.mux(stream.encode())
+    [frame] = [f.image for f in sample_frames(movie, 1.0, 1.0, require_complete=False)]
+    assert frame.shape == (240, 320, 3)
+    assert frame[:, 100:120].mean() > 200  # the bar where the top field saw it, on every row
+    assert frame[:, 140:160].mean() < 40  # and no comb teeth where the other field saw it
+
+
 def test_keyframe_interval_of_a_movie_with_cuts(cast_a: Path) -> None:
     # x264 puts a keyframe at each cut; cast_a has 3-8 s shots.
     assert 3.0 <= keyframe_interval(cast_a) <= 8.0
