@@ -29,7 +29,14 @@ from .report import build_library, build_movie_report, render_library, render_re
 from .shots import colour_signature, cut_distance, shot_ids
 from .store import FaceRow, FrameRow, MovieStore, PersonRow, StoreError
 from .streaming import batches, bounded_map, prefetch
-from .video import MovieError, file_identity, fingerprint_file, probe_movie, sample_frames
+from .video import (
+    MovieError,
+    display_adjustments,
+    file_identity,
+    fingerprint_file,
+    probe_movie,
+    sample_frames,
+)
 
 # Decoded frames waiting for the JPEG writers (about 6 MB each at 1080p).
 FRAME_QUEUE = 4
@@ -91,7 +98,8 @@ def extract_frames(
                 previous = signature
                 tick(1)
         stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
-                 "movie_seconds": round(limit, 2)}
+                 "movie_seconds": round(limit, 2),
+                 "display": display_adjustments(Path(movie.path))}
         store.replace_frames(key, rows, {"fps": fps, "duration": duration}, stats)
     return stats
 

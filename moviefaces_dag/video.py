@@ -89,7 +89,8 @@ def probe_movie(path: Path) -> MovieInfo:
         frame_count = stream.frames or (round(duration * fps) if fps else 0)
         width, height = _square_size(stream.codec_context.width, stream.codec_context.height,
                                      _pixel_aspect(stream))
-        if _first_frame_turns(container, stream) % 2:
+        first = _first_frame(container, stream)
+        if first is not None and _quarter_turns(first) % 2:
             width, height = height, width
         return MovieInfo(
             path=str(path.resolve()),
@@ -139,13 +140,30 @@ def _displayed(frame: av.VideoFrame, pixel_aspect: Fraction) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
-def _first_frame_turns(container: av.container.InputContainer, stream: av.VideoStream) -> int:
-    # The display rotation travels as frame side data, so it is read off the first frame; a
-    # stream that cannot be decoded is reported by sampling, with its own message.
+def _first_frame(container: av.container.InputContainer,
+                 stream: av.VideoStream) -> av.VideoFrame | None:
+    # Display rotation and interlacing travel with the frames, so they are read off the first
+    # one; a stream that cannot be decoded is reported by sampling, with its own message.
     try:
-        return next((_quarter_turns(frame) for frame in container.decode(stream)), 0)
+        return next(iter(container.decode(stream)), None)
     except av.FFmpegError:
-        return 0
+        return None
+
+
+def display_adjustments(path: Path) -> list[str]:
+    """What sampling does to this movie's frames to show them as players do (empty: nothing)."""
+    with _open(Path(path)) as container:
+        stream = container.streams.video[0]
+        pixel_aspect = _pixel_aspect(stream)
+        first = _first_frame(container, stream)
+    done = []
+    if first is not None and first.interlaced_frame:
+        done.append("deinterlaced (one field)")
+    if pixel_aspect != 1:
+        done.append(f"pixels {pixel_aspect.numerator}:{pixel_aspect.denominator} made square")
+    if first is not None and _quarter_turns(first):
+        done.append(f"turned {90 * _quarter_turns(first)} degrees counter-clockwise")
+    return done
 
 
 def _stream_duration(container: av.container.InputContainer, stream: av.VideoStream) -> float:

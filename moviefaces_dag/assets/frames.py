@@ -25,9 +25,15 @@ def frames(
     fingerprint = db.get_movie(key).fingerprint or ""
     # The movie's content fingerprint travels in this data version: downstream assets go stale
     # when the bytes or the sampling change, never on a no-op rerun (see dagster issue 33988).
-    version = hashlib.sha1(f"{fingerprint}|{sampling.fps}|{sampling.duration}".encode())
+    # So does how the frames were adjusted for display, when they were (rotated, anamorphic or
+    # interlaced movies), so that detection reruns if that changes; plain movies keep their
+    # version.
+    identity = f"{fingerprint}|{sampling.fps}|{sampling.duration}"
+    if stats["display"]:
+        identity += "|" + ";".join(stats["display"])
+    version = hashlib.sha1(identity.encode())
     return MaterializeResult(
         data_version=DataVersion(version.hexdigest()[:16]),
-        metadata={**stats, "fps": sampling.fps,
-                  "duration": sampling.duration or "whole movie"},
+        metadata={**stats, "display": ", ".join(stats["display"]) or "as stored",
+                  "fps": sampling.fps, "duration": sampling.duration or "whole movie"},
     )
