@@ -19,7 +19,7 @@ edges, so memory stays linear in the number of faces.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -92,6 +92,15 @@ class ClusterSettings:
             raise ValueError(
                 f"unknown clustering algorithm {self.algorithm!r}; choose one of {ALGORITHMS}")
 
+    def resolved(self, model_id: str | None) -> ClusterSettings:
+        """These settings with the recogniser's defaults in place of the ones left open."""
+        return replace(
+            self,
+            similarity_threshold=self.similarity_threshold
+            or default_threshold(model_id, self.algorithm),
+            min_norm=default_min_norm(model_id) if self.min_norm is None else self.min_norm,
+        )
+
 
 @dataclass(frozen=True)
 class FaceContext:
@@ -118,23 +127,21 @@ def cluster_embeddings(
         return np.zeros(0, dtype=np.int64)
     vectors = _unit_rows(embeddings)
     frame_ids = np.asarray(frame_ids)
-    threshold = settings.similarity_threshold or default_threshold(model_id, settings.algorithm)
+    settings = settings.resolved(model_id)
     unit_of = np.arange(n)
     core = np.ones(n, dtype=bool)
     if context is not None:
         core = (np.asarray(context.quality) >= settings.min_quality) & \
                (np.asarray(context.score) >= settings.min_score)
         if context.norm is not None:
-            min_norm = default_min_norm(model_id) if settings.min_norm is None \
-                else settings.min_norm
-            core &= ~(np.asarray(context.norm, dtype=np.float64) < min_norm)  # NaN passes
+            core &= ~(np.asarray(context.norm, dtype=np.float64) < settings.min_norm)  # NaN: pass
         if settings.use_video:
             unit_of = _tracklets(vectors, frame_ids, context)
     quality = np.ones(n) if context is None else np.asarray(context.quality, dtype=np.float64)
     units = _Units.build(vectors, frame_ids, unit_of, core, quality)
     core_units = np.flatnonzero(units.core_count > 0)
     labels = np.full(units.size, -1, dtype=np.int64)
-    labels[core_units] = _cluster_units(units, core_units, threshold, settings)
+    labels[core_units] = _cluster_units(units, core_units, settings.similarity_threshold, settings)
     labels = _attach_low(units, labels, default_threshold(model_id, "attach"))[unit_of]
     if context is not None and settings.use_video:
         labels = _drop_rare(labels, np.asarray(context.shot), quality, settings)

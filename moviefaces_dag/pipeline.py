@@ -13,13 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import layout
-from .clustering import (
-    ClusterSettings,
-    FaceContext,
-    cluster_embeddings,
-    default_min_norm,
-    default_threshold,
-)
+from .clustering import ClusterSettings, FaceContext, cluster_embeddings
 from .faces.alignment import align_face
 from .faces.quality import assess, padded_crop
 from .faces.types import FaceAnalyzer
@@ -235,14 +229,12 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
     ]
     assignments = {fid: (int(label) + 1 if label >= 0 else None)
                    for fid, label in zip(face_ids, labels, strict=True)}
-    threshold = settings.similarity_threshold or default_threshold(model_id, settings.algorithm)
-    min_norm = default_min_norm(model_id) if settings.min_norm is None else settings.min_norm
+    in_force = settings.resolved(model_id)
     stats = {"faces": len(face_ids), "people": len(people),
              "unassigned": int(np.sum(labels < 0)) if len(labels) else 0,
-             "similarity_threshold": threshold,
+             "similarity_threshold": in_force.similarity_threshold,
              "seconds": round(time.monotonic() - started, 2)}
-    store.replace_people(key, assignments, people, {
-        **asdict(settings), "similarity_threshold": threshold, "min_norm": min_norm}, stats)
+    store.replace_people(key, assignments, people, asdict(in_force), stats)
     return stats
 
 
