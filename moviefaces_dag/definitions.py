@@ -37,6 +37,16 @@ def default_resources() -> dict[str, Any]:
     }
 
 
+# The files that shape each face-model stage's output, so that a change to the recogniser's code
+# reruns embeddings but never the expensive detection (and the other way round).
+_MODEL_SOURCES = ("faces/types.py", "faces/runners.py", "faces/triton_runner.py",
+                  "faces/opencv_backend.py", "faces/scrfd_arcface.py",
+                  "resources/face_analyzer.py")
+DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/quality.py")
+RECOGNIZER_SOURCES = (*_MODEL_SOURCES, "faces/sface.py", "faces/recognizer.py",
+                      "faces/alignment.py", "faces/scrfd.py")  # scrfd.py: input layouts
+
+
 def code_versions(resources: dict[str, Any]) -> dict[str, str]:
     analyzer: FaceAnalyzerResource = resources["face_analyzer"]
     return {
@@ -44,11 +54,9 @@ def code_versions(resources: dict[str, Any]) -> dict[str, str]:
         "frames": version_of(
             "frames", resources["sampling"].settings(), "video.py", "shots.py"),
         "face_detections": version_of(
-            "face_detections", analyzer.detector_settings(), "faces", "resources/face_analyzer.py"
-        ),
+            "face_detections", analyzer.detector_settings(), *DETECTOR_SOURCES),
         "face_embeddings": version_of(
-            "face_embeddings", analyzer.recognizer_settings(), "faces", "resources/face_analyzer.py"
-        ),
+            "face_embeddings", analyzer.recognizer_settings(), *RECOGNIZER_SOURCES),
         "face_clusters": version_of(
             "face_clusters", asdict(resources["clustering"].settings()), "clustering.py", "shots.py"
         ),

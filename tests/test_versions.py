@@ -5,7 +5,12 @@ from pathlib import Path
 import pytest
 
 from moviefaces_dag import versions
-from moviefaces_dag.definitions import code_versions, default_resources
+from moviefaces_dag.definitions import (
+    DETECTOR_SOURCES,
+    RECOGNIZER_SOURCES,
+    code_versions,
+    default_resources,
+)
 from moviefaces_dag.resources import ClusteringResource, FaceAnalyzerResource, SamplingResource
 
 
@@ -31,3 +36,32 @@ def test_template_edit_changes_the_version(tmp_path: Path, monkeypatch: pytest.M
     before = versions.version_of("movie_report", {}, "templates")
     template.write_text("<p>{{ b }}</p>")
     assert versions.version_of("movie_report", {}, "templates") != before
+
+
+def test_recogniser_code_never_reruns_detection(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "faces").mkdir()
+    (tmp_path / "resources").mkdir()
+    for rel in {*DETECTOR_SOURCES, *RECOGNIZER_SOURCES}:
+        (tmp_path / rel).write_text(f"# {rel}\n")
+    monkeypatch.setattr(versions.resources, "files", lambda package: tmp_path)
+
+    def both() -> tuple[str, str]:
+        return (versions.version_of("face_detections", {}, *DETECTOR_SOURCES),
+                versions.version_of("face_embeddings", {}, *RECOGNIZER_SOURCES))
+
+    detector, recognizer = both()
+    (tmp_path / "faces" / "sface.py").write_text("# the recogniser changed\n")
+    assert both()[0] == detector and both()[1] != recognizer
+    detector, recognizer = both()
+    (tmp_path / "faces" / "yunet.py").write_text("# the detector changed\n")
+    assert both()[0] != detector and both()[1] == recognizer
+
+
+def test_every_face_model_module_is_hashed_into_a_stage() -> None:
+    # A new module under faces/ that shapes detections or embeddings must join a source list;
+    # the Triton server tooling only serves models and shapes no output.
+    package = Path(versions.__file__).parent
+    modules = {f"faces/{p.name}" for p in (package / "faces").glob("*.py")}
+    tooling = {"faces/__init__.py", "faces/triton_server.py", "faces/triton_python_model.py"}
+    assert modules - tooling <= {*DETECTOR_SOURCES, *RECOGNIZER_SOURCES}

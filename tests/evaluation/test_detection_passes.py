@@ -24,7 +24,7 @@ def test_upscaled_pass_finds_more_true_faces_without_duplicates(testdata):
             found = analyzer.detect(frame.image)
             boxes = [(x, y, x + w, y + h) for x, y, w, h in (d.box for d in found)]
             # boxes are in frame pixels and the passes' duplicates were merged
-            assert all(iou(a, b) <= analyzer.nms_threshold
+            assert all(iou(a, b) <= analyzer.detector.nms_threshold
                        for i, a in enumerate(boxes) for b in boxes[i + 1:])
             assert [d.score for d in found] == sorted((d.score for d in found), reverse=True)
             predictions.append(FramePrediction(
