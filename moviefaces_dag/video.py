@@ -74,6 +74,12 @@ def _open(path: Path) -> av.container.InputContainer:
     return container
 
 
+def _video_stream(container: av.container.InputContainer) -> av.VideoStream:
+    """The movie's picture: FFmpeg's pick, which passes over cover art (a one-frame picture
+    stream that files from media libraries often carry first)."""
+    return container.streams.best("video")
+
+
 def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
@@ -82,7 +88,7 @@ def probe_movie(path: Path) -> MovieInfo:
     """Read the container's metadata without decoding the whole stream."""
     path = Path(path)
     with _open(path) as container:
-        stream = container.streams.video[0]
+        stream = _video_stream(container)
         duration = _stream_duration(container, stream)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
@@ -153,7 +159,7 @@ def _first_frame(container: av.container.InputContainer,
 def display_adjustments(path: Path) -> list[str]:
     """What sampling does to this movie's frames to show them as players do (empty: nothing)."""
     with _open(Path(path)) as container:
-        stream = container.streams.video[0]
+        stream = _video_stream(container)
         pixel_aspect = _pixel_aspect(stream)
         first = _first_frame(container, stream)
     done = []
@@ -208,7 +214,7 @@ def keyframe_interval(path: Path, probe_seconds: float = KEYFRAME_PROBE_SECONDS)
     path = Path(path)
     keyframes: list[float] = []
     with _open(path) as container:
-        stream = container.streams.video[0]
+        stream = _video_stream(container)
         try:
             for packet in container.demux(stream):
                 if packet.pts is None:
@@ -268,7 +274,7 @@ def sample_frames(
     keyframe_gap = keyframe_interval(path) if strategy == "auto" else None
     jump = seek_gap(strategy, fps, keyframe_gap)
     with _open(path) as container:
-        stream = container.streams.video[0]
+        stream = _video_stream(container)
         stream.thread_type = "AUTO"
         pixel_aspect = _pixel_aspect(stream)
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0

@@ -149,6 +149,32 @@ def test_frames_come_out_as_players_show_them(cast_a: Path, tmp_path: Path, rota
         assert np.abs(got.astype(np.int16) - want).mean() < 6  # the same picture, codec noise
 
 
+def test_cover_art_stored_first_is_not_taken_for_the_movie(cast_a: Path, tmp_path: Path) -> None:
+    # Files from media libraries often carry a one-picture cover-art stream before the movie.
+    movie = tmp_path / "with cover.mkv"
+    with av.open(str(cast_a)) as inp, av.open(str(movie), mode="w") as out:
+        cover = out.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 300, 400, "yuvj420p"
+        film = out.add_stream("libx264", rate=24)
+        film.width, film.height, film.pix_fmt = 1280, 720, "yuv420p"
+        picture = np.full((400, 300, 3), 200, np.uint8)
+        out.mux(cover.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")))
+        out.mux(cover.encode())
+        for frame in inp.decode(video=0):
+            if frame.time >= 3.0:
+                break
+            out.mux(film.encode(av.VideoFrame.from_ndarray(frame.to_ndarray(format="bgr24"),
+                                                           format="bgr24")))
+        out.mux(film.encode())
+    info = probe_movie(movie)
+    assert (info.codec, info.width, info.height) == ("h264", 1280, 720)
+    frames = [f.image for f in sample_frames(movie, 1.0, require_complete=False)]
+    original = [f.image for f in sample_frames(cast_a, 1.0, 3.0)]
+    assert len(frames) == 3
+    for got, want in zip(frames, original, strict=True):
+        assert np.abs(got.astype(np.int16) - want).mean() < 6
+
+
 def test_interlaced_frames_lose_their_combs(tmp_path: Path) -> None:
     # A bar moving right, shot interlaced: the top field (even rows) sees it at x 100-120, the
     # bottom field (odd rows), a field later, at x 140-160. Woven, its edges are combed.
