@@ -25,7 +25,6 @@ from .store import FaceRow, FrameRow, MovieStore, PersonRow, StoreError
 from .streaming import batches, bounded_map, prefetch
 from .video import (
     MovieError,
-    display_adjustments,
     file_identity,
     fingerprint_file,
     probe_movie,
@@ -53,7 +52,8 @@ def identify_movie(store: MovieStore, key: str) -> dict[str, Any]:
         fingerprint = row.fingerprint
     else:
         fingerprint = fingerprint_file(path)
-    fields = {k: v for k, v in asdict(info).items() if k != "path"}
+    # The adjustments are the frames stage's business; the movies table keeps the file's facts.
+    fields = {k: v for k, v in asdict(info).items() if k not in ("path", "adjustments")}
     fields.update(fingerprint=fingerprint, mtime_ns=mtime_ns, inode=inode)
     store.update_movie(key, **fields)
     return {"path": str(path), **fields}
@@ -93,7 +93,7 @@ def extract_frames(
                 tick(1)
         stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
                  "movie_seconds": round(limit, 2),
-                 "display": display_adjustments(Path(movie.path))}
+                 "display": list(info.adjustments)}
         store.replace_frames(key, rows, {"fps": fps, "duration": duration}, stats)
     return stats
 

@@ -43,6 +43,8 @@ class MovieInfo:
     codec: str
     container: str
     frame_count: int
+    # What sampling does to the frames to show them as players do (empty: nothing).
+    adjustments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,9 @@ def probe_movie(path: Path) -> MovieInfo:
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0
         frame_count = stream.frames or (round(duration * fps) if fps else 0)
+        pixel_aspect = _pixel_aspect(stream)
         width, height = _square_size(stream.codec_context.width, stream.codec_context.height,
-                                     _pixel_aspect(stream))
+                                     pixel_aspect)
         first = _first_frame(container, stream)
         if first is not None and _quarter_turns(first) % 2:
             width, height = height, width
@@ -108,6 +111,7 @@ def probe_movie(path: Path) -> MovieInfo:
             codec=stream.codec_context.name,
             container=container.format.name,
             frame_count=int(frame_count),
+            adjustments=_adjustments(first, pixel_aspect),
         )
 
 
@@ -156,12 +160,7 @@ def _first_frame(container: av.container.InputContainer,
         return None
 
 
-def display_adjustments(path: Path) -> list[str]:
-    """What sampling does to this movie's frames to show them as players do (empty: nothing)."""
-    with _open(Path(path)) as container:
-        stream = _video_stream(container)
-        pixel_aspect = _pixel_aspect(stream)
-        first = _first_frame(container, stream)
+def _adjustments(first: av.VideoFrame | None, pixel_aspect: Fraction) -> tuple[str, ...]:
     done = []
     if first is not None and first.interlaced_frame:
         done.append("deinterlaced (one field)")
@@ -169,7 +168,7 @@ def display_adjustments(path: Path) -> list[str]:
         done.append(f"pixels {pixel_aspect.numerator}:{pixel_aspect.denominator} made square")
     if first is not None and _quarter_turns(first):
         done.append(f"turned {90 * _quarter_turns(first)} degrees counter-clockwise")
-    return done
+    return tuple(done)
 
 
 def _stream_duration(container: av.container.InputContainer, stream: av.VideoStream) -> float:

@@ -14,7 +14,6 @@ import pytest
 
 from moviefaces_dag.video import (
     MovieError,
-    display_adjustments,
     keyframe_interval,
     probe_movie,
     sample_frames,
@@ -137,9 +136,9 @@ def test_frames_come_out_as_players_show_them(cast_a: Path, tmp_path: Path, rota
     _stored_as(cast_a, movie, rotation, pixel_aspect)
     info = probe_movie(movie)
     assert (info.width, info.height) == shown
-    said = " ".join(display_adjustments(movie))
+    said = " ".join(info.adjustments)
     assert ("turned" in said) == (rotation != 0) and ("square" in said) == (pixel_aspect != 1)
-    assert display_adjustments(cast_a) == []
+    assert probe_movie(cast_a).adjustments == ()
     frames = [f.image for f in sample_frames(movie, 1.0, require_complete=False)]
     original = [f.image for f in sample_frames(cast_a, 1.0, 3.0)]
     assert len(frames) == len(original) == 3
@@ -189,7 +188,7 @@ def test_interlaced_frames_lose_their_combs(tmp_path: Path) -> None:
         for _ in range(50):
             out.mux(stream.encode(av.VideoFrame.from_ndarray(woven, format="bgr24")))
         out.mux(stream.encode())
-    assert display_adjustments(movie) == ["deinterlaced (one field)"]
+    assert probe_movie(movie).adjustments == ("deinterlaced (one field)",)
     [frame] = [f.image for f in sample_frames(movie, 1.0, 1.0, require_complete=False)]
     assert frame.shape == (240, 320, 3)
     assert frame[:, 100:120].mean() > 200  # the bar where the top field saw it, on every row
