@@ -87,7 +87,8 @@ def _reason(exc: BaseException) -> str:
 
 
 def probe_movie(path: Path) -> MovieInfo:
-    """Read the container's metadata without decoding the whole stream."""
+    """Read the container's metadata, and the first frame for what travels with frames
+    (display rotation, interlacing); never the whole stream."""
     path = Path(path)
     with _open(path) as container:
         stream = _video_stream(container)
