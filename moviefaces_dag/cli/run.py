@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
 from ..clustering import ALGORITHMS, DEFAULT_ALGORITHM
-from ..layout import report_path
-from ..store import MovieStore
-from .common import CliError, add_movie_arguments, dagster_instance, register
+from ..store import MovieBusyError, MovieFolder
+from .common import CliError, add_movie_arguments, dagster_instance, output_root, register
 from .face_models import add_face_model_arguments, face_analyzer_config
 
 
@@ -48,33 +48,41 @@ def run_movie(args: argparse.Namespace) -> int:
     )
 
     started = time.monotonic()
-    output_dir = Path(args.output_dir).resolve()
-    key, store = register(Path(args.movie), output_dir)
+    root = output_root(args.output_dir)
+    key = register(Path(args.movie), root)
+    folder = root.folder(key)
     analyzer = face_analyzer_config(args)
     clustering = {"similarity_threshold": args.similarity_threshold}
     if args.clustering:
         clustering["algorithm"] = args.clustering
     resources = {
         **default_resources(),
-        "store": MovieStoreResource(output_dir=str(output_dir)),
+        "store": MovieStoreResource(output_dir=str(root.path)),
         "sampling": SamplingResource(fps=args.fps, duration=args.duration),
         "face_analyzer": FaceAnalyzerResource(**analyzer),
         "clustering": ClusteringResource(**clustering),
         "progress": TqdmProgress(),
     }
-    result = materialize(
-        versioned_assets(resources),
-        selection=AssetSelection.groups("moviefaces"),
-        partition_key=key,
-        instance=dagster_instance(output_dir),
-        resources=resources,
-        # The failure is reported once, as one line, by CliError; not as a log dump.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        raise_on_error=False,
-    )
+    instance = dagster_instance(root.path)
+    # This process is the movie's one writer for the whole run; the stages it runs take the
+    # same lock again.
+    try:
+        with folder.writing(f"moviefaces run (pid {os.getpid()})"):
+            result = materialize(
+                versioned_assets(resources),
+                selection=AssetSelection.groups("moviefaces"),
+                partition_key=key,
+                instance=instance,
+                resources=resources,
+                # The failure is reported once, as one line, by CliError; not as a log dump.
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                raise_on_error=False,
+            )
+    except MovieBusyError as exc:
+        raise CliError(f"{exc}; wait for it to finish or stop it") from exc
     if not result.success:
         raise CliError(failure_message(result))
-    print_summary(store, key, output_dir, time.monotonic() - started)
+    print_summary(folder, time.monotonic() - started)
     return 0
 
 
@@ -93,10 +101,11 @@ def failure_message(result) -> str:
     return "the run failed"
 
 
-def print_summary(store: MovieStore, key: str, output_dir: Path, elapsed: float) -> None:
-    stats = {stage: run["stats"] for stage, run in store.stage_runs(key).items()}
-    people = store.people(key)
-    print(f"movie:          {store.get_movie(key).path} (partition {key})")
+def print_summary(folder: MovieFolder, elapsed: float) -> None:
+    db = folder.published()
+    stats = {stage: run.stats for stage, run in db.stage_runs().items()}
+    people = db.people()
+    print(f"movie:          {db.movie().path} (partition {folder.key})")
     print(f"elapsed:        {elapsed:.1f} s")
     print(f"frames sampled: {stats['frames']['frames']}")
     print(f"faces detected: {stats['face_detections']['faces']}")
@@ -104,4 +113,4 @@ def print_summary(store: MovieStore, key: str, output_dir: Path, elapsed: float)
     print(f"people found:   {len(people)}")
     for number, person in enumerate(people[:10], start=1):
         print(f"  person {number:>3}: {person.face_count} faces")
-    print(f"report:         {report_path(output_dir, key).resolve().as_uri()}")
+    print(f"report:         {folder.report_path.absolute().as_uri()}")
