@@ -22,6 +22,7 @@ from .faces.alignment import align_face
 from .faces.checks import check_detections, check_embeddings
 from .faces.quality import assess, padded_crop
 from .faces.types import FaceAnalyzer
+from .faults import fault_point
 from .images import read_image, write_jpeg
 from .progress import LogFn, ProgressReporter
 from .report import render_movie_pages
@@ -57,6 +58,7 @@ def identify_movie(draft: Draft) -> dict[str, Any]:
     fields = {k: v for k, v in asdict(info).items() if k not in ("path", "adjustments")}
     fields.update(fingerprint=fingerprint, mtime_ns=mtime_ns, inode=inode)
     draft.db.update_movie(**fields)
+    fault_point("after:movie")
     return {"path": str(path), **fields}
 
 
@@ -91,6 +93,7 @@ def extract_frames(
                 rows.append(replace(row, cut_distance=cut_distance(previous, signature)))
                 previous = signature
                 tick(1)
+                fault_point("during:frames")
         stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
                  "movie_seconds": round(limit, 2), "display": list(info.adjustments)}
         # What was sampled: the movie's content, the sampling and the display handling. The
@@ -99,6 +102,7 @@ def extract_frames(
         identity = f"{movie.fingerprint}|{fps}|{duration}|{';'.join(info.adjustments)}"
         draft.db.replace_frames(rows, {"fps": fps, "duration": duration}, stats, identity,
                                 relative)
+    fault_point("after:frames")
     return stats
 
 
@@ -148,10 +152,12 @@ def detect_faces(
                                     workers=max(1, analyzer.concurrency)):
                 faces.extend(rows)
                 tick(1)
+                fault_point("during:face_detections")
         stats = {"frames": len(frames), "faces": len(faces),
                  "frames_with_faces": len({f.frame_id for f in faces}),
                  "seconds": round(time.monotonic() - started, 2)}
         draft.db.replace_faces(faces, settings, stats, version[1])
+    fault_point("after:face_detections")
     return stats
 
 
@@ -201,11 +207,13 @@ def embed_faces(
             face_ids.extend(ids)
             vectors.append(batch_vectors)
             tick(len(ids))
+            fault_point("during:face_embeddings")
     dim = width or 0
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
     stats = {"faces": len(face_ids), "dimension": dim, "model": analyzer.recognizer_id,
              "seconds": round(time.monotonic() - started, 2)}
     draft.db.set_embeddings(face_ids, matrix, analyzer.recognizer_id, settings, stats)
+    fault_point("after:face_embeddings")
     return stats
 
 
@@ -251,6 +259,7 @@ def cluster_faces(db: MovieDB, settings: ClusterSettings) -> dict[str, Any]:
              "similarity_threshold": in_force.similarity_threshold,
              "seconds": round(time.monotonic() - started, 2)}
     db.replace_people(assignments, people, asdict(in_force), stats)
+    fault_point("after:face_clusters")
     return stats
 
 

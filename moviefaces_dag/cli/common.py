@@ -17,6 +17,12 @@ class CliError(Exception):
     """Ends the command with one line on stderr and exit status 1."""
 
 
+def printable(text: str) -> str:
+    """`text` safe for a terminal: control characters (which can move the cursor or retitle
+    the window) shown as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 def add_movie_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("movie", help="the movie file")
     parser.add_argument(

@@ -10,6 +10,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, ConfigurableResource
 from pydantic import Field
 
+from ..run_health import end_with_parent
 from ..store import Draft, OutputRoot
 from ..upgrade import open_output
 
@@ -38,6 +39,7 @@ class MovieStoreResource(ConfigurableResource):
     @contextmanager
     def writing(self, context: AssetExecutionContext) -> Iterator[Draft]:
         """The partition's movie, with this step as its one writer."""
+        end_with_parent()
         folder = self.root().folder(context.partition_key)
         what = f"Dagster run {context.run.run_id[:8]} ({context.op_execution_context.op.name})"
         with folder.writing(what) as draft:

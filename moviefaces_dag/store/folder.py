@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..faults import fault_point
 from .files import fsync_tree, write_atomic
 from .lock import writer_lock
 from .movie_db import MovieDB, StoreError
@@ -159,12 +160,15 @@ class Draft:
             if not (staging / MAIN_PAGE).is_file():
                 raise StoreError(f"the report of {self.folder.key} wrote no {MAIN_PAGE}")
             fsync_tree(staging)
+            fault_point("publish:staged")
             staging.rename(root / name)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        fault_point("publish:renamed")
         write_atomic(self.folder.path / POINTER_NAME, json.dumps(
             {"generation": name, "published_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}))
+        fault_point("publish:switched")
         self.recover()
         return name
 
@@ -177,6 +181,7 @@ class Draft:
             report = self.folder.report_path
             if not report.is_file() or report.read_bytes() != page:
                 write_atomic(report, page)
+                fault_point("publish:installed")
         self._prune(generation)
 
     def _prune(self, generation: str | None) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..faces.types import l2_normalize
+from ..faults import fault_point
 from .rows import FaceRow, FrameRow, MovieRow, PersonRow, StageRun
 
 SCHEMA = """
@@ -210,6 +211,7 @@ class MovieDB:
             (stage, json.dumps(settings, sort_keys=True), json.dumps(stats, sort_keys=True),
              token, input_token, folder),
         )
+        fault_point(f"writing:{stage}")  # every row written, nothing committed
 
     def stage_runs(self) -> dict[str, StageRun]:
         with self._connection() as conn:
