@@ -30,7 +30,7 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) moviefaces_output
 
-# The Dagster UI with a persistent instance under .dagster_home (see README).
+# The Dagster UI on the instance `moviefaces run` uses (moviefaces_output/dagster_home).
 dev: $(STAMP)
-	mkdir -p .dagster_home && cp -n dagster.yaml .dagster_home/ || true
-	DAGSTER_HOME=$(abspath .dagster_home) $(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/python -c "from moviefaces_dag.instance import open_instance; open_instance('moviefaces_output')"
+	DAGSTER_HOME=$(abspath moviefaces_output/dagster_home) $(BIN)/dagster dev -w workspace.yaml

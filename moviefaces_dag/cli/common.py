@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
-import os
 from pathlib import Path
 
 from ..resources.store import default_output_dir
@@ -33,25 +31,13 @@ def add_movie_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def dagster_instance(output_dir: Path):
-    """$DAGSTER_HOME's instance if set, else one kept under the output folder."""
-    from dagster import DagsterInstance
+    """The instance the CLI shares with `dg dev`: $DAGSTER_HOME's, else <output>/dagster_home."""
+    from ..instance import open_instance
 
-    if os.environ.get("DAGSTER_HOME"):
-        return DagsterInstance.get()
-    home = output_dir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    # Two first commands at once would both create the instance's databases: one at a time.
-    fd = os.open(home / ".create.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        config = home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\n")
-        instance = DagsterInstance.from_config(str(home))
-        instance.get_runs(limit=1)  # creates the run storage now, inside the lock
-        return instance
-    finally:
-        os.close(fd)
+        return open_instance(output_dir)
+    except OSError as exc:
+        raise CliError(f"Dagster instance under {output_dir}: {exc}") from exc
 
 
 def output_root(output_dir: Path | str) -> OutputRoot:

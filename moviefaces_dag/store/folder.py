@@ -110,8 +110,11 @@ class MovieFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         with writer_lock(self.path / LOCK_NAME, what,
                          f"movie {self.key} is already being processed") as first:
+            # A folder without a draft is new (or from before drafts): nothing in it is ours to
+            # finish or prune.
+            known = self.exists()
             draft = Draft(self, MovieDB(self.draft_path))
-            if first:
+            if first and known:
                 draft.recover()
             yield draft
 
