@@ -29,6 +29,7 @@ from moviefaces_dag.clustering import ALGORITHMS, DEFAULT_ALGORITHM, ClusterSett
 from moviefaces_dag.evaluation.scoring import MovieScore, evaluate_stored  # noqa: E402
 from moviefaces_dag.evaluation.truth import GroundTruth  # noqa: E402
 from moviefaces_dag.pipeline import cluster_faces  # noqa: E402
+from moviefaces_dag.upgrade import open_output  # noqa: E402
 
 TESTDATA = Path(os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "testdata"))
 # What each row changes from the default (average linkage with every lever on).
@@ -70,19 +71,20 @@ def main() -> int:
     args = parser.parse_args()
     movies = [Path(m) for m in args.movies] or [
         TESTDATA / "movies" / f"hard_{s}.mp4" for s in ("a", "b")]
-    output_dir = Path(args.output_dir).resolve()
+    root = open_output(Path(args.output_dir).resolve())
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     scores: dict[str, dict] = {}
     for movie in movies:
         truth_path = movie.with_suffix(".json")
         truth = GroundTruth.load(truth_path)
-        key, store = ensure_results(movie, output_dir, args.fps)
-        for name, settings in VARIANTS.items():
-            cluster_faces(store, key, settings)
-            score = evaluate_stored(store, key, truth)
-            scores.setdefault(movie.stem, {})[name] = asdict(score)
-            lines.append("| " + " | ".join(row(movie.stem, name, score)) + " |")
-        cluster_faces(store, key, ClusterSettings(algorithm=DEFAULT_ALGORITHM))
+        folder = ensure_results(movie, root, args.fps)
+        with folder.writing("scripts/eval_table.py") as draft:
+            for name, settings in VARIANTS.items():
+                cluster_faces(draft.db, settings)
+                score = evaluate_stored(draft.db, truth)
+                scores.setdefault(movie.stem, {})[name] = asdict(score)
+                lines.append("| " + " | ".join(row(movie.stem, name, score)) + " |")
+            cluster_faces(draft.db, ClusterSettings(algorithm=DEFAULT_ALGORITHM))
     print("\n".join(lines))
     if args.json:
         Path(args.json).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")

@@ -4,29 +4,58 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
+from typing import NoReturn
 
+from ..evaluation.truth import TruthError
+from ..export import ExportError
+from ..faces.types import FaceModelError
+from ..settings import SettingError
+from ..store import MovieBusyError, StoreError
 from ..video import MovieError
 from . import add, eval, export, run, triton_serve
-from .common import CliError
+from .common import CliError, printable
 
 SUBCOMMANDS = [run, add, export, triton_serve, eval]
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes end with one line (and exit status 2), like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {printable(message)} (see {self.prog} --help)",
+              file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="moviefaces", description="Who is in this film.")
+    parser = Parser(prog="moviefaces", description="Who is in this film.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of a failure (for developers)")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         module.add_parser(sub)
     return parser
 
 
+# Failures the user can act on, each one line naming the file or setting; and what the file
+# system or a database refused (a full disk, a read-only folder, a damaged file).
+EXPECTED = (CliError, MovieError, SettingError, StoreError, FaceModelError, ExportError,
+            TruthError, MovieBusyError, OSError, sqlite3.Error)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CliError, MovieError) as exc:
-        print(f"moviefaces: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("moviefaces: interrupted", file=sys.stderr)
+        return 130
+    except EXPECTED as exc:
+        if args.debug:
+            raise
+        print(f"moviefaces: error: {printable(str(exc)) or type(exc).__name__}", file=sys.stderr)
         return 1
 
 

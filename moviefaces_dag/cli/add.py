@@ -15,6 +15,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    key = register(Path(args.movie), output_root(args.output_dir))
+    key = register(Path(args.movie), output_root(args))
     print(f"registered {args.movie} as partition {key}")
     return 0

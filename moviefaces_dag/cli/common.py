@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+from typing import Any
 
-from ..resources.store import default_output_dir
+from ..settings import SETTINGS, resolve
 from ..store import MovieFolder, OutputRoot, StoreError
 from ..upgrade import open_output
 from ..video import MovieError, probe_movie
@@ -21,13 +23,24 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
+def add_setting(parser, key: str, **kwargs: Any) -> None:
+    """A command-line flag for a moviefaces setting; unset, the setting comes from the
+    environment, the settings file or its default."""
+    setting = SETTINGS[key]
+    default = "unset" if setting.default is None else setting.default
+    parser.add_argument(setting.flag, default=None, help=f"{setting.help} (default: "
+                        f"${setting.env}, the settings file, or {default})", **kwargs)
+
+
+def setting(args: argparse.Namespace, key: str) -> Any:
+    """The setting's value: the flag if given, else the environment, settings file, default."""
+    flag = SETTINGS[key].flag
+    return resolve(key, getattr(args, flag.lstrip("-").replace("-", "_")), flag)[0]
+
+
 def add_movie_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("movie", help="the movie file")
-    parser.add_argument(
-        "--output-dir", default=default_output_dir(),
-        help="folder for frames, faces, reports and the database "
-             "(default: $MOVIEFACES_OUTPUT_DIR or ./moviefaces_output)",
-    )
+    add_setting(parser, "store.output_dir")
 
 
 def dagster_instance(output_dir: Path):
@@ -40,11 +53,22 @@ def dagster_instance(output_dir: Path):
         raise CliError(f"Dagster instance under {output_dir}: {exc}") from exc
 
 
-def output_root(output_dir: Path | str) -> OutputRoot:
+def output_root(args: argparse.Namespace) -> OutputRoot:
+    """The output folder the command works in, checked: a folder moviefaces can write to."""
+    path = Path(setting(args, "store.output_dir"))
     try:
-        return open_output(Path(output_dir))
-    except (OSError, StoreError) as exc:
-        raise CliError(f"output folder {output_dir}: {exc}") from exc
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".moviefaces-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return open_output(path)
+    except FileExistsError:
+        raise CliError(f"output folder {path} is a file, not a folder") from None
+    except NotADirectoryError:
+        raise CliError(f"output folder {path}: part of that path is a file") from None
+    except OSError as exc:
+        raise CliError(f"output folder {path} cannot be written "
+                       f"({exc.strerror or exc})") from None
 
 
 def movie_folder(root: OutputRoot, movie: str) -> MovieFolder:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..evaluation.scoring import evaluate_stored, format_table
 from ..evaluation.truth import GroundTruth, TruthError
-from ..store import MovieFolder
+from ..store import MovieFolder, OutputRoot
 from ..video import probe_movie
-from .common import CliError, add_movie_arguments, output_root, register
+from .common import CliError, add_movie_arguments, add_setting, output_root, register, setting
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,9 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_movie_arguments(parser)
     parser.add_argument("--truth", required=True,
                         help="ground truth JSON (format of shared/testdata/movies/*.json)")
-    parser.add_argument("--fps", type=float, default=1.0,
-                        help="sampling rate to evaluate at (default 1); the pipeline runs first "
-                             "when the stored results were sampled at another rate")
+    add_setting(parser, "sampling.fps")
     parser.add_argument("--rerun", action="store_true",
                         help="run the pipeline even when stored results exist")
     parser.add_argument("--json", metavar="PATH", default=None,
@@ -32,8 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def evaluate_movie(args: argparse.Namespace) -> int:
-    if args.fps <= 0:
-        raise CliError(f"--fps must be positive, got {args.fps}")
+    fps = setting(args, "sampling.fps")
     try:
         truth = GroundTruth.load(Path(args.truth))
     except TruthError as exc:
@@ -42,7 +39,7 @@ def evaluate_movie(args: argparse.Namespace) -> int:
     if truth.size and info.width and truth.size != (info.width, info.height):
         raise CliError(f"{args.truth} is for a {truth.size[0]}x{truth.size[1]} video but "
                        f"{args.movie} is {info.width}x{info.height}")
-    folder = ensure_results(Path(args.movie), Path(args.output_dir), args.fps, args.rerun)
+    folder = ensure_results(Path(args.movie), output_root(args), fps, args.rerun)
     try:
         score = evaluate_stored(folder.published(), truth)
     except TruthError as exc:
@@ -56,13 +53,13 @@ def evaluate_movie(args: argparse.Namespace) -> int:
     return 0
 
 
-def ensure_results(movie: Path, output_dir: Path, fps: float,
+def ensure_results(movie: Path, root: OutputRoot, fps: float,
                    rerun: bool = False) -> MovieFolder:
     """The folder of the movie with people found at `fps`: the published result when it was
-    sampled at this rate, else a `moviefaces run` with its defaults (the product as shipped)."""
+    sampled at this rate, else a `moviefaces run` with its defaults (the product as shipped;
+    the run itself recomputes only what is out of date)."""
     from . import build_parser
 
-    root = output_root(output_dir)
     folder = root.folder(register(movie, root))
     published = folder.published_generation() is not None
     runs = folder.published().stage_runs() if published else {}

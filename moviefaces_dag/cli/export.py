@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    root = output_root(args.output_dir)
+    root = output_root(args)
     folder = movie_folder(root, args.movie)
     out = Path(args.out) if args.out else default_export_dir(folder, args.format)
     try:

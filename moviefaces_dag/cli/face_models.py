@@ -7,24 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from ..faces.recognizer import PROFILES
+from .common import add_setting, setting
 
 
 def add_face_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("face models")
-    group.add_argument("--backend", choices=["opencv", "onnx", "triton"], default="opencv",
-                       help="embedded OpenCV models (default), SCRFD + ArcFace ONNX files on "
-                            "onnxruntime, or SCRFD + ArcFace on a Triton server")
-    group.add_argument("--triton-url", default=None,
-                       help="Triton gRPC host:port (default $MOVIEFACES_TRITON_URL or "
-                            "127.0.0.1:8001)")
+    for key in ("face_analyzer.backend", "face_analyzer.triton_url",
+                "face_analyzer.onnx_detector_path", "face_analyzer.onnx_recognizer_path"):
+        add_setting(group, key)
     group.add_argument("--detector-model", default=None,
                        help="detector model name on the Triton server (default scrfd)")
     group.add_argument("--recognizer-model", default=None,
                        help="recogniser model name on the Triton server (default arcface)")
-    group.add_argument("--onnx-detector", type=Path, default=None,
-                       help="SCRFD .onnx file for --backend onnx")
-    group.add_argument("--onnx-recognizer", type=Path, default=None,
-                       help="recogniser .onnx file for --backend onnx")
     group.add_argument("--recognizer-profile", choices=sorted(PROFILES), default=None,
                        help="recogniser input colour order and scaling (default arcface: RGB, "
                             "(x-127.5)/127.5)")
@@ -36,16 +30,18 @@ def add_face_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def face_analyzer_config(args: argparse.Namespace) -> dict[str, Any]:
     """FaceAnalyzerResource fields for the options given; the resource's defaults otherwise."""
-    config: dict[str, Any] = {"backend": args.backend}
-    named = {"triton_url": args.triton_url, "triton_detector": args.detector_model,
+    config: dict[str, Any] = {
+        "backend": setting(args, "face_analyzer.backend"),
+        "triton_url": setting(args, "face_analyzer.triton_url"),
+    }
+    named = {"triton_detector": args.detector_model,
              "triton_recognizer": args.recognizer_model,
              "requests_in_flight": args.requests_in_flight,
              "retry_timeout_s": args.retry_timeout}
     config.update({k: v for k, v in named.items() if v is not None})
-    for field, path in (("onnx_detector_path", args.onnx_detector),
-                        ("onnx_recognizer_path", args.onnx_recognizer)):
-        if path is not None:
-            config[field] = str(path.resolve())
+    for field in ("onnx_detector_path", "onnx_recognizer_path"):
+        path = setting(args, f"face_analyzer.{field}")
+        config[field] = str(Path(path).resolve()) if path else ""
     if args.recognizer_profile:
         profile = PROFILES[args.recognizer_profile]
         config.update(recognizer_color=profile.color, recognizer_mean=profile.mean,

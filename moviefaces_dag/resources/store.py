@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
-from dagster import AssetExecutionContext, ConfigurableResource
-from pydantic import Field
+from dagster import AssetExecutionContext
 
 from ..run_health import end_with_parent
 from ..store import Draft, OutputRoot
 from ..upgrade import open_output
-
-DEFAULT_OUTPUT_DIR = "moviefaces_output"
-
-
-def default_output_dir() -> str:
-    return os.environ.get("MOVIEFACES_OUTPUT_DIR", DEFAULT_OUTPUT_DIR)
+from .base import SettingsResource, setting_field
 
 
-class MovieStoreResource(ConfigurableResource):
+class MovieStoreResource(SettingsResource):
     """Where each movie's store, frames, face crops and report live."""
 
-    output_dir: str = Field(
-        default_factory=default_output_dir,
-        description="Folder for frames, face crops and reports (env MOVIEFACES_OUTPUT_DIR).",
-    )
+    section: ClassVar[str] = "store"
+    output_dir: str = setting_field("store.output_dir")
 
     @property
     def output_path(self) -> Path:

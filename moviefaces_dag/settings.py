@@ -1,0 +1,180 @@
+"""Every setting a user can give, in one place: its name, environment variable, command-line
+flag, allowed values and what it means.
+
+A value comes from, in order: the command line, the environment (`MOVIEFACES_...`), the settings
+file named by `$MOVIEFACES_SETTINGS` (TOML, `[sampling] fps = 1`), the default. Whatever the
+source, a bad value ends with one line naming where it came from and what is allowed. The
+resources take their defaults from here, so the code location, the CLI and every worker resolve
+settings the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+SETTINGS_FILE_ENV = "MOVIEFACES_SETTINGS"
+
+
+class SettingError(ValueError):
+    """A setting's value is not allowed; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # resource.field, also the settings file's [resource] field
+    env: str
+    flag: str | None
+    parse: Callable[[str], Any]  # text (environment, command line) to value; ValueError if not
+    allowed: str  # what is allowed, for messages
+    check: Callable[[Any], bool] = lambda _value: True
+    default: Any = None
+    help: str = ""
+
+    def validate(self, value: Any, source: str) -> Any:
+        """`value` (text or already typed) if allowed, else SettingError naming `source`."""
+        try:
+            typed = self.parse(value) if isinstance(value, str) else value
+            ok = typed is None or self.check(typed)
+        except (ValueError, TypeError):
+            ok, typed = False, value
+        if not ok:
+            raise SettingError(f"{source}: {value!r} is not allowed; {self.key} must be "
+                               f"{self.allowed}")
+        return typed
+
+
+def _number(text: str) -> float:
+    return float(text)
+
+
+def _finite(low: float, high: float = math.inf, low_open: bool = True) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        number = float(value)
+        above = number > low if low_open else number >= low
+        return math.isfinite(number) and above and number <= high
+    return check
+
+
+def _choice(*options: str) -> Callable[[Any], bool]:
+    return lambda value: value in options
+
+
+def _whole(text: str) -> int:
+    return int(text)
+
+
+def _text(text: str) -> str:
+    return text
+
+
+def _optional_path(text: str) -> str | None:
+    return text or None
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in [
+    Setting("store.output_dir", "MOVIEFACES_OUTPUT_DIR", "--output-dir", _text,
+            "a folder path", lambda v: bool(v), "moviefaces_output",
+            "folder for every movie's store, frames, faces and report"),
+    Setting("sampling.fps", "MOVIEFACES_FPS", "--fps", _number,
+            "a number of frames per second above 0 (0.5 = one frame every 2 s)",
+            _finite(0), 1.0, "frames sampled per movie second"),
+    Setting("sampling.duration", "MOVIEFACES_DURATION", "--duration", _number,
+            "a number of seconds above 0, or unset for the whole movie", _finite(0), None,
+            "stop sampling at this movie time"),
+    Setting("face_analyzer.backend", "MOVIEFACES_BACKEND", "--backend", _text,
+            "one of opencv, onnx, triton", _choice("opencv", "onnx", "triton"), "opencv",
+            "embedded OpenCV models, SCRFD + ArcFace files on onnxruntime, or a Triton server"),
+    Setting("face_analyzer.max_side", "MOVIEFACES_DETECT_MAX_SIDE", None, _whole,
+            "a whole number of pixels from 160 to 8192",
+            lambda v: int(v) == v and 160 <= v <= 8192, 1920,
+            "frames are scaled down to this long side to detect"),
+    Setting("face_analyzer.upscale", "MOVIEFACES_DETECT_UPSCALE", None, _number,
+            "a number from 1 (no second pass) to 4", _finite(1, 4, low_open=False), 1.5,
+            "second detection pass on the frame enlarged this much, for small faces"),
+    Setting("face_analyzer.triton_url", "MOVIEFACES_TRITON_URL", "--triton-url", _text,
+            "host:port of a Triton server's gRPC endpoint",
+            lambda v: ":" in v and v.rsplit(":", 1)[1].isdigit(), "127.0.0.1:8001",
+            "Triton gRPC endpoint (backend triton)"),
+    Setting("face_analyzer.onnx_detector_path", "MOVIEFACES_ONNX_DETECTOR", "--onnx-detector",
+            _text, "an existing SCRFD .onnx file", lambda v: v == "" or Path(v).is_file(), "",
+            "SCRFD .onnx file (backend onnx)"),
+    Setting("face_analyzer.onnx_recognizer_path", "MOVIEFACES_ONNX_RECOGNIZER",
+            "--onnx-recognizer", _text, "an existing recogniser .onnx file",
+            lambda v: v == "" or Path(v).is_file(), "",
+            "ArcFace-style recogniser .onnx file (backend onnx)"),
+    Setting("clustering.algorithm", "MOVIEFACES_CLUSTERING", "--clustering", _text,
+            "one of average, complete, greedy, dbscan, hdbscan",
+            _choice("average", "complete", "greedy", "dbscan", "hdbscan"), "average",
+            "how faces are grouped into people"),
+    Setting("clustering.similarity_threshold", "MOVIEFACES_SIMILARITY_THRESHOLD",
+            "--similarity-threshold", _number,
+            "a cosine similarity between -1 and 1 (exclusive), or unset for the recogniser's "
+            "default", lambda v: math.isfinite(v) and -1 < v < 1, None,
+            "cosine similarity joining two faces"),
+    Setting("movie_folder.folder", "MOVIEFACES_WATCH_DIR", None, _optional_path,
+            "a folder path, or unset to watch nothing", lambda v: True, None,
+            "folder the sensor watches for new movies"),
+]}
+
+
+def settings_file() -> Path | None:
+    path = os.environ.get(SETTINGS_FILE_ENV)
+    return Path(path) if path else None
+
+
+def _file_values() -> dict[str, Any]:
+    path = settings_file()
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingError(f"settings file {path} ({SETTINGS_FILE_ENV}): {exc}") from exc
+    values = {}
+    for section, fields in data.items():
+        if not isinstance(fields, dict):
+            raise SettingError(f"settings file {path}: {section!r} must be a [section]")
+        for name, value in fields.items():
+            key = f"{section}.{name}"
+            if key not in SETTINGS:
+                raise SettingError(f"settings file {path}: unknown setting {key}; known: "
+                                   f"{', '.join(SETTINGS)}")
+            values[key] = value
+    return values
+
+
+def resolve(key: str, given: Any = None, given_by: str | None = None) -> tuple[Any, str]:
+    """(value, where it came from) of a setting: `given` (by `given_by`, e.g. a flag) if not
+    None, else the environment, the settings file, the default."""
+    setting = SETTINGS[key]
+    if given is not None:
+        return setting.validate(given, given_by or key), given_by or key
+    if os.environ.get(setting.env, "") != "":
+        return setting.validate(os.environ[setting.env], f"${setting.env}"), f"${setting.env}"
+    file_values = _file_values()
+    if key in file_values:
+        where = f"{settings_file()} [{key.split('.')[0]}]"
+        return setting.validate(file_values[key], where), where
+    return setting.default, "default"
+
+
+def value(key: str) -> Any:
+    """The setting's value from the environment, the settings file or its default."""
+    return resolve(key)[0]
+
+
+def in_force(given: dict[str, tuple[Any, str]] | None = None) -> dict[str, tuple[Any, str]]:
+    """Every setting as (value, source); `given` maps keys to (value, flag) from a command."""
+    given = given or {}
+    return {key: resolve(key, *given.get(key, (None, None))) for key in SETTINGS}
