@@ -33,7 +33,7 @@ def test_moviefaces_run_with_the_onnx_backend(models_dir, cast_a, tmp_path) -> N
 
 
 def test_onnx_backend_needs_both_files(models_dir, tmp_path) -> None:
-    with pytest.raises(FaceModelError, match="needs a SCRFD and a recogniser .onnx file: --onnx-detector"):
+    with pytest.raises(FaceModelError, match="needs a SCRFD and a recogniser .onnx file"):
         FaceAnalyzerResource(backend="onnx", onnx_detector_path="",
                              onnx_recognizer_path="")._create()
     resource = FaceAnalyzerResource(backend="onnx",
