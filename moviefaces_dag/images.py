@@ -8,6 +8,19 @@ import cv2
 import numpy as np
 
 JPEG_QUALITY = 90
+# Report thumbnails: pages show faces at 56-120 px, so 160 px stays sharp on dense screens.
+THUMB_SIDE = 160
+THUMB_QUALITY = 82
+
+
+def thumbnail(image: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
+    """`image` scaled down so its longer side is at most `side` pixels."""
+    height, width = image.shape[:2]
+    scale = side / max(height, width)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def write_jpeg(path: Path, image: np.ndarray, quality: int = JPEG_QUALITY) -> None:

@@ -23,18 +23,27 @@ from .faces.checks import check_detections, check_embeddings
 from .faces.quality import assess, padded_crop
 from .faces.types import FaceAnalyzer
 from .faults import fault_point
-from .images import read_image, write_jpeg
+from .images import THUMB_QUALITY, read_image, thumbnail, write_jpeg
 from .progress import LogFn, ProgressReporter
 from .report import render_movie_pages
 from .shots import colour_signature, cut_distance, shot_ids
 from .store import Draft, FaceRow, FrameRow, MovieDB, PersonRow, StoreError
 from .streaming import batches, bounded_map, prefetch
-from .video import MovieError, file_identity, fingerprint_file, probe_movie, sample_frames
+from .video import (
+    Damage,
+    MovieError,
+    file_identity,
+    fingerprint_file,
+    probe_movie,
+    sample_frames,
+)
 
 # Decoded frames waiting for the JPEG writers (about 6 MB each at 1080p).
 FRAME_QUEUE = 4
 # Faces per recogniser call, gathered across frames.
 EMBED_BATCH = 32
+# Beside the crops: the small copies the report's pages show (the crop is a click away).
+THUMBS = "t"
 
 
 def stage_token(db: MovieDB, stage: str) -> str:
@@ -73,9 +82,16 @@ def extract_frames(
     movie = draft.db.movie()
     info = probe_movie(Path(movie.path))
     limit = info.duration if duration is None else min(duration, info.duration)
-    expected = max(1, math.ceil(limit * fps))
+    # Asked for more than the movie has, every frame is sampled: screen time and the report
+    # use the rate in force.
+    rate = min(fps, info.fps) if info.fps else fps
+    if rate < fps:
+        log(f"{movie.path}: sampling every frame, {rate:g} per second: the movie has no more "
+            f"(asked for {fps:g})")
+    expected = max(1, math.ceil(limit * rate))
     started = time.monotonic()
     rows: list[FrameRow] = []
+    damage: list[Damage] = []
     with draft.new_version("frames") as (version, relative):
         def save(frame):
             name = f"{frame.index:06d}.jpg"
@@ -87,7 +103,8 @@ def extract_frames(
         with progress.stage("frames", expected, log) as tick:
             # Decoding runs in its own thread while two others encode JPEGs and measure colours
             # for the shot cuts, so no later stage reads the frames again for them.
-            decoded = prefetch(sample_frames(Path(movie.path), fps, duration), FRAME_QUEUE)
+            decoded = prefetch(sample_frames(Path(movie.path), fps, duration,
+                                             on_damage=damage.append), FRAME_QUEUE)
             previous = None
             for row, signature in bounded_map(save, decoded):
                 rows.append(replace(row, cut_distance=cut_distance(previous, signature)))
@@ -95,7 +112,11 @@ def extract_frames(
                 tick(1)
                 fault_point("during:frames")
         stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
-                 "movie_seconds": round(limit, 2), "display": list(info.adjustments)}
+                 "movie_seconds": round(limit, 2), "display": list(info.adjustments),
+                 "rate": rate}
+        if damage:
+            # What was read is processed; the damage is reported wherever the result is shown.
+            stats["damage"] = damage[0].describe(movie.path)
         # What was sampled: the movie's content, the sampling and the display handling. The
         # frames' token derives from it and the instants, so a rerun that samples the same
         # instants keeps the faces and people made from them.
@@ -132,17 +153,20 @@ def detect_faces(
         for n, det in enumerate(detections):
             quality = assess(image, det.box, det.score, det.landmarks)
             name = f"{frame.idx:06d}_{n:02d}.jpg"
-            write_jpeg(version[0] / name, padded_crop(image, det.box))
+            crop = padded_crop(image, det.box)
+            write_jpeg(version[0] / name, crop)
+            write_jpeg(version[0] / THUMBS / name, thumbnail(crop), THUMB_QUALITY)
             rows.append(FaceRow(
                 frame_id=frame.id, box=det.box, score=det.score,
                 landmarks=tuple(map(tuple, det.landmarks.tolist())),
                 sharpness=quality.sharpness, size=quality.size,
                 frontalness=quality.frontalness, quality=quality.quality,
-                crop_path=f"{version[1]}/{name}",
+                crop_path=f"{version[1]}/{name}", thumb_path=f"{version[1]}/{THUMBS}/{name}",
             ))
         return rows
 
     with draft.new_version("faces") as version:
+        (version[0] / THUMBS).mkdir()
         with progress.stage("detect faces", len(frames), log) as tick:
             # Two threads read JPEGs ahead; as many detector threads as the backend takes calls
             # at once (each OpenCV thread holds its own model, up to ~400 MB at large sizes).

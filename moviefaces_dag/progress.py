@@ -1,14 +1,17 @@
-"""Progress of long stages: log lines for Dagster, a bar for the terminal."""
+"""Progress of long stages: log lines for Dagster, a bar (or plain lines) for the terminal."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Protocol
+from contextlib import ExitStack, contextmanager
+from typing import IO, Protocol
 
 Tick = Callable[[int], None]
 LogFn = Callable[[str], None]
+# Without a terminal (a log file, CI), a plain line at most this often (seconds).
+PLAIN_INTERVAL = 10.0
 
 
 class ProgressReporter(Protocol):
@@ -18,7 +21,8 @@ class ProgressReporter(Protocol):
 
 
 class LogProgress:
-    """Writes a log line at every `step` fraction of the work (and at the end)."""
+    """Writes a log line at every `step` fraction of the work (and at the end): Dagster's run
+    view shows it."""
 
     def __init__(self, step: float = 0.1):
         self.step = step
@@ -40,14 +44,53 @@ class LogProgress:
         log(f"{name}: done, {done} items in {time.monotonic() - started:.1f}s")
 
 
-class TqdmProgress:
-    """A terminal progress bar per stage (the CLI's reporter)."""
+class TerminalProgress:
+    """A bar per stage with count and time left on the terminal the command started on, and
+    the same progress as log lines for Dagster.
+
+    Dagster captures a step's standard error into its compute logs, so the bar writes to a
+    copy of the descriptor taken before any step ran: the user's terminal. Where that is no
+    terminal (a pipe, a log file), plain lines every PLAIN_INTERVAL seconds replace the bar.
+    """
+
+    def __init__(self, stream: IO[str] | None = None):
+        self.stream = stream or os.fdopen(os.dup(2), "w", buffering=1)
+        self.log_progress = LogProgress()
 
     @contextmanager
     def stage(self, name: str, total: int | None, log: LogFn) -> Iterator[Tick]:
+        with ExitStack() as stack:
+            logged = stack.enter_context(self.log_progress.stage(name, total, log))
+            shown = stack.enter_context(self._bar(name, total) if self.stream.isatty()
+                                        else self._lines(name, total))
+
+            def tick(n: int = 1) -> None:
+                logged(n)
+                shown(n)
+
+            yield tick
+
+    @contextmanager
+    def _bar(self, name: str, total: int | None) -> Iterator[Tick]:
         from tqdm import tqdm
 
-        # disable=None: no bar when stderr is not a terminal (logs, CI).
-        with tqdm(total=total, desc=f"{name:>16}", unit="it", dynamic_ncols=True,
-                  disable=None) as bar:
+        with tqdm(total=total, desc=f"{name:>13}", unit="it", dynamic_ncols=True,
+                  file=self.stream) as bar:
             yield bar.update
+
+    @contextmanager
+    def _lines(self, name: str, total: int | None) -> Iterator[Tick]:
+        done, started = 0, time.monotonic()
+        last = started
+
+        def tick(n: int = 1) -> None:
+            nonlocal done, last
+            done += n
+            now = time.monotonic()
+            if now - last >= PLAIN_INTERVAL:
+                last = now
+                of = f"/{total} ({100 * done / total:.0f}%)" if total else ""
+                print(f"{name}: {done}{of}, {now - started:.0f} s", file=self.stream)
+
+        yield tick
+        print(f"{name}: {done} done in {time.monotonic() - started:.1f} s", file=self.stream)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +18,8 @@ from typing import Literal
 import av
 import cv2
 import numpy as np
+
+from .words import timecode
 
 FINGERPRINT_CHUNK = 4 << 20
 # Keyframe spacing is estimated from this much of the stream (demuxing only: fast).
@@ -45,6 +47,19 @@ class MovieInfo:
     frame_count: int
     # What sampling does to the frames to show them as players do (empty: nothing).
     adjustments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Damage:
+    """Where reading a damaged or truncated movie stopped."""
+
+    decoded_until: float  # movie seconds: the last frame that could be read
+    length: float  # movie seconds the file declares
+    reason: str
+
+    def describe(self, path: str) -> str:
+        return (f"{path}: decoded up to {timecode(self.decoded_until)} of "
+                f"{timecode(self.length)} ({self.reason}); the rest was not processed")
 
 
 @dataclass(frozen=True)
@@ -254,7 +269,7 @@ def sample_frames(
     fps: float,
     duration: float | None = None,
     *,
-    require_complete: bool = True,
+    on_damage: Callable[[Damage], None] | None = None,
     strategy: Strategy = "auto",
 ) -> Iterator[SampledFrame]:
     """Yield the first frame at or after each sample instant k / fps, timestamped from the
@@ -262,15 +277,18 @@ def sample_frames(
 
     Frames that will not be sampled are never converted to pixels, and non-reference ones are
     not even decoded. `strategy` "auto" decodes sequentially unless keyframes are dense enough
-    for a seek per sample to decode less (see `seek_gap`); both give the same frames. With
-    `require_complete`, a stream that ends well before its declared duration raises MovieError
-    (a truncated file) after yielding what could be read.
+    for a seek per sample to decode less (see `seek_gap`); both give the same frames. A stream
+    that fails to decode partway, or ends well before the length the file declares (a truncated
+    file), is reported to `on_damage` after yielding what could be read; without `on_damage` it
+    raises MovieError. A movie of which no frame decodes always raises.
     """
     if fps <= 0:
         raise MovieError(f"{path}: sampling rate must be positive, got {fps}")
     path = Path(path)
     info = probe_movie(path)
-    limit = info.duration if duration is None else min(duration, info.duration or duration)
+    # Truncated files often declare the shorter length in one place and the whole in another.
+    declared = max(info.duration, info.frame_count / info.fps if info.fps else 0.0)
+    limit = declared if duration is None else min(duration, declared or duration)
     keyframe_gap = keyframe_interval(path) if strategy == "auto" else None
     jump = seek_gap(strategy, fps, keyframe_gap)
     with _open(path) as container:
@@ -281,6 +299,7 @@ def sample_frames(
         # A frame within half a frame of a sample instant stands for it (timestamps are rounded).
         half_frame = 0.5 / info.fps if info.fps else 0.0
         cursor = _SampleCursor(fps, half_frame, duration)
+        damage = None
         try:
             while not cursor.done:
                 if cursor.next_t - cursor.last_t >= jump and cursor.index > 0:
@@ -290,18 +309,17 @@ def sample_frames(
                     yield SampledFrame(cursor.index - 1, round(cursor.last_t, 6),
                                        _displayed(frame, pixel_aspect))
         except av.FFmpegError as exc:
-            raise MovieError(
-                f"{path}: decoding failed at {cursor.last_t:.1f}s ({_reason(exc)})"
-            ) from exc
+            damage = Damage(max(cursor.last_t, 0.0), limit, f"decoding failed: {_reason(exc)}")
     if cursor.index == 0:
-        raise MovieError(f"{path}: no decodable video frames")
-    last_t = cursor.last_t
+        raise MovieError(f"{path}: no decodable video frames"
+                         + (f" ({damage.reason})" if damage else ""))
     expected_end = limit - max(1.0 / fps, 1.0)
-    if require_complete and last_t < expected_end - max(1.0, 0.05 * limit):
-        raise MovieError(
-            f"{path}: truncated or damaged: frames stop at {last_t:.1f}s of {limit:.1f}s; "
-            f"pass --duration {max(last_t, 0):.0f} to process the readable part"
-        )
+    if damage is None and cursor.last_t < expected_end - max(1.0, 0.05 * limit):
+        damage = Damage(cursor.last_t, limit, "the file ends early: truncated")
+    if damage is not None:
+        if on_damage is None:
+            raise MovieError(damage.describe(str(path)))
+        on_damage(damage)
 
 
 class _SampleCursor:

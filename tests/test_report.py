@@ -12,7 +12,8 @@ import pytest
 from synthetic_store import APPEARANCES, NEAR_SIMILARITY, PERSON_IDS, build_movie
 
 from moviefaces_dag import report as report_module
-from moviefaces_dag.report import duration_text, similar_pairs, timecode
+from moviefaces_dag.report import similar_pairs
+from moviefaces_dag.words import duration_text, timecode
 
 # A file name cannot hold "/", so no closing tag; the markup is hostile all the same.
 HOSTILE = '<script>alert("x")<script> & "quotes" <img src=x onerror=alert(1)>.mp4'

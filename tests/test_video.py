@@ -139,7 +139,7 @@ def test_frames_come_out_as_players_show_them(cast_a: Path, tmp_path: Path, rota
     said = " ".join(info.adjustments)
     assert ("turned" in said) == (rotation != 0) and ("square" in said) == (pixel_aspect != 1)
     assert probe_movie(cast_a).adjustments == ()
-    frames = [f.image for f in sample_frames(movie, 1.0, require_complete=False)]
+    frames = [f.image for f in sample_frames(movie, 1.0, on_damage=lambda _damage: None)]
     original = [f.image for f in sample_frames(cast_a, 1.0, 3.0)]
     assert len(frames) == len(original) == 3
     for got, want in zip(frames, original, strict=True):
@@ -167,7 +167,7 @@ def test_cover_art_stored_first_is_not_taken_for_the_movie(cast_a: Path, tmp_pat
         out.mux(film.encode())
     info = probe_movie(movie)
     assert (info.codec, info.width, info.height) == ("h264", 1280, 720)
-    frames = [f.image for f in sample_frames(movie, 1.0, require_complete=False)]
+    frames = [f.image for f in sample_frames(movie, 1.0, on_damage=lambda _damage: None)]
     original = [f.image for f in sample_frames(cast_a, 1.0, 3.0)]
     assert len(frames) == 3
     for got, want in zip(frames, original, strict=True):
@@ -189,7 +189,7 @@ def test_interlaced_frames_lose_their_combs(tmp_path: Path) -> None:
             out.mux(stream.encode(av.VideoFrame.from_ndarray(woven, format="bgr24")))
         out.mux(stream.encode())
     assert probe_movie(movie).adjustments == ("deinterlaced (one field)",)
-    [frame] = [f.image for f in sample_frames(movie, 1.0, 1.0, require_complete=False)]
+    [frame] = [f.image for f in sample_frames(movie, 1.0, 1.0, on_damage=lambda _damage: None)]
     assert frame.shape == (240, 320, 3)
     assert frame[:, 100:120].mean() > 200  # the bar where the top field saw it, on every row
     assert frame[:, 140:160].mean() < 40  # and no comb teeth where the other field saw it
@@ -224,12 +224,15 @@ def test_truncated_movie_yields_what_it_can_then_says_how_to_go_on(tmp_path: Pat
     cut = tmp_path / "cut.mkv"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 5])
     frames = []
-    with pytest.raises(MovieError, match=r"truncated or damaged: frames stop at .* of 20\.0s; "
-                                         r"pass --duration \d+"):
+    with pytest.raises(MovieError, match=r"decoded up to 00:\d\d of 00:20 \(the file ends early: "
+                                         r"truncated\); the rest was not processed"):
         for frame in sample_frames(cut, 1.0):
             frames.append(frame.time)
     assert 3 <= len(frames) <= 12
-    assert [f.time for f in sample_frames(cut, 1.0, require_complete=False)] == frames
+    damage = []
+    assert [f.time for f in sample_frames(cut, 1.0, on_damage=damage.append)] == frames
+    assert [(d.length, d.reason) for d in damage] == [(20.0, "the file ends early: truncated")]
+    assert damage[0].decoded_until == pytest.approx(frames[-1], abs=1.0)
     assert [f.time for f in sample_frames(cut, 1.0, duration=3)] == [0.0, 1.0, 2.0]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -36,9 +35,7 @@ def graphql(port: int, query: str) -> dict:
 
 @pytest.fixture
 def dagster_dev(tmp_path: Path, cast_a: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    home = tmp_path / "dagster_home"  # `moviefaces add` creates it with the project's settings
     env = {**os.environ, "DAGSTER_HOME": str(home), "MOVIEFACES_OUTPUT_DIR": str(tmp_path / "out")}
     bin_dir = Path(sys.executable).parent
     subprocess.run([bin_dir / "moviefaces", "add", cast_a], env=env, check=True, timeout=120)

@@ -23,6 +23,8 @@ def frames(
         # handling, the instants): downstream assets go stale when that changes, never on a
         # no-op rerun (see dagster issue 33988).
         version = stage_token(draft.db, "frames")
+    if "damage" in stats:
+        context.log.warning(stats["damage"])
     return MaterializeResult(
         data_version=DataVersion(version),
         metadata={**stats, "display": ", ".join(stats["display"]) or "as stored",

@@ -10,8 +10,9 @@ from dagster import (
 
 from ..partitions import movies_partitions
 from ..pipeline import publish_report
-from ..report import duration_text, render_library
+from ..report import render_library
 from ..resources import MovieStoreResource
+from ..words import duration_text
 from .clusters import face_clusters
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..run_health import HOST_TAG, fail_dead_runs, this_host
 from ..store import MovieBusyError, MovieFolder
+from ..words import plural
 from .common import (
     CliError,
     add_movie_arguments,
@@ -37,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_movie(args: argparse.Namespace) -> int:
     from ..definitions import default_resources
-    from ..progress import TqdmProgress
+    from ..progress import TerminalProgress
     from ..resources import (
         ClusteringResource,
         FaceAnalyzerResource,
@@ -54,7 +55,7 @@ def run_movie(args: argparse.Namespace) -> int:
         "clustering": ClusteringResource(
             algorithm=setting(args, "clustering.algorithm"),
             similarity_threshold=setting(args, "clustering.similarity_threshold")),
-        "progress": TqdmProgress(),
+        "progress": TerminalProgress(),
     }
     root = output_root(args)
     key = register(Path(args.movie), root)
@@ -153,10 +154,16 @@ def print_summary(folder: MovieFolder, elapsed: float, ran: list[str]) -> None:
     people = db.people()
     print(f"movie:          {printable(db.movie().path)} (partition {printable(folder.key)})")
     print(f"elapsed:        {elapsed:.1f} s")
-    print(f"frames sampled: {stats['frames']['frames']}")
+    frames = stats["frames"]
+    asked = db.stage_runs()["frames"].settings.get("fps")
+    rate = frames.get("rate", asked)
+    every = f", every frame: the movie has no more ({asked:g} asked)" if rate < asked else ""
+    print(f"frames sampled: {frames['frames']} ({rate:g} per second{every})")
+    if "damage" in frames:
+        print(f"moviefaces: warning: {printable(frames['damage'])}", file=sys.stderr)
     print(f"faces detected: {stats['face_detections']['faces']}")
     print(f"faces embedded: {stats['face_embeddings']['faces']}")
     print(f"people found:   {len(people)}")
     for number, person in enumerate(people[:10], start=1):
-        print(f"  person {number:>3}: {person.face_count} faces")
+        print(f"  person {number:>3}: {plural(person.face_count, 'face')}")
     print(f"report:         {folder.report_path.absolute().as_uri()}")

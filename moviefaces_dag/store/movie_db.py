@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS faces (
     frontalness REAL NOT NULL,
     quality REAL NOT NULL,
     crop_path TEXT NOT NULL,
+    thumb_path TEXT,
     embedding BLOB,
     embedding_dim INTEGER,
     embedding_model TEXT,
@@ -86,6 +87,8 @@ CREATE TABLE IF NOT EXISTS stage_runs (
 );
 """
 
+# Columns added since the first per-movie stores: working stores made before gain them on open.
+ADDED_COLUMNS = {"faces": {"thumb_path": "TEXT"}}
 # The stages that write into the store, each reading the one before it.
 STAGES = ("frames", "face_detections", "face_embeddings", "face_clusters")
 UPSTREAM = dict(zip(STAGES[1:], STAGES[:-1], strict=True))
@@ -116,6 +119,12 @@ class MovieDB:
             return
         with self._connection() as conn:
             conn.executescript(SCHEMA)  # IF NOT EXISTS throughout: safe on every open
+            for table, columns in ADDED_COLUMNS.items():
+                present = {r["name"] for r in conn.execute(
+                    "SELECT name FROM pragma_table_info(?)", (table,))}
+                for name, kind in columns.items():
+                    if name not in present:  # names from the constant above, never from input
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def _connection_raw(self) -> sqlite3.Connection:
         if self.readonly:
@@ -289,11 +298,12 @@ class MovieDB:
             conn.execute("DELETE FROM faces")
             conn.executemany(
                 "INSERT INTO faces (frame_id, x, y, w, h, score, landmarks, sharpness, "
-                "size, frontalness, quality, crop_path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "size, frontalness, quality, crop_path, thumb_path) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     (
                         f.frame_id, *f.box, f.score, json.dumps(f.landmarks), f.sharpness,
-                        f.size, f.frontalness, f.quality, f.crop_path,
+                        f.size, f.frontalness, f.quality, f.crop_path, f.thumb_path,
                     )
                     for f in faces
                 ),
@@ -323,6 +333,7 @@ class MovieDB:
                 time=r["time"],
                 person_id=r["person_id"],
                 embedding_norm=r["embedding_norm"],
+                thumb_path=r["thumb_path"] if "thumb_path" in r.keys() else None,
             )
             for r in rows
         ]

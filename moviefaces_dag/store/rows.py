@@ -48,6 +48,7 @@ class FaceRow:
     time: float | None = None
     person_id: int | None = None
     embedding_norm: float | None = None  # the recogniser's raw embedding length (clarity)
+    thumb_path: str | None = None  # a small copy of the crop for pages (None: older stores)
 
 
 @dataclass(frozen=True)

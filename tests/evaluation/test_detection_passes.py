@@ -14,7 +14,7 @@ from moviefaces_dag.video import sample_frames
 def test_upscaled_pass_finds_more_true_faces_without_duplicates(testdata):
     movie = testdata / "movies" / "hard_a.mp4"
     truth = GroundTruth.load(testdata / "movies" / "hard_a.json")
-    frames = list(islice(sample_frames(movie, 0.5, require_complete=False), 25))
+    frames = list(islice(sample_frames(movie, 0.5, on_damage=lambda _damage: None), 25))
     one_pass = OpenCVFaceAnalyzer(upscale=1.0)
     two_pass = OpenCVFaceAnalyzer()  # the defaults: a second pass at 1.5x
     scores = {}

@@ -1,0 +1,195 @@
+"""What a movie's report shows, built from its published snapshot.
+
+Every path in a view is a URL path relative to the movie's folder; the templates prefix it with
+the way from their page to that folder (`base`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from ..shots import shot_ids
+from ..store import FaceRow, FrameRow, MovieDB
+from .pairs import NEAR_MARGIN, seen_together, similar_pairs
+
+THUMBNAILS_PER_PERSON = 8
+UNASSIGNED_PAGE = "unassigned.html"
+FRAME_PAGE = "frame.html"
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A face as the pages show it."""
+
+    src: str  # the small copy (the crop itself in stores from before thumbnails)
+    full: str  # the whole crop
+    frame: str  # the frame viewer's address for this face: its frame, box and time
+    time: float
+    quality: float
+    shot: int
+
+
+@dataclass(frozen=True)
+class PersonView:
+    number: int  # 1 = most faces
+    person_id: int  # the store's id
+    face_count: int
+    first_seen: float
+    last_seen: float
+    screen_time: float  # seconds: sampled times on screen / sampling rate
+    best: Thumbnail
+    thumbnails: list[Thumbnail]  # the best ones, one per shot first, in time order
+    faces: list[Thumbnail]  # every face, in time order
+    marks: list[tuple[float, str]]  # each sampled time on screen, with its frame viewer link
+    page: str
+
+    @property
+    def label(self) -> str:
+        return f"Person {self.number}"
+
+
+@dataclass(frozen=True)
+class PairView:
+    first: PersonView
+    second: PersonView
+    similarity: float
+
+
+@dataclass(frozen=True)
+class ReportView:
+    key: str
+    title: str
+    movie_path: str
+    movie_url: str  # the movie file itself, for "play from here" (where the browser can)
+    duration: float
+    span: float  # movie time covered by the sampled frames (the timeline's width)
+    resolution: str
+    fps_asked: float
+    fps_sampled: float  # the rate in force: at most the movie's own
+    damage: str | None  # how far a damaged movie could be read
+    frames: int
+    faces: int
+    backend: str
+    run_seconds: float
+    threshold: float | None
+    near_from: float | None  # the least similarity of a pair shown as possibly one person
+    people: list[PersonView]
+    pairs: list[PairView]
+    unassigned: list[Thumbnail]  # in time order
+    unassigned_page: str
+    frame_page: str
+    settings: dict[str, dict]
+
+    @property
+    def mark_width(self) -> float:
+        """Width of one timeline mark: one sampling interval, at least 0.15 % of the strip."""
+        interval = 1.0 / self.fps_sampled if self.fps_sampled else 1.0
+        return max(interval, self.span / 600)
+
+
+def person_page_name(number: int) -> str:
+    return f"person-{number:03d}.html"
+
+
+class _Faces:
+    """Turns stored faces into thumbnails that link to their frame."""
+
+    def __init__(self, frames: list[FrameRow], viewer: str):
+        self.frames = {f.id: f for f in frames}
+        cuts = [f.cut_distance or 0.0 for f in frames]
+        self.shot = dict(zip((f.id for f in frames), shot_ids(cuts).tolist(), strict=True)) \
+            if frames else {}
+        self.viewer = viewer
+
+    def thumbnail(self, face: FaceRow, label: str) -> Thumbnail:
+        frame = self.frames[face.frame_id]
+        where = urlencode({
+            "f": frame.path, "s": f"{frame.width}x{frame.height}",
+            "b": ",".join(f"{v:.1f}" for v in face.box), "t": f"{face.time or 0.0:.3f}",
+            "l": label,
+        })
+        return Thumbnail(src=quote(face.thumb_path or face.crop_path), full=quote(face.crop_path),
+                         frame=f"{self.viewer}#{where}", time=float(face.time or 0.0),
+                         quality=face.quality, shot=self.shot.get(face.frame_id, 0))
+
+
+def best_of_each_shot(faces: list[Thumbnail], count: int) -> list[Thumbnail]:
+    """`count` of the best faces, the best of every shot before a second one of any shot (eight
+    near-identical frames of one shot say less than one each of eight shots), in time order."""
+    ranked = sorted(faces, key=lambda f: -f.quality)
+    seen: set[int] = set()
+    firsts = [f for f in ranked if f.shot not in seen and not seen.add(f.shot)]
+    chosen = (firsts + [f for f in ranked if f not in firsts])[:count]
+    return sorted(chosen, key=lambda f: f.time)
+
+
+def build_movie_report(db: MovieDB, pages: str) -> ReportView:
+    """The report of the movie in `db`; its other pages will live in the folder `pages`
+    (relative to the movie's folder)."""
+    movie = db.movie()
+    runs = db.stage_runs()
+    faces = db.faces()
+    frame_run = runs.get("frames")
+    fps_asked = float(frame_run.settings.get("fps") or 0.0) if frame_run else 0.0
+    fps = float(frame_run.stats.get("rate", fps_asked)) if frame_run else 0.0
+    links = _Faces(db.frames(), f"{pages}/{FRAME_PAGE}")
+    by_person: dict[int, list[FaceRow]] = defaultdict(list)
+    for face in faces:
+        if face.person_id is not None:
+            by_person[face.person_id].append(face)
+    people: list[PersonView] = []
+    for number, person in enumerate(db.people(), start=1):
+        label = f"Person {number}"
+        group = [links.thumbnail(f, label) for f in by_person[person.person_id]]  # time order
+        best_face = next((f for f in by_person[person.person_id] if f.id == person.best_face_id),
+                         None)
+        best = links.thumbnail(best_face, label) if best_face else max(
+            group, key=lambda f: f.quality)
+        marks = sorted({f.time: f.frame for f in group}.items())
+        people.append(PersonView(
+            number=number, person_id=person.person_id, face_count=person.face_count,
+            first_seen=person.first_seen, last_seen=person.last_seen,
+            screen_time=len(marks) / fps if fps else 0.0,
+            best=best, thumbnails=best_of_each_shot(group, THUMBNAILS_PER_PERSON),
+            faces=group, marks=marks, page=f"{pages}/{person_page_name(number)}",
+        ))
+    clusters = runs.get("face_clusters")
+    threshold = clusters.settings.get("similarity_threshold") if clusters else None
+    pairs: list[PairView] = []
+    if threshold is not None and len(people) > 1:
+        face_ids, matrix, _ = db.embeddings()
+        by_id = {p.person_id: p for p in people}
+        labels = {f.id: f.person_id for f in faces if f.person_id is not None}
+        pairs = [PairView(by_id[a], by_id[b], sim) for a, b, sim in
+                 similar_pairs(labels, face_ids, matrix, threshold, seen_together(faces))]
+    detect = runs.get("face_detections")
+    duration = float(movie.duration or 0.0)
+    return ReportView(
+        key=movie.key,
+        title=Path(movie.path).name,
+        movie_path=movie.path,
+        movie_url=Path(movie.path).as_uri() if Path(movie.path).is_absolute() else "",
+        duration=duration,
+        span=float((frame_run.stats.get("movie_seconds") if frame_run else 0.0)
+                   or duration or 1.0),
+        resolution=f"{movie.width}×{movie.height}" if movie.width else "unknown",
+        fps_asked=fps_asked,
+        fps_sampled=fps,
+        damage=frame_run.stats.get("damage") if frame_run else None,
+        frames=int(frame_run.stats.get("frames", 0)) if frame_run else 0,
+        faces=len(faces),
+        backend=str(detect.settings.get("models", "")) if detect else "",
+        run_seconds=sum(float(r.stats.get("seconds", 0.0)) for r in runs.values()),
+        threshold=threshold,
+        near_from=None if threshold is None else threshold - NEAR_MARGIN,
+        people=people,
+        pairs=pairs,
+        unassigned=[links.thumbnail(f, "Unassigned face") for f in faces
+                    if f.person_id is None],
+        unassigned_page=f"{pages}/{UNASSIGNED_PAGE}",
+        frame_page=f"{pages}/{FRAME_PAGE}",
+        settings={stage: run.settings for stage, run in runs.items()},
+    )
