@@ -333,7 +333,7 @@ class MovieDB:
                 time=r["time"],
                 person_id=r["person_id"],
                 embedding_norm=r["embedding_norm"],
-                thumb_path=r["thumb_path"] if "thumb_path" in r.keys() else None,
+                thumb_path=r["thumb_path"],
             )
             for r in rows
         ]
