@@ -25,3 +25,8 @@ def duration_text(seconds: float) -> str:
 def plural(count: int, singular: str, many: str | None = None) -> str:
     """'1 person', '2 people', '0 faces'."""
     return f"{count} {singular if count == 1 else many or singular + 's'}"
+
+
+def rate_text(per_second: float) -> str:
+    """'1 frame per second', '0.5 frames per second'."""
+    return f"{per_second:g} {'frame' if per_second == 1 else 'frames'} per second"

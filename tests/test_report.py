@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 import numpy as np
 import pytest
-from synthetic_store import APPEARANCES, NEAR_SIMILARITY, PERSON_IDS, build_movie
+from synthetic_store import APPEARANCES, NEAR_SIMILARITY, PERSON_IDS, THRESHOLD, build_movie
 
-from moviefaces_dag import report as report_module
+from moviefaces_dag.report import render as render_module
 from moviefaces_dag.report import similar_pairs
+from moviefaces_dag.report import views as views_module
 from moviefaces_dag.words import duration_text, timecode
 
 # A file name cannot hold "/", so no closing tag; the markup is hostile all the same.
@@ -72,7 +74,7 @@ def test_screen_time_and_first_last_seen(report: Path):
 
 def test_header_shows_run_facts(report: Path):
     html = report.read_text()
-    for text in ("320×240", "yunet-test + sface-test", "1.0 frames per second",
+    for text in ("320×240", "yunet-test + sface-test", "1 frame per second",
                  "similarity_threshold=0.36", "00:20"):
         assert text in html, text
 
@@ -84,6 +86,13 @@ def test_possibly_same_person_lists_the_near_pair_only(report: Path):
     assert "Person 3" in section and "Person 4" in section
     shown = float(re.search(r"<b>([\d.]+)</b>", section).group(1))
     assert shown == pytest.approx(NEAR_SIMILARITY, abs=0.02)
+    # What the text claims holds: the pair is at least as similar as it says, and the meter
+    # shows the similarity on a 0-1 scale with the threshold marked.
+    low = float(re.search(r"mean similarity ([\d.]+) or more", section).group(1))
+    assert low == pytest.approx(THRESHOLD - 0.12) and shown >= low
+    assert f'width: {100 * shown:.1f}%' in section.replace(f"{100 * NEAR_SIMILARITY:.1f}",
+                                                            f"{100 * shown:.1f}")
+    assert f'left: {100 * THRESHOLD:.1f}%' in section
 
 
 def test_similar_pairs_skips_people_seen_together():
@@ -105,7 +114,7 @@ def test_unassigned_faces_are_collapsed(movie, report: Path):
     assert len(details) == 1 and "open" not in details[0]  # collapsed
     section = html.split('<details class="unassigned card">')[1].split("</details>")[0]
     assert len(Elements(section).find("img")) == 1
-    assert "<figcaption>00:19</figcaption>" in section  # the singleton, seen at 19 s
+    assert "<figcaption>00:19 · " in section  # the singleton, seen at 19 s
     page = (movie.pages / "unassigned.html").read_text()
     assert len(Elements(page).find("img")) == 1
 
@@ -122,6 +131,7 @@ def test_hostile_movie_name_is_escaped_everywhere(movie, report: Path):
 def test_every_image_is_relative_and_exists(movie, report: Path):
     pages = [report, *movie.pages.glob("*.html"), movie.output_dir / "index.html"]
     pages.remove(movie.pages / "main.html")  # the movie page, installed as index.html
+    pages.remove(movie.pages / "frame.html")  # its image comes from the address (browser test)
     for page in pages:
         images = Elements(page.read_text()).find("img")
         assert images, page.name
@@ -182,11 +192,42 @@ def test_time_formats():
 def test_main_page_stays_light_and_links_the_rest(movie, monkeypatch):
     """A long movie has thousands of faces: the main page shows a few per person and a preview
     of the unassigned ones, and links to the pages that hold all of them."""
-    monkeypatch.setattr(report_module, "THUMBNAILS_PER_PERSON", 2)
-    monkeypatch.setattr(report_module, "UNASSIGNED_PREVIEW", 0)
+    monkeypatch.setattr(views_module, "THUMBNAILS_PER_PERSON", 2)
+    monkeypatch.setattr(render_module, "UNASSIGNED_PREVIEW", 0)
     html = movie.publish().read_text()
     page = Elements(html)
     rows = re.findall(r'<ul class="thumbs">(.*?)</ul>', html, re.S)
     assert [row.count("<img") for row in rows] == [2, 2, 2, 2]
     assert len(page.find("img")) == 4 * (1 + 1 + 2) + 2  # cast strip, portrait, row; one pair
     assert f'href="g/{movie.pages.name}/unassigned.html"' in html
+
+
+def test_one_of_everything_reads_right(tmp_path: Path):
+    movie = build_movie(tmp_path / "out")
+    movie.assign_people(min_faces=10)  # only person "a", with 10 faces
+    html = movie.publish().read_text()
+    assert "<span>person</span>" in html and "1 people" not in html
+    library = (tmp_path / "out" / "index.html").read_text()
+    assert "1 person ·" in library and "1 processed movie," in library
+
+
+def test_every_face_links_its_frame(movie, report: Path):
+    links = re.findall(r'<a class="face" href="([^"]+)"', report.read_text())
+    assert len(links) >= 20
+    for link in links:
+        page, _, where = html.unescape(link).partition("#")
+        assert page.endswith("/frame.html") and (report.parent / page).is_file()
+        fields = dict(parse_qsl(where))
+        assert (report.parent / fields["f"]).is_file()
+        x, y, w, h = map(float, fields["b"].split(","))
+        assert (x, y, w, h) == (x, 40.0, 60.0, 80.0)
+        assert fields["s"] == "320x240" and float(fields["t"]) >= 0
+
+
+def test_best_faces_come_from_different_shots_first():
+    from moviefaces_dag.report.views import Thumbnail, best_of_each_shot
+
+    faces = [Thumbnail("", "", "", time=t, quality=q, shot=s) for t, q, s in
+             [(0, 0.9, 0), (1, 0.95, 0), (2, 0.8, 0), (10, 0.5, 1), (20, 0.4, 2)]]
+    assert [f.time for f in best_of_each_shot(faces, 3)] == [1, 10, 20]
+    assert [f.time for f in best_of_each_shot(faces, 4)] == [0, 1, 10, 20]

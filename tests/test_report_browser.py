@@ -157,3 +157,42 @@ def test_screenshots_wide_and_phone(cast_a_report, browse):
         assert overflow <= 0, f"{width} px wide: page scrolls sideways by {overflow} px"
         page.screenshot(path=str(ARTIFACTS / name), full_page=True)
         assert (ARTIFACTS / name).stat().st_size > 50_000
+
+
+def test_a_face_opens_its_frame_with_the_box_and_the_moment(cast_a_report, browse):
+    open_page, _ = browse
+    output, store, key = cast_a_report
+    page = open_page(report_url(cast_a_report))
+    first = page.locator("#person-1 ul.thumbs a.face").first
+    time_text = first.locator("img").get_attribute("alt").rsplit(" ", 1)[1]
+    first.click()
+    page.wait_for_url("**/frame.html#*")
+    assert page.locator("h1").inner_text() == f"Person 1 at {time_text}"
+    frame = page.locator("#frame")
+    page.wait_for_function("document.getElementById('frame').naturalWidth > 0")
+    box = page.locator("#facebox")
+    assert box.is_visible()
+    shown, drawn = frame.bounding_box(), box.bounding_box()
+    # The box lies inside the frame and is a plausible face (cast_a: 60-300 px of 1280).
+    assert shown["x"] <= drawn["x"] and drawn["x"] + drawn["width"] <= shown["x"] + shown["width"]
+    assert 0.02 < drawn["width"] / shown["width"] < 0.5
+    play = page.locator("#play").get_attribute("href")
+    assert play.startswith("file://") and "#t=" in play
+
+
+def test_timeline_marks_and_thumbnails_are_small_files(cast_a_report, browse):
+    open_page, seen = browse
+    output, store, key = cast_a_report
+    page = open_page(report_url(cast_a_report))
+    page.evaluate(LOAD_ALL_IMAGES)
+    thumbs = page.eval_on_selector_all("ul.thumbs img",
+                                       "els => els.map(e => e.getAttribute('src'))")
+    assert thumbs and all("/t/" in src for src in thumbs)
+    sizes = [(output / key / src).stat().st_size for src in thumbs]
+    assert max(sizes) < 20_000  # small files made once, not the crops
+    marks = page.locator("#person-1 svg.timeline a")
+    assert marks.count() == page.locator("#person-1 svg.timeline rect.mark").count()
+    marks.first.click()
+    page.wait_for_url("**/frame.html#*")
+    page.wait_for_function("document.getElementById('frame').naturalWidth > 0")
+

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..run_health import HOST_TAG, fail_dead_runs, this_host
 from ..store import MovieBusyError, MovieFolder
-from ..words import plural
+from ..words import plural, rate_text
 from .common import (
     CliError,
     add_movie_arguments,
@@ -158,7 +158,7 @@ def print_summary(folder: MovieFolder, elapsed: float, ran: list[str]) -> None:
     asked = db.stage_runs()["frames"].settings.get("fps")
     rate = frames.get("rate", asked)
     every = f", every frame: the movie has no more ({asked:g} asked)" if rate < asked else ""
-    print(f"frames sampled: {frames['frames']} ({rate:g} per second{every})")
+    print(f"frames sampled: {frames['frames']} ({rate_text(rate)}{every})")
     if "damage" in frames:
         print(f"moviefaces: warning: {printable(frames['damage'])}", file=sys.stderr)
     print(f"faces detected: {stats['face_detections']['faces']}")

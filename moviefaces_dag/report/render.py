@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..store import Generation, MovieDB, OutputRoot
 from ..store.files import write_atomic
 from ..store.folder import MAIN_PAGE
-from ..words import duration_text, plural, timecode
+from ..words import duration_text, plural, rate_text, timecode
 from .library import build_library
 from .views import FRAME_PAGE, UNASSIGNED_PAGE, build_movie_report
 
@@ -32,6 +32,7 @@ def _environment() -> Environment:
     env.filters["timecode"] = timecode
     env.filters["duration"] = duration_text
     env.filters["plural"] = plural
+    env.filters["rate"] = rate_text
     return env
 
 
