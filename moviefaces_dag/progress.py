@@ -50,7 +50,8 @@ class TerminalProgress:
 
     Dagster captures a step's standard error into its compute logs, so the bar writes to a
     copy of the descriptor taken before any step ran: the user's terminal. Where that is no
-    terminal (a pipe, a log file), plain lines every PLAIN_INTERVAL seconds replace the bar.
+    terminal (a pipe, a log file), a plain line every PLAIN_INTERVAL seconds replaces the bar,
+    and a last one when a stage that took that long ends (short stages stay quiet).
     """
 
     def __init__(self, stream: IO[str] | None = None):
@@ -93,4 +94,5 @@ class TerminalProgress:
                 print(f"{name}: {done}{of}, {now - started:.0f} s", file=self.stream)
 
         yield tick
-        print(f"{name}: {done} done in {time.monotonic() - started:.1f} s", file=self.stream)
+        if last > started:
+            print(f"{name}: {done} done in {time.monotonic() - started:.0f} s", file=self.stream)

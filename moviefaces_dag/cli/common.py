@@ -48,7 +48,7 @@ def dagster_instance(output_dir: Path):
     from ..instance import open_instance
 
     try:
-        return open_instance(output_dir)
+        return open_instance(output_dir, capture_output=False)
     except OSError as exc:
         raise CliError(f"Dagster instance under {output_dir}: {exc}") from exc
 

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
 
 HOME_NAME = "dagster_home"
 # What the first versions wrote into the CLI's instance home: replaced by today's settings.
@@ -27,8 +28,15 @@ def instance_home(output_dir: Path | str) -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or Path(output_dir) / HOME_NAME).absolute()
 
 
-def open_instance(output_dir: Path | str) -> DagsterInstance:
-    """The shared instance, created with the project's settings if it is new."""
+# The CLI's own runs write to the user's terminal directly: Dagster's capture of step output
+# would hide the progress bar from it and start helper processes that Ctrl-C interrupts noisily.
+NO_CAPTURE = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                               "class": "NoOpComputeLogManager"}}
+
+
+def open_instance(output_dir: Path | str, capture_output: bool = True) -> DagsterInstance:
+    """The shared instance, created with the project's settings if it is new; without
+    `capture_output`, runs made through it leave their output on the terminal."""
     home = instance_home(output_dir)
     home.mkdir(parents=True, exist_ok=True)
     # Two first commands at once would both create the instance's databases: one at a time.
@@ -38,7 +46,8 @@ def open_instance(output_dir: Path | str) -> DagsterInstance:
         config = home / "dagster.yaml"
         if not config.exists() or config.read_text() == OLD_DEFAULT:
             config.write_text(instance_settings())
-        instance = DagsterInstance.from_config(str(home))
+        instance = DagsterInstance.from_ref(InstanceRef.from_dir(
+            str(home), overrides=None if capture_output else NO_CAPTURE))
         instance.get_runs(limit=1)  # creates the run storage now, inside the lock
         return instance
     finally:

@@ -140,11 +140,18 @@ class MovieDB:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connection_raw()
+        """A connection; a damaged file or a refusing disk becomes a StoreError naming it."""
         try:
-            yield conn
-        finally:
-            conn.close()
+            conn = self._connection_raw()
+            try:
+                yield conn
+            finally:
+                conn.close()
+        except sqlite3.IntegrityError:
+            raise  # a bug in our rows, not a problem of the file
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.db_path}: {exc} (a damaged file can be moved away; "
+                             "the movie is then processed again)") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
