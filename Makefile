@@ -33,4 +33,5 @@ clean:
 # The Dagster UI on the instance `moviefaces run` uses (moviefaces_output/dagster_home).
 dev: $(STAMP)
 	$(BIN)/python -c "from moviefaces_dag.instance import open_instance; open_instance('moviefaces_output')"
-	DAGSTER_HOME=$(abspath moviefaces_output/dagster_home) $(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(abspath moviefaces_output/dagster_home) \
+		MOVIEFACES_OUTPUT_DIR=$(abspath moviefaces_output) $(BIN)/dg dev

@@ -13,7 +13,7 @@ from dagster import AssetsDefinition, Definitions, map_asset_specs
 
 from .assets import all_assets
 from .automation import rerun_when_changed
-from .jobs import process_movie, refresh_movie
+from .jobs import process_and_export_movie, process_movie, refresh_movie
 from .progress import LogProgress
 from .resources import (
     ClusteringResource,
@@ -23,7 +23,7 @@ from .resources import (
     SamplingResource,
 )
 from .sensors import automation_sensor, movie_folder_sensor
-from .versions import version_of
+from .versions import SOURCES, stage_version
 
 
 def default_resources() -> dict[str, Any]:
@@ -37,32 +37,21 @@ def default_resources() -> dict[str, Any]:
     }
 
 
-# The files that shape each face-model stage's output, so that a change to the recogniser's code
-# reruns embeddings but never the expensive detection (and the other way round).
-_MODEL_SOURCES = ("faces/types.py", "faces/runners.py", "faces/triton_runner.py",
-                  "faces/opencv_backend.py", "faces/scrfd_arcface.py",
-                  "resources/face_analyzer.py")
-DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/quality.py")
-RECOGNIZER_SOURCES = (*_MODEL_SOURCES, "faces/sface.py", "faces/recognizer.py",
-                      "faces/alignment.py", "faces/scrfd.py")  # scrfd.py: input layouts
+def stage_settings(stage: str, resources: dict[str, Any]) -> dict[str, Any]:
+    """The settings of `stage` that shape its output, from the resources it runs with."""
+    if stage == "frames":
+        return resources["sampling"].settings()
+    if stage == "face_detections":
+        return resources["face_analyzer"].detector_settings()
+    if stage == "face_embeddings":
+        return resources["face_analyzer"].recognizer_settings()
+    if stage == "face_clusters":
+        return asdict(resources["clustering"].settings())
+    return {}
 
 
 def code_versions(resources: dict[str, Any]) -> dict[str, str]:
-    analyzer: FaceAnalyzerResource = resources["face_analyzer"]
-    return {
-        "movie": version_of("movie", {}, "video.py"),
-        "frames": version_of(
-            "frames", resources["sampling"].settings(), "video.py", "shots.py"),
-        "face_detections": version_of(
-            "face_detections", analyzer.detector_settings(), *DETECTOR_SOURCES),
-        "face_embeddings": version_of(
-            "face_embeddings", analyzer.recognizer_settings(), *RECOGNIZER_SOURCES),
-        "face_clusters": version_of(
-            "face_clusters", asdict(resources["clustering"].settings()), "clustering.py", "shots.py"
-        ),
-        "movie_report": version_of("movie_report", {}, "report.py", "templates"),
-        "face_dataset": version_of("face_dataset", {}, "export.py"),
-    }
+    return {stage: stage_version(stage, stage_settings(stage, resources)) for stage in SOURCES}
 
 
 def versioned_assets(resources: dict[str, Any]) -> list[AssetsDefinition]:
@@ -72,6 +61,7 @@ def versioned_assets(resources: dict[str, Any]) -> list[AssetsDefinition]:
     return map_asset_specs(
         lambda spec: spec.replace_attributes(
             code_version=versions.get(spec.key.to_user_string(), spec.code_version),
+            owners=["team:moviefaces"],
             automation_condition=rerun_when_changed(),
         ),
         all_assets,
@@ -82,7 +72,7 @@ def build_definitions(**resource_overrides: Any) -> Definitions:
     resources = {**default_resources(), **resource_overrides}
     return Definitions(
         assets=versioned_assets(resources),
-        jobs=[process_movie, refresh_movie],
+        jobs=[process_movie, process_and_export_movie, refresh_movie],
         sensors=[movie_folder_sensor, automation_sensor],
         resources=resources,
     )

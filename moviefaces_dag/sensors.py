@@ -16,14 +16,14 @@ from dagster import (
     sensor,
 )
 
-from .jobs import process_movie, refresh_movie
+from .jobs import process_and_export_movie, process_movie, refresh_movie
 from .partitions import MOVIES_PARTITION, movies_partitions
 from .resources import MovieFolderResource, MovieStoreResource
 from .watch import scan
 
 
 @sensor(
-    jobs=[process_movie, refresh_movie],
+    jobs=[process_movie, process_and_export_movie, refresh_movie],
     minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
     description="Registers and processes movies dropped into the watched folder; re-reads "
@@ -49,8 +49,11 @@ def movie_folder_sensor(
     # earlier tick: the run key makes Dagster launch it once.
     processed = context.instance.get_materialized_partitions(AssetKey("movie"))
     new = {key: path for key, path in found.found.items() if key not in processed}
+    # Once a dataset was asked for (materialized for any movie), every new movie gets one.
+    job = process_and_export_movie if context.instance.get_materialized_partitions(
+        AssetKey("face_dataset")) else process_movie
     requests = [
-        RunRequest(job_name=process_movie.name, partition_key=key, run_key=f"new:{key}:{path}")
+        RunRequest(job_name=job.name, partition_key=key, run_key=f"new:{key}:{path}")
         for key, path in sorted(new.items())
     ] + [
         RunRequest(job_name=refresh_movie.name, partition_key=key,

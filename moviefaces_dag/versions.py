@@ -25,6 +25,25 @@ REVISIONS = {
 
 PACKAGE = "moviefaces_dag"
 
+# The files that shape each stage's output. The face-model stages hash only their own: a change
+# to the recogniser's code reruns embeddings but never the expensive detection (and the other
+# way round).
+_MODEL_SOURCES = ("faces/types.py", "faces/runners.py", "faces/triton_runner.py",
+                  "faces/opencv_backend.py", "faces/scrfd_arcface.py",
+                  "resources/face_analyzer.py")
+DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/quality.py")
+RECOGNIZER_SOURCES = (*_MODEL_SOURCES, "faces/sface.py", "faces/recognizer.py",
+                      "faces/alignment.py", "faces/scrfd.py")  # scrfd.py: input layouts
+SOURCES = {
+    "movie": ("video.py",),
+    "frames": ("video.py", "shots.py"),
+    "face_detections": DETECTOR_SOURCES,
+    "face_embeddings": RECOGNIZER_SOURCES,
+    "face_clusters": ("clustering.py", "shots.py"),
+    "movie_report": ("report", "templates", "words.py"),
+    "face_dataset": ("export.py",),
+}
+
 
 def _source_digest(*relative_paths: str) -> str:
     """Hash of package files (source or templates) that determine a stage's output."""
@@ -32,6 +51,8 @@ def _source_digest(*relative_paths: str) -> str:
     root = resources.files(PACKAGE)
     for rel in relative_paths:
         node = root.joinpath(*rel.split("/"))
+        if not (node.is_dir() or node.is_file()):
+            raise FileNotFoundError(f"{PACKAGE}/{rel}, listed as shaping a stage, is missing")
         files = sorted(node.iterdir(), key=lambda p: p.name) if node.is_dir() else [node]
         for item in files:
             if item.is_file() and item.name.endswith((".py", ".j2", ".css", ".js")):
@@ -47,3 +68,8 @@ def version_of(stage: str, settings: dict[str, Any], *sources: str) -> str:
         sort_keys=True, default=str,
     )
     return f"{REVISIONS[stage]}-{hashlib.sha1(payload.encode()).hexdigest()[:12]}"
+
+
+def stage_version(stage: str, settings: dict[str, Any]) -> str:
+    """The code version of `stage` made with these settings, from the files listed for it."""
+    return version_of(stage, settings, *SOURCES[stage])

@@ -252,3 +252,11 @@ def test_vanished_file_keeps_its_data(world: World) -> None:
     assert "beta" in root.movies()
     assert root.folder("beta").published().frames()
     assert world.settle() == {}
+
+
+def test_once_a_dataset_was_asked_for_every_new_movie_gets_one(world: World) -> None:
+    world.materialize("alpha", ["face_dataset"])
+    shutil.copy(world.folder / "beta.mp4", world.folder / "epsilon.mp4")
+    result = world.sensor()
+    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
+        ("process_and_export_movie", "epsilon")]

@@ -5,13 +5,9 @@ from pathlib import Path
 import pytest
 
 from moviefaces_dag import versions
-from moviefaces_dag.definitions import (
-    DETECTOR_SOURCES,
-    RECOGNIZER_SOURCES,
-    code_versions,
-    default_resources,
-)
+from moviefaces_dag.definitions import code_versions, default_resources
 from moviefaces_dag.resources import ClusteringResource, FaceAnalyzerResource, SamplingResource
+from moviefaces_dag.versions import DETECTOR_SOURCES, RECOGNIZER_SOURCES, SOURCES
 
 
 def test_each_setting_moves_only_its_stages() -> None:
@@ -67,3 +63,11 @@ def test_every_face_model_module_is_hashed_into_a_stage() -> None:
     tooling = {"faces/__init__.py", "faces/triton_server.py", "faces/triton_python_model.py",
                "faces/checks.py"}
     assert modules - tooling <= {*DETECTOR_SOURCES, *RECOGNIZER_SOURCES}
+
+
+def test_every_source_listed_for_a_stage_exists() -> None:
+    """A renamed module would otherwise drop out of the hash silently."""
+    for stage in SOURCES:
+        versions.stage_version(stage, {})
+    with pytest.raises(FileNotFoundError, match="report.py, listed as shaping a stage"):
+        versions.version_of("movie_report", {}, "report.py")

@@ -1,4 +1,4 @@
-"""`dagster dev` serves the code location: the asset graph and the movie partitions over GraphQL."""
+"""`dg dev` serves the code location: the asset graph and the movie partitions over GraphQL."""
 
 from __future__ import annotations
 
@@ -40,8 +40,9 @@ def dagster_dev(tmp_path: Path, cast_a: Path):
     bin_dir = Path(sys.executable).parent
     subprocess.run([bin_dir / "moviefaces", "add", cast_a], env=env, check=True, timeout=120)
     port = free_port()
+    # dg dev in the repository root, as the README says: the UI shares the CLI's instance.
     process = subprocess.Popen(
-        [bin_dir / "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [bin_dir / "dg", "dev", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=(tmp_path / "dagster_dev.log").open("w"),
     )

@@ -1,19 +1,33 @@
+from dataclasses import asdict
+
 from dagster import AssetExecutionContext, DataVersion, MaterializeResult, asset
 
+from ..checks import same_frame_people
 from ..partitions import movies_partitions
 from ..pipeline import cluster_faces, stage_token
 from ..resources import ClusteringResource, MovieStoreResource
+from .checks import ONE_FACE_PER_FRAME, check_result
 from .embeddings import face_embeddings
+from .launch import refuse_launch_overrides
+from .tables import PEOPLE
 
 
 @asset(deps=[face_embeddings], partitions_def=movies_partitions, group_name="moviefaces",
-       kinds={"sqlite"})
+       kinds={"sqlite"}, tags={"stage": "people"}, check_specs=[ONE_FACE_PER_FRAME],
+       metadata={"dagster/column_schema": PEOPLE})
 def face_clusters(
     context: AssetExecutionContext, clustering: ClusteringResource, store: MovieStoreResource
 ) -> MaterializeResult:
     """One person id per face within the movie, and the people table."""
+    settings = clustering.settings()
+    refuse_launch_overrides(context, "face_clusters", asdict(settings))
     with store.writing(context) as draft:
-        stats = cluster_faces(draft.db, clustering.settings())
+        stats = cluster_faces(draft.db, settings)
         version = stage_token(draft.db, "face_clusters")
+        merges = same_frame_people(draft.db)
     context.log.info(f"{stats['people']} people from {stats['faces']} faces")
-    return MaterializeResult(data_version=DataVersion(version), metadata=stats)
+    return MaterializeResult(
+        data_version=DataVersion(version),
+        metadata={**stats, "dagster/row_count": stats["people"]},
+        check_results=[check_result(ONE_FACE_PER_FRAME, merges)],
+    )

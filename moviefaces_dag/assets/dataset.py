@@ -14,10 +14,11 @@ class DatasetConfig(Config):
     )
 
 
-# Its own group: the process_movie job and `moviefaces run` leave it out; materialize it when
-# a dataset is wanted (it then stays fresh under automation).
+# Its own group: the process_movie job and `moviefaces run` leave it out; materialize it when a
+# dataset is wanted. It then stays fresh under automation, and the folder sensor makes one for
+# every new movie.
 @asset(deps=[movie_report], partitions_def=movies_partitions, group_name="exports",
-       kinds={"folder"})
+       kinds={"folder"}, tags={"stage": "export"})
 def face_dataset(
     context: AssetExecutionContext, config: DatasetConfig, store: MovieStoreResource
 ) -> MaterializeResult:

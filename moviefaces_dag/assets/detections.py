@@ -1,15 +1,19 @@
 from dagster import AssetExecutionContext, DataVersion, MaterializeResult, ResourceParam, asset
 
+from ..checks import missing_face_files
 from ..partitions import movies_partitions
 from ..pipeline import detect_faces, stage_token
 from ..progress import ProgressReporter
 from ..resources import FaceAnalyzerResource, MovieStoreResource
+from .checks import CROPS, check_result
 from .frames import frames
+from .launch import refuse_launch_overrides
+from .tables import FACES
 
 
 @asset(deps=[frames], partitions_def=movies_partitions, group_name="moviefaces",
-       pool="face_models",
-       kinds={"sqlite"})
+       pool="face_models", kinds={"sqlite"}, tags={"stage": "face-models"},
+       check_specs=[CROPS], metadata={"dagster/column_schema": FACES})
 def face_detections(
     context: AssetExecutionContext,
     store: MovieStoreResource,
@@ -18,9 +22,14 @@ def face_detections(
 ) -> MaterializeResult:
     """Face boxes, scores, 5 landmarks and quality figures per frame; a padded crop per face."""
     settings = face_analyzer.detector_settings()
+    refuse_launch_overrides(context, "face_detections", settings)
     with store.writing(context) as draft, face_analyzer.analyzer() as analyzer:
         settings["models"] = f"{analyzer.detector_id} + {analyzer.recognizer_id}"
         stats = detect_faces(draft, analyzer, settings, progress, context.log.info)
         version = stage_token(draft.db, "face_detections")
-    return MaterializeResult(data_version=DataVersion(version),
-                             metadata={**stats, "detector": settings["models"]})
+        missing = missing_face_files(draft.folder, draft.db)
+    return MaterializeResult(
+        data_version=DataVersion(version),
+        metadata={**stats, "dagster/row_count": stats["faces"], "detector": settings["models"]},
+        check_results=[check_result(CROPS, missing)],
+    )

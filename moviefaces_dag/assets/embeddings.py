@@ -1,15 +1,19 @@
 from dagster import AssetExecutionContext, DataVersion, MaterializeResult, ResourceParam, asset
 
+from ..checks import embedding_problems
 from ..partitions import movies_partitions
 from ..pipeline import embed_faces, stage_token
 from ..progress import ProgressReporter
 from ..resources import FaceAnalyzerResource, MovieStoreResource
+from .checks import EMBEDDED, check_result
 from .detections import face_detections
+from .launch import refuse_launch_overrides
+from .tables import EMBEDDINGS
 
 
 @asset(deps=[face_detections], partitions_def=movies_partitions, group_name="moviefaces",
-       pool="face_models",
-       kinds={"sqlite"})
+       pool="face_models", kinds={"sqlite"}, tags={"stage": "face-models"},
+       check_specs=[EMBEDDED], metadata={"dagster/column_schema": EMBEDDINGS})
 def face_embeddings(
     context: AssetExecutionContext,
     store: MovieStoreResource,
@@ -17,8 +21,14 @@ def face_embeddings(
     progress: ResourceParam[ProgressReporter],
 ) -> MaterializeResult:
     """An L2-normalised embedding per face, from the face aligned to the ArcFace template."""
+    settings = face_analyzer.recognizer_settings()
+    refuse_launch_overrides(context, "face_embeddings", settings)
     with store.writing(context) as draft, face_analyzer.analyzer() as analyzer:
-        stats = embed_faces(draft, analyzer, face_analyzer.recognizer_settings(), progress,
-                            context.log.info)
+        stats = embed_faces(draft, analyzer, settings, progress, context.log.info)
         version = stage_token(draft.db, "face_embeddings")
-    return MaterializeResult(data_version=DataVersion(version), metadata=stats)
+        problems = embedding_problems(draft.db, analyzer.embedding_dimension)
+    return MaterializeResult(
+        data_version=DataVersion(version),
+        metadata={**stats, "dagster/row_count": stats["faces"]},
+        check_results=[check_result(EMBEDDED, problems)],
+    )

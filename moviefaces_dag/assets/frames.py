@@ -4,11 +4,14 @@ from ..partitions import movies_partitions
 from ..pipeline import extract_frames, stage_token
 from ..progress import ProgressReporter
 from ..resources import MovieStoreResource, SamplingResource
+from .launch import refuse_launch_overrides
 from .movie import movie
+from .tables import FRAMES
 
 
 @asset(deps=[movie], partitions_def=movies_partitions, group_name="moviefaces",
-       kinds={"sqlite"})
+       kinds={"sqlite"}, tags={"stage": "decode"},
+       metadata={"dagster/column_schema": FRAMES})
 def frames(
     context: AssetExecutionContext,
     sampling: SamplingResource,
@@ -16,6 +19,7 @@ def frames(
     progress: ResourceParam[ProgressReporter],
 ) -> MaterializeResult:
     """Frames sampled at `fps`, timestamped from the container, saved once as JPEG."""
+    refuse_launch_overrides(context, "frames", sampling.settings())
     with store.writing(context) as draft:
         stats = extract_frames(draft, sampling.fps, sampling.duration, progress,
                                context.log.info)
@@ -27,6 +31,7 @@ def frames(
         context.log.warning(stats["damage"])
     return MaterializeResult(
         data_version=DataVersion(version),
-        metadata={**stats, "display": ", ".join(stats["display"]) or "as stored",
+        metadata={**stats, "dagster/row_count": stats["frames"],
+                  "display": ", ".join(stats["display"]) or "as stored",
                   "fps": sampling.fps, "duration": sampling.duration or "whole movie"},
     )

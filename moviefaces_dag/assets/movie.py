@@ -6,7 +6,7 @@ from ..resources import MovieStoreResource
 
 
 @asset(partitions_def=movies_partitions, group_name="moviefaces",
-       kinds={"video"})
+       kinds={"video"}, tags={"stage": "decode"})
 def movie(context: AssetExecutionContext, store: MovieStoreResource) -> MaterializeResult:
     """The movie file's identity: path, size, content fingerprint and container metadata.
 

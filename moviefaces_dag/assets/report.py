@@ -5,36 +5,44 @@ from dagster import (
     DataVersion,
     MaterializeResult,
     MetadataValue,
+    TableRecord,
     asset,
 )
 
+from ..checks import broken_links
 from ..partitions import movies_partitions
 from ..pipeline import publish_report
 from ..report import render_library
 from ..resources import MovieStoreResource
 from ..words import duration_text
+from .checks import REPORT_COMPLETE, check_result
 from .clusters import face_clusters
+from .tables import TOP_PEOPLE
 
 
 @asset(deps=[face_clusters], partitions_def=movies_partitions, group_name="moviefaces",
-       kinds={"html"})
+       kinds={"html"}, tags={"stage": "report"}, check_specs=[REPORT_COMPLETE])
 def movie_report(context: AssetExecutionContext, store: MovieStoreResource) -> MaterializeResult:
     """`<output>/<movie>/index.html`: every person, most face images first, with thumbnails and
     a page per person. Writing it publishes the movie's result: readers switch to it at once."""
     with store.writing(context) as draft:
         result = publish_report(draft)
-    library = render_library(store.root())
-    rows = "".join(f"| {number} | {count} | {duration_text(seconds)} |\n"
-                   for number, count, seconds in result["top_people"])
-    table = "| person | faces | screen time (est.) |\n|---:|---:|---:|\n" + rows
-    return MaterializeResult(data_version=DataVersion(result["generation"]), metadata={
-        "path": MetadataValue.path(result["path"]),
-        "url": MetadataValue.url(Path(result["path"]).as_uri()),
-        "library": MetadataValue.url(library.as_uri()),
-        "generation": result["generation"],
-        "people": result["people"],
-        "faces": result["faces"],
-        "unassigned_faces": result["unassigned"],
-        "possibly_same_pairs": result["pairs"],
-        "top_people": MetadataValue.md(table if rows else "No people found."),
-    })
+        library = render_library(store.root())
+        broken = broken_links(draft.folder)
+    top = [TableRecord({"person": number, "faces": count, "screen_time": duration_text(seconds)})
+           for number, count, seconds in result["top_people"]]
+    return MaterializeResult(
+        data_version=DataVersion(result["generation"]),
+        metadata={
+            "path": MetadataValue.path(result["path"]),
+            "url": MetadataValue.url(Path(result["path"]).as_uri()),
+            "library": MetadataValue.url(library.as_uri()),
+            "generation": result["generation"],
+            "people": result["people"],
+            "faces": result["faces"],
+            "unassigned_faces": result["unassigned"],
+            "possibly_same_pairs": result["pairs"],
+            "top_people": MetadataValue.table(top, schema=TOP_PEOPLE),
+        },
+        check_results=[check_result(REPORT_COMPLETE, broken)],
+    )

@@ -4,18 +4,11 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from typing import NoReturn
 
-from ..evaluation.truth import TruthError
-from ..export import ExportError
-from ..faces.types import FaceModelError
-from ..settings import SettingError
-from ..store import MovieBusyError, StoreError
-from ..video import MovieError
 from . import add, eval, export, run, triton_serve
-from .common import CliError, printable
+from .common import EXPECTED_FAILURES, printable
 
 SUBCOMMANDS = [run, add, export, triton_serve, eval]
 
@@ -39,12 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Failures the user can act on, each one line naming the file or setting; and what the file
-# system or a database refused (a full disk, a read-only folder, a damaged file).
-EXPECTED = (CliError, MovieError, SettingError, StoreError, FaceModelError, ExportError,
-            TruthError, MovieBusyError, OSError, sqlite3.Error)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -52,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("moviefaces: interrupted", file=sys.stderr)
         return 130
-    except EXPECTED as exc:
+    except EXPECTED_FAILURES as exc:
         if args.debug:
             raise
         print(f"moviefaces: error: {printable(str(exc)) or type(exc).__name__}", file=sys.stderr)

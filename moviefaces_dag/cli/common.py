@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ..settings import SETTINGS, resolve
-from ..store import MovieFolder, OutputRoot, StoreError
+from ..evaluation.truth import TruthError
+from ..export import ExportError
+from ..faces.types import FaceModelError
+from ..settings import SETTINGS, SettingError, resolve
+from ..store import MovieBusyError, MovieFolder, OutputRoot, StoreError
 from ..upgrade import open_output
 from ..video import MovieError, probe_movie
 
 
 class CliError(Exception):
     """Ends the command with one line on stderr and exit status 1."""
+
+
+# Failures the user can act on, each one line naming the file or setting; and what the file
+# system or a database refused (a full disk, a read-only folder, a damaged file).
+EXPECTED_FAILURES = (CliError, MovieError, SettingError, StoreError, FaceModelError,
+                     ExportError, TruthError, MovieBusyError, OSError, sqlite3.Error)
 
 
 def printable(text: str) -> str:

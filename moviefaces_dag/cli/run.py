@@ -1,4 +1,5 @@
-"""`moviefaces run MOVIE`: every asset for one movie, in-process, with a progress bar."""
+"""`moviefaces run MOVIE [MOVIE ...]` or `--all`: every stage that is out of date for each
+movie, in-process, with a progress bar, then its summary."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from ..run_health import HOST_TAG, fail_dead_runs, this_host
 from ..store import MovieBusyError, MovieFolder
 from ..words import plural, rate_text
 from .common import (
+    EXPECTED_FAILURES,
     CliError,
-    add_movie_arguments,
     add_setting,
     dagster_instance,
     output_root,
@@ -25,18 +26,45 @@ from .interrupts import Interrupted, sigterm_as_interrupt
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", help="run every stage for one movie and write its report")
-    add_movie_arguments(parser)
+    parser = sub.add_parser("run", help="run what is out of date for movies and write reports")
+    parser.add_argument("movies", nargs="*", metavar="MOVIE", help="movie files")
+    parser.add_argument("--all", action="store_true",
+                        help="every movie registered in the output folder")
+    add_setting(parser, "store.output_dir")
     for key in ("sampling.fps", "sampling.duration", "clustering.similarity_threshold",
                 "clustering.algorithm"):
         add_setting(parser, key)
     parser.add_argument("--force", action="store_true",
                         help="redo every stage, also those that are up to date")
     add_face_model_arguments(parser)
-    parser.set_defaults(func=run_movie)
+    parser.set_defaults(func=run_movies)
 
 
-def run_movie(args: argparse.Namespace) -> int:
+def run_movies(args: argparse.Namespace) -> int:
+    """Each movie in turn; one that fails is reported in one line and the others go on."""
+    root = output_root(args)
+    if args.all and args.movies:
+        raise CliError("give movie files or --all, not both")
+    movies = [Path(row.path) for row in root.movies().values()] if args.all else \
+        [Path(movie) for movie in args.movies]
+    if not movies:
+        raise CliError("no movie to run: give movie files, or --all for every registered one")
+    failed = 0
+    for movie in movies:
+        try:
+            status = run_movie(args, root, movie)
+        except EXPECTED_FAILURES as exc:
+            if len(movies) == 1 or args.debug:
+                raise
+            print(f"moviefaces: error: {printable(str(exc))}", file=sys.stderr)
+            status = 1
+        if status > 1:  # interrupted: stop here
+            return status
+        failed += status
+    return 1 if failed else 0
+
+
+def run_movie(args: argparse.Namespace, root, movie: Path) -> int:
     from ..definitions import default_resources
     from ..progress import TerminalProgress
     from ..resources import (
@@ -57,8 +85,7 @@ def run_movie(args: argparse.Namespace) -> int:
             similarity_threshold=setting(args, "clustering.similarity_threshold")),
         "progress": TerminalProgress(),
     }
-    root = output_root(args)
-    key = register(Path(args.movie), root)
+    key = register(movie, root)
     folder = root.folder(key)
     resources["store"] = MovieStoreResource(output_dir=str(root.path))
     instance = dagster_instance(root.path)
