@@ -274,3 +274,15 @@ def test_ctrl_c_in_a_terminal_ends_the_run_and_its_children(tmp_path: Path, test
     assert draft.exists()
     with pytest.raises(ProcessLookupError):
         os.killpg(run.pid, 0)  # nothing of the group is left running
+
+
+def test_settings_says_what_is_in_force_and_where_it_came_from(tmp_path: Path) -> None:
+    settings = tmp_path / "farm.toml"
+    settings.write_text("[sampling]\nfps = 2\n[clustering]\nalgorithm = 'complete'\n")
+    done = moviefaces("settings", env={"MOVIEFACES_SETTINGS": str(settings),
+                                       "MOVIEFACES_CLUSTERING": "greedy"})
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:]}
+    assert rows["sampling.fps"][:2] == ["2", str(settings)]
+    assert rows["clustering.algorithm"][:2] == ["'greedy'", "$MOVIEFACES_CLUSTERING"]
+    assert rows["sampling.duration"][:2] == ["unset", "default"]
