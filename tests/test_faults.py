@@ -80,7 +80,7 @@ def links_resolve(out: Path) -> None:
                if p.name != MAIN_PAGE)]
     checked = 0
     for page in pages:
-        for link in re.findall(r'(?:src|href)="([^"#]+)', page.read_text()):
+        for link in re.findall(r'(?:src|href)="([^"#:]+)["#]', page.read_text()):
             assert (page.parent / unquote(link)).exists(), (page, link)
             checked += 1
     assert checked > 10

@@ -81,7 +81,7 @@ def test_an_old_output_folder_is_upgraded_losing_nothing(legacy_output: Path) ->
         pages = [folder.report_path, *folder.path.glob("g/*/person-*.html")]
         assert not list(folder.path.glob("person-*.html"))  # the old layout's pages are gone
         for page in pages:
-            for link in re.findall(r'(?:src|href)="([^"#]+)', page.read_text()):
+            for link in re.findall(r'(?:src|href)="([^"#:]+)["#]', page.read_text()):
                 assert (page.parent / unquote(link)).exists(), (page, link)
 
 
