@@ -17,17 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from .clustering import ClusterSettings, FaceContext, cluster_embeddings
+from .clustering import ClusterSettings
 from .faces.alignment import align_face
 from .faces.checks import check_detections, check_embeddings
 from .faces.quality import assess, padded_crop
 from .faces.types import FaceAnalyzer
 from .faults import fault_point
 from .images import THUMB_QUALITY, read_image, thumbnail, write_jpeg
+from .people.decisions import Decisions
+from .people.movie_people import make_people
 from .progress import LogFn, ProgressReporter
 from .report import render_movie_pages
-from .shots import colour_signature, cut_distance, shot_ids
-from .store import Draft, FaceRow, FrameRow, MovieDB, PersonRow, StoreError
+from .shots import colour_signature, cut_distance
+from .store import Draft, FaceRow, FrameRow, MovieDB
 from .streaming import batches, bounded_map, prefetch
 from .video import (
     Damage,
@@ -242,57 +244,14 @@ def embed_faces(
 
 
 # clusters ---------------------------------------------------------------------------------------
-def cluster_faces(db: MovieDB, settings: ClusterSettings) -> dict[str, Any]:
-    """People from the draft's embeddings (`db` is a writer's draft)."""
-    started = time.monotonic()
-    face_ids, matrix, model_id = db.embeddings()
-    faces = {f.id: f for f in db.faces()}
-    frame_ids = np.array([faces[fid].frame_id for fid in face_ids], dtype=np.int64)
-    frames = db.frames()
-    sample = {f.id: n for n, f in enumerate(frames)}
-    shot = dict(zip((f.id for f in frames), frame_shots(frames).tolist(), strict=True))
-    context = FaceContext(
-        quality=np.array([faces[fid].quality for fid in face_ids], dtype=np.float64),
-        score=np.array([faces[fid].score for fid in face_ids], dtype=np.float64),
-        sample=np.array([sample[f] for f in frame_ids.tolist()], dtype=np.int64),
-        shot=np.array([shot[f] for f in frame_ids.tolist()], dtype=np.int64),
-        boxes=np.array([faces[fid].box for fid in face_ids], dtype=np.float64).reshape(-1, 4),
-        norm=np.array([np.nan if faces[fid].embedding_norm is None else faces[fid].embedding_norm
-                       for fid in face_ids], dtype=np.float64),
-    )
-    labels = cluster_embeddings(matrix, frame_ids, settings, model_id, context)
-    members: dict[int, list[FaceRow]] = defaultdict(list)
-    for fid, label in zip(face_ids, labels, strict=True):
-        if label >= 0:
-            members[int(label)].append(faces[fid])
-    people = [
-        PersonRow(
-            person_id=label + 1,
-            face_count=len(group),
-            first_seen=min(f.time for f in group),
-            last_seen=max(f.time for f in group),
-            best_face_id=max(group, key=lambda f: f.quality).id,
-        )
-        for label, group in sorted(members.items())
-    ]
-    assignments = {fid: (int(label) + 1 if label >= 0 else None)
-                   for fid, label in zip(face_ids, labels, strict=True)}
-    in_force = settings.resolved(model_id)
-    stats = {"faces": len(face_ids), "people": len(people),
-             "unassigned": int(np.sum(labels < 0)) if len(labels) else 0,
-             "similarity_threshold": in_force.similarity_threshold,
-             "seconds": round(time.monotonic() - started, 2)}
-    db.replace_people(assignments, people, asdict(in_force), stats)
+def cluster_faces(db: MovieDB, settings: ClusterSettings,
+                  decisions: Decisions | None = None) -> dict[str, Any]:
+    """People from the draft's embeddings (`db` is a writer's draft), with the user's
+    `decisions` applied and the ids people had before kept."""
+    stats = make_people(db, settings, decisions.load() if decisions else [],
+                        decisions.digest() if decisions else "")
     fault_point("after:face_clusters")
     return stats
-
-
-def frame_shots(frames: list[FrameRow]) -> np.ndarray:
-    """Shot number of each sampled frame, from the cut distances the frames stage stored."""
-    if any(f.cut_distance is None for f in frames):
-        raise StoreError("the sampled frames predate shot-cut detection: "
-                         "re-run the frames stage (or `moviefaces run`) for this movie")
-    return shot_ids(f.cut_distance for f in frames)
 
 
 # report -----------------------------------------------------------------------------------------
@@ -301,7 +260,7 @@ def publish_report(draft: Draft) -> dict[str, Any]:
     summary: dict[str, Any] = {}
 
     def render(snapshot: MovieDB, generation) -> None:
-        summary.update(render_movie_pages(snapshot, generation))
+        summary.update(render_movie_pages(snapshot, generation, str(draft.folder.path.parent)))
 
     summary["generation"] = draft.publish(render)
     summary["path"] = str(draft.folder.report_path)

@@ -15,18 +15,15 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
+from .images import thumbnail
+
 CUT_DISTANCE = 0.3  # histogram distance above which two consecutive samples are different shots
-THUMB_SIDE = 160
 HIST_BINS = [30, 16]
 
 
 def colour_signature(image: np.ndarray) -> np.ndarray:
     """Normalised hue-saturation histogram of a small copy of a BGR frame."""
-    height, width = image.shape[:2]
-    scale = THUMB_SIDE / max(height, width)
-    small = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
-                       interpolation=cv2.INTER_AREA) if scale < 1 else image
-    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    hsv = cv2.cvtColor(thumbnail(image), cv2.COLOR_BGR2HSV)
     hist = cv2.calcHist([hsv], [0, 1], None, HIST_BINS, [0, 180, 0, 256])
     return cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1).astype(np.float32)
 

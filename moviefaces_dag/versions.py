@@ -21,6 +21,7 @@ REVISIONS = {
     "face_clusters": "1",
     "movie_report": "1",
     "face_dataset": "1",
+    "people_decisions": "1",
 }
 
 PACKAGE = "moviefaces_dag"
@@ -39,7 +40,8 @@ SOURCES = {
     "frames": ("video.py", "shots.py"),
     "face_detections": DETECTOR_SOURCES,
     "face_embeddings": RECOGNIZER_SOURCES,
-    "face_clusters": ("clustering.py", "shots.py"),
+    "face_clusters": ("clustering.py", "shots.py", "people"),
+    "people_decisions": ("people/decisions.py",),
     "movie_report": ("report", "templates", "words.py"),
     "face_dataset": ("export.py",),
 }

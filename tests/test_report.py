@@ -53,8 +53,10 @@ def test_people_most_faces_first_with_store_ids(report: Path):
     assert counts == [10, 7, 4, 3]
     ids = [int(c) for c in re.findall(r'data-person-id="(\d+)"', html)]
     assert ids == [PERSON_IDS[name] for name in "abcd"]
-    numbers = re.findall(r'<article class="person card" id="person-(\d+)"', html)
-    assert numbers == ["1", "2", "3", "4"]
+    anchors = re.findall(r'<article class="person card" id="person-(\d+)"', html)
+    assert anchors == [str(PERSON_IDS[name]) for name in "abcd"]  # addressed by stable id
+    ranks = re.findall(r'<span class="rank">#(\d+)</span>', html)
+    assert ranks == ["1", "2", "3", "4"]
 
 
 def test_timeline_has_one_mark_per_sampled_time(movie, report: Path):
@@ -67,7 +69,8 @@ def test_timeline_has_one_mark_per_sampled_time(movie, report: Path):
 
 
 def test_screen_time_and_first_last_seen(report: Path):
-    article = report.read_text().split('id="person-2"')[1].split("</article>")[0]
+    article = report.read_text().split(f'id="person-{PERSON_IDS["b"]}"')[1].split(
+        "</article>")[0]
     assert "<dd>7 s</dd>" in article  # 7 sampled times at 1 frame per second
     assert "<dd>00:05</dd>" in article and "<dd>00:11</dd>" in article
 
@@ -83,7 +86,10 @@ def test_possibly_same_person_lists_the_near_pair_only(report: Path):
     html = report.read_text()
     section = html.split('id="similar"')[1].split("</main>")[0]
     assert section.count('class="pair card"') == 1
-    assert "Person 3" in section and "Person 4" in section
+    assert f"Person {PERSON_IDS['c']}" in section and f"Person {PERSON_IDS['d']}" in section
+    command = f"moviefaces people merge film {PERSON_IDS['c']} {PERSON_IDS['d']} --output-dir"
+    assert command in section or command.replace(
+        f"{PERSON_IDS['c']} {PERSON_IDS['d']}", f"{PERSON_IDS['d']} {PERSON_IDS['c']}") in section
     shown = float(re.search(r"<b>([\d.]+)</b>", section).group(1))
     assert shown == pytest.approx(NEAR_SIMILARITY, abs=0.02)
     # What the text claims holds: the pair is at least as similar as it says, and the meter
@@ -120,7 +126,7 @@ def test_unassigned_faces_are_collapsed(movie, report: Path):
 
 
 def test_hostile_movie_name_is_escaped_everywhere(movie, report: Path):
-    pages = [report, movie.pages / "person-001.html", movie.pages / "unassigned.html",
+    pages = [report, movie.pages / "person-003.html", movie.pages / "unassigned.html",
              movie.output_dir / "index.html"]
     for page in pages:
         html = page.read_text()
@@ -143,13 +149,13 @@ def test_every_image_is_relative_and_exists(movie, report: Path):
 
 
 def test_person_page_lists_every_face_lazily(movie, report: Path):
-    page = Elements((movie.pages / "person-001.html").read_text())
+    page = Elements((movie.pages / f"person-{PERSON_IDS['a']:03d}.html").read_text())
     grid = [img for img in page.find("img") if img.get("loading") == "lazy"]
     assert len(grid) == 10
     assert [img["alt"].rsplit(" ", 1)[1] for img in grid] == [timecode(t) for t in range(10)]
     links = [a["href"] for a in Elements(report.read_text()).find("a", "person-link")]
     pages = movie.pages.relative_to(report.parent).as_posix()
-    assert links == [f"{pages}/person-00{n}.html" for n in (1, 2, 3, 4)]
+    assert links == [f"{pages}/person-{PERSON_IDS[name]:03d}.html" for name in "abcd"]
 
 
 def test_a_new_generation_replaces_every_page(movie, report: Path):
@@ -159,7 +165,7 @@ def test_a_new_generation_replaces_every_page(movie, report: Path):
     movie.publish()
     assert not old.exists()
     assert sorted(p.name for p in movie.pages.glob("person-*.html")) == [
-        "person-001.html", "person-002.html"]
+        f"person-{PERSON_IDS['b']:03d}.html", f"person-{PERSON_IDS['a']:03d}.html"]
 
 
 def test_library_lists_every_processed_movie(tmp_path: Path):
@@ -227,7 +233,7 @@ def test_every_face_links_its_frame(movie, report: Path):
 def test_best_faces_come_from_different_shots_first():
     from moviefaces_dag.report.views import Thumbnail, best_of_each_shot
 
-    faces = [Thumbnail("", "", "", time=t, quality=q, shot=s) for t, q, s in
+    faces = [Thumbnail(0, "", "", "", time=t, quality=q, shot=s) for t, q, s in
              [(0, 0.9, 0), (1, 0.95, 0), (2, 0.8, 0), (10, 0.5, 1), (20, 0.4, 2)]]
     assert [f.time for f in best_of_each_shot(faces, 3)] == [1, 10, 20]
     assert [f.time for f in best_of_each_shot(faces, 4)] == [0, 1, 10, 20]

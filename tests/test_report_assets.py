@@ -29,10 +29,10 @@ def test_report_and_dataset_metadata(tmp_path: Path):
     assert report["url"].value == path.as_uri()
     assert report["unassigned_faces"].value == 1
     assert report["possibly_same_pairs"].value == 1
-    table = report["top_people"].value.splitlines()
-    assert table[0] == "| person | faces | screen time (est.) |"
-    assert table[2:] == ["| 1 | 10 | 10 s |", "| 2 | 7 | 7 s |", "| 3 | 4 | 4 s |",
-                         "| 4 | 3 | 3 s |"]
+    table = [(r.data["person"], r.data["faces"], r.data["screen_time"])
+             for r in report["top_people"].value.records]
+    assert table == [("Person 3", 10, "10 s"), ("Person 1", 7, "7 s"), ("Person 4", 4, "4 s"),
+                     ("Person 2", 3, "3 s")]
     dataset = result.asset_materializations_for_node("face_dataset")[0].metadata
     assert Path(dataset["jsonl_path"].value, "dataset.jsonl").is_file()
     assert dataset["jsonl_faces"].value == 25

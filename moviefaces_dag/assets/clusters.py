@@ -4,28 +4,33 @@ from dagster import AssetExecutionContext, DataVersion, MaterializeResult, asset
 
 from ..checks import same_frame_people
 from ..partitions import movies_partitions
+from ..people.decisions import Decisions
 from ..pipeline import cluster_faces, stage_token
 from ..resources import ClusteringResource, MovieStoreResource
 from .checks import ONE_FACE_PER_FRAME, check_result
+from .decisions import people_decisions
 from .embeddings import face_embeddings
 from .launch import refuse_launch_overrides
 from .tables import PEOPLE
 
 
-@asset(deps=[face_embeddings], partitions_def=movies_partitions, group_name="moviefaces",
-       kinds={"sqlite"}, tags={"stage": "people"}, check_specs=[ONE_FACE_PER_FRAME],
-       metadata={"dagster/column_schema": PEOPLE})
+@asset(deps=[face_embeddings, people_decisions], partitions_def=movies_partitions,
+       group_name="moviefaces", kinds={"sqlite"}, tags={"stage": "people"},
+       check_specs=[ONE_FACE_PER_FRAME], metadata={"dagster/column_schema": PEOPLE})
 def face_clusters(
     context: AssetExecutionContext, clustering: ClusteringResource, store: MovieStoreResource
 ) -> MaterializeResult:
-    """One person id per face within the movie, and the people table."""
+    """One person id per face within the movie, and the people table: ids kept from the last
+    grouping where a person is substantially the same faces, the user's decisions applied."""
     settings = clustering.settings()
     refuse_launch_overrides(context, "face_clusters", asdict(settings))
     with store.writing(context) as draft:
-        stats = cluster_faces(draft.db, settings)
+        stats = cluster_faces(draft.db, settings, Decisions(draft.folder.path))
         version = stage_token(draft.db, "face_clusters")
         merges = same_frame_people(draft.db)
     context.log.info(f"{stats['people']} people from {stats['faces']} faces")
+    for stale in stats["stale_decisions"]:
+        context.log.warning(f"decision not applied: {stale}")
     return MaterializeResult(
         data_version=DataVersion(version),
         metadata={**stats, "dagster/row_count": stats["people"]},

@@ -29,8 +29,8 @@ def movie_report(context: AssetExecutionContext, store: MovieStoreResource) -> M
         result = publish_report(draft)
         library = render_library(store.root())
         broken = broken_links(draft.folder)
-    top = [TableRecord({"person": number, "faces": count, "screen_time": duration_text(seconds)})
-           for number, count, seconds in result["top_people"]]
+    top = [TableRecord({"person": label, "faces": count, "screen_time": duration_text(seconds)})
+           for label, count, seconds in result["top_people"]]
     return MaterializeResult(
         data_version=DataVersion(result["generation"]),
         metadata={

@@ -31,7 +31,7 @@ PEOPLE = TableSchema(columns=[
     TableColumn("best_face_id", "integer"),
 ])
 TOP_PEOPLE = TableSchema(columns=[
-    TableColumn("person", "integer", "1 = most faces"),
+    TableColumn("person", "string", "name, or Person and its id; most faces first"),
     TableColumn("faces", "integer"),
     TableColumn("screen_time", "string", "estimated from the sampled frames"),
 ])

@@ -113,16 +113,16 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
     """Refresh the movie's identity, then run the stages that are out of date (all with
     `force`), publishing the result; return the stages that ran."""
     from ..definitions import code_versions, versioned_assets
-    from ..stale import CHAIN, out_of_date
+    from ..stale import SOURCES, STAGES, out_of_date
 
     assets = versioned_assets(resources)
-    execute(instance, assets, resources, folder.key, ["movie"])
+    execute(instance, assets, resources, folder.key, list(SOURCES))
     with folder.writing("moviefaces run") as draft:
         missing = set(draft.db.stale_stages())
         if folder.published_generation() is None:
             missing.add("movie_report")
-    todo = list(CHAIN[1:]) if force else out_of_date(instance, folder.key,
-                                                      code_versions(resources), missing)
+    todo = list(STAGES) if force else out_of_date(instance, folder.key,
+                                                   code_versions(resources), missing)
     if todo:
         execute(instance, assets, resources, folder.key, todo)
     return todo

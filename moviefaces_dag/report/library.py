@@ -18,7 +18,8 @@ class LibraryEntry:
     duration: float
     faces: int
     people_count: int
-    people: list[str]  # URL paths of the top people's best faces, relative to the root
+    people: list[tuple[str, str, str]]  # top people: (best face, their anchor, label) as URLs
+    # relative to the root
 
 
 def build_library(root: OutputRoot) -> list[LibraryEntry]:
@@ -32,6 +33,7 @@ def build_library(root: OutputRoot) -> list[LibraryEntry]:
         movie = db.movie()
         faces = {f.id: f for f in db.faces()}
         people = db.people()
+        names = db.names()
         prefix = quote(key) + "/"
         entries.append(LibraryEntry(
             title=Path(movie.path).name,
@@ -39,8 +41,10 @@ def build_library(root: OutputRoot) -> list[LibraryEntry]:
             duration=float(movie.duration or 0.0),
             faces=len(faces),
             people_count=len(people),
-            people=[prefix + quote(faces[p.best_face_id].thumb_path
-                                   or faces[p.best_face_id].crop_path)
+            people=[(prefix + quote(faces[p.best_face_id].thumb_path
+                                    or faces[p.best_face_id].crop_path),
+                     f"{prefix}index.html#person-{p.person_id}",
+                     names.get(p.person_id) or f"Person {p.person_id}")
                     for p in people[:LIBRARY_PEOPLE] if p.best_face_id in faces],
         ))
     return sorted(entries, key=lambda e: e.title.lower())

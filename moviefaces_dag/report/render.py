@@ -36,9 +36,11 @@ def _environment() -> Environment:
     return env
 
 
-def render_movie_pages(db: MovieDB, generation: Generation) -> dict[str, Any]:
-    """Write the movie's pages for `generation` into its staging folder; return a summary."""
-    view = build_movie_report(db, generation.folder)
+def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = ""
+                       ) -> dict[str, Any]:
+    """Write the movie's pages for `generation` into its staging folder; return a summary.
+    `output_dir` goes into the commands the pages suggest."""
+    view = build_movie_report(db, generation.folder, output_dir)
     env = _environment()
     staging = generation.staging
 
@@ -55,7 +57,7 @@ def render_movie_pages(db: MovieDB, generation: Generation) -> dict[str, Any]:
     return {
         "people": len(view.people), "faces": view.faces, "unassigned": len(view.unassigned),
         "pairs": len(view.pairs),
-        "top_people": [(p.number, p.face_count, p.screen_time) for p in view.people[:10]],
+        "top_people": [(p.label, p.face_count, p.screen_time) for p in view.people[:10]],
     }
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from shlex import quote as quote_shell
 from urllib.parse import quote, urlencode
+
+import numpy as np
 
 from ..shots import shot_ids
 from ..store import FaceRow, FrameRow, MovieDB
@@ -24,6 +27,7 @@ FRAME_PAGE = "frame.html"
 class Thumbnail:
     """A face as the pages show it."""
 
+    id: int  # the face's id in the store (what `moviefaces people` takes)
     src: str  # the small copy (the crop itself in stores from before thumbnails)
     full: str  # the whole crop
     frame: str  # the frame viewer's address for this face: its frame, box and time
@@ -34,8 +38,9 @@ class Thumbnail:
 
 @dataclass(frozen=True)
 class PersonView:
-    number: int  # 1 = most faces
-    person_id: int  # the store's id
+    number: int  # rank: 1 = most faces
+    person_id: int  # stable across re-clustering
+    name: str | None
     face_count: int
     first_seen: float
     last_seen: float
@@ -48,7 +53,14 @@ class PersonView:
 
     @property
     def label(self) -> str:
-        return f"Person {self.number}"
+        return self.name or f"Person {self.person_id}"
+
+
+@dataclass(frozen=True)
+class UnassignedView:
+    face: Thumbnail
+    closest: PersonView | None  # the person whose faces it resembles most
+    similarity: float
 
 
 @dataclass(frozen=True)
@@ -78,10 +90,19 @@ class ReportView:
     near_from: float | None  # the least similarity of a pair shown as possibly one person
     people: list[PersonView]
     pairs: list[PairView]
-    unassigned: list[Thumbnail]  # in time order
+    unassigned: list[UnassignedView]  # in time order
+    output_dir: str  # for the commands the report suggests
+    stale_decisions: list[str]
     unassigned_page: str
     frame_page: str
     settings: dict[str, dict]
+
+    def command(self, action: str, *args: object) -> str:
+        """The `moviefaces people` command that takes this decision, ready to paste."""
+        words = ["moviefaces", "people", action, self.key, *map(str, args)]
+        if self.output_dir:
+            words += ["--output-dir", self.output_dir]
+        return " ".join(quote_shell(word) for word in words)
 
     @property
     def mark_width(self) -> float:
@@ -90,8 +111,8 @@ class ReportView:
         return max(interval, self.span / 600)
 
 
-def person_page_name(number: int) -> str:
-    return f"person-{number:03d}.html"
+def person_page_name(person_id: int) -> str:
+    return f"person-{person_id:03d}.html"
 
 
 class _Faces:
@@ -111,7 +132,8 @@ class _Faces:
             "b": ",".join(f"{v:.1f}" for v in face.box), "t": f"{face.time or 0.0:.3f}",
             "l": label,
         })
-        return Thumbnail(src=quote(face.thumb_path or face.crop_path), full=quote(face.crop_path),
+        return Thumbnail(id=face.id, src=quote(face.thumb_path or face.crop_path),
+                         full=quote(face.crop_path),
                          frame=f"{self.viewer}#{where}", time=float(face.time or 0.0),
                          quality=face.quality, shot=self.shot.get(face.frame_id, 0))
 
@@ -126,10 +148,34 @@ def best_of_each_shot(faces: list[Thumbnail], count: int) -> list[Thumbnail]:
     return sorted(chosen, key=lambda f: f.time)
 
 
-def build_movie_report(db: MovieDB, pages: str) -> ReportView:
+def closest_people(db: MovieDB, people: list[PersonView]
+                   ) -> dict[int, tuple[PersonView, float]]:
+    """For each unassigned face: the person whose mean face it resembles most, and how much."""
+    face_ids, matrix, _ = db.embeddings()
+    if not len(face_ids) or not people:
+        return {}
+    labels = {f.id: f.person_id for f in db.faces()}
+    rows = {p.person_id: [n for n, fid in enumerate(face_ids) if labels.get(fid) == p.person_id]
+            for p in people}
+    kept = [p for p in people if rows[p.person_id]]
+    if not kept:
+        return {}
+    means = np.stack([matrix[rows[p.person_id]].mean(axis=0) for p in kept])
+    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+    loose = [n for n, fid in enumerate(face_ids) if labels.get(fid) is None]
+    if not loose:
+        return {}
+    sims = matrix[loose] @ means.T
+    best = sims.argmax(axis=1)
+    return {face_ids[n]: (kept[b], float(sims[k, b])) for k, (n, b) in enumerate(zip(loose, best,
+                                                                               strict=True))}
+
+
+def build_movie_report(db: MovieDB, pages: str, output_dir: str = "") -> ReportView:
     """The report of the movie in `db`; its other pages will live in the folder `pages`
-    (relative to the movie's folder)."""
+    (relative to the movie's folder). `output_dir` goes into the commands it suggests."""
     movie = db.movie()
+    names = db.names()
     runs = db.stage_runs()
     faces = db.faces()
     frame_run = runs.get("frames")
@@ -142,7 +188,7 @@ def build_movie_report(db: MovieDB, pages: str) -> ReportView:
             by_person[face.person_id].append(face)
     people: list[PersonView] = []
     for number, person in enumerate(db.people(), start=1):
-        label = f"Person {number}"
+        label = names.get(person.person_id) or f"Person {person.person_id}"
         group = [links.thumbnail(f, label) for f in by_person[person.person_id]]  # time order
         best_face = next((f for f in by_person[person.person_id] if f.id == person.best_face_id),
                          None)
@@ -150,11 +196,12 @@ def build_movie_report(db: MovieDB, pages: str) -> ReportView:
             group, key=lambda f: f.quality)
         marks = sorted({f.time: f.frame for f in group}.items())
         people.append(PersonView(
-            number=number, person_id=person.person_id, face_count=person.face_count,
+            number=number, person_id=person.person_id, name=names.get(person.person_id),
+            face_count=person.face_count,
             first_seen=person.first_seen, last_seen=person.last_seen,
             screen_time=len(marks) / fps if fps else 0.0,
             best=best, thumbnails=best_of_each_shot(group, THUMBNAILS_PER_PERSON),
-            faces=group, marks=marks, page=f"{pages}/{person_page_name(number)}",
+            faces=group, marks=marks, page=f"{pages}/{person_page_name(person.person_id)}",
         ))
     clusters = runs.get("face_clusters")
     threshold = clusters.settings.get("similarity_threshold") if clusters else None
@@ -167,6 +214,7 @@ def build_movie_report(db: MovieDB, pages: str) -> ReportView:
                  similar_pairs(labels, face_ids, matrix, threshold, seen_together(faces))]
     detect = runs.get("face_detections")
     duration = float(movie.duration or 0.0)
+    closest = closest_people(db, people)
     return ReportView(
         key=movie.key,
         title=Path(movie.path).name,
@@ -187,8 +235,11 @@ def build_movie_report(db: MovieDB, pages: str) -> ReportView:
         near_from=None if threshold is None else threshold - NEAR_MARGIN,
         people=people,
         pairs=pairs,
-        unassigned=[links.thumbnail(f, "Unassigned face") for f in faces
-                    if f.person_id is None],
+        unassigned=[UnassignedView(links.thumbnail(f, "Unassigned face"),
+                                   *closest.get(f.id, (None, 0.0)))
+                    for f in faces if f.person_id is None],
+        output_dir=output_dir,
+        stale_decisions=list(clusters.stats.get("stale_decisions", [])) if clusters else [],
         unassigned_page=f"{pages}/{UNASSIGNED_PAGE}",
         frame_page=f"{pages}/{FRAME_PAGE}",
         settings={stage: run.settings for stage, run in runs.items()},

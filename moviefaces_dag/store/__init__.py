@@ -7,9 +7,10 @@ database; `rows` holds the values they exchange.
 
 from .folder import Draft, Generation, MovieFolder, NotPublishedError
 from .lock import MovieBusyError
-from .movie_db import STAGES, MovieDB, StoreError
+from .movie_db import MovieDB
 from .output import OutputRoot, movie_key
 from .rows import FaceRow, FrameRow, MovieRow, PersonRow, StageRun
+from .schema import STAGES, StoreError
 
 __all__ = [
     "STAGES",

@@ -31,7 +31,8 @@ from pathlib import Path
 from ..faults import fault_point
 from .files import fsync_tree, write_atomic
 from .lock import writer_lock
-from .movie_db import MovieDB, StoreError
+from .movie_db import MovieDB
+from .schema import StoreError
 
 DRAFT_NAME = "work.sqlite"
 LOCK_NAME = ".writer.lock"

@@ -8,7 +8,6 @@ folder can move. Parameterised SQL only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import uuid
@@ -21,93 +20,14 @@ import numpy as np
 
 from ..faces.types import l2_normalize
 from ..faults import fault_point
-from .rows import FaceRow, FrameRow, MovieRow, PersonRow, StageRun
+from .people import PeopleTables
+from .rows import FaceRow, FrameRow, MovieRow, StageRun
+from .schema import ADDED_COLUMNS, SCHEMA, STAGES, UPSTREAM, StoreError, content_token
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS movie (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    key TEXT NOT NULL,
-    path TEXT NOT NULL,
-    size INTEGER,
-    mtime_ns INTEGER,
-    inode INTEGER,
-    fingerprint TEXT,
-    duration REAL,
-    fps REAL,
-    width INTEGER,
-    height INTEGER,
-    codec TEXT,
-    container TEXT,
-    frame_count INTEGER,
-    registered_at TEXT NOT NULL DEFAULT (datetime('now'))
-);
-CREATE TABLE IF NOT EXISTS frames (
-    id INTEGER PRIMARY KEY,
-    idx INTEGER NOT NULL UNIQUE,
-    time REAL NOT NULL,
-    path TEXT NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    cut_distance REAL
-);
-CREATE TABLE IF NOT EXISTS faces (
-    id INTEGER PRIMARY KEY,
-    frame_id INTEGER NOT NULL REFERENCES frames(id) ON DELETE CASCADE,
-    x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
-    score REAL NOT NULL,
-    landmarks TEXT NOT NULL,
-    sharpness REAL NOT NULL,
-    size REAL NOT NULL,
-    frontalness REAL NOT NULL,
-    quality REAL NOT NULL,
-    crop_path TEXT NOT NULL,
-    thumb_path TEXT,
-    embedding BLOB,
-    embedding_dim INTEGER,
-    embedding_model TEXT,
-    embedding_norm REAL,
-    person_id INTEGER
-);
-CREATE INDEX IF NOT EXISTS faces_frame ON faces(frame_id);
-CREATE TABLE IF NOT EXISTS people (
-    person_id INTEGER PRIMARY KEY,
-    face_count INTEGER NOT NULL,
-    first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL,
-    best_face_id INTEGER REFERENCES faces(id) ON DELETE SET NULL
-);
-CREATE TABLE IF NOT EXISTS stage_runs (
-    stage TEXT PRIMARY KEY,
-    settings TEXT NOT NULL,
-    stats TEXT NOT NULL,
-    finished_at TEXT NOT NULL DEFAULT (datetime('now')),
-    token TEXT NOT NULL,
-    input_token TEXT NOT NULL,
-    folder TEXT
-);
-"""
-
-# Columns added since the first per-movie stores: working stores made before gain them on open.
-ADDED_COLUMNS = {"faces": {"thumb_path": "TEXT"}}
-# The stages that write into the store, each reading the one before it.
-STAGES = ("frames", "face_detections", "face_embeddings", "face_clusters")
-UPSTREAM = dict(zip(STAGES[1:], STAGES[:-1], strict=True))
 MOVIE_FIELDS = tuple(f for f in MovieRow.__dataclass_fields__ if f != "key")
 
 
-class StoreError(Exception):
-    """A store lookup failed in a way the user can act on."""
-
-
-def content_token(*parts: bytes | str) -> str:
-    digest = hashlib.sha1()
-    for part in parts:
-        digest.update(part.encode() if isinstance(part, str) else part)
-        digest.update(b"\0")
-    return digest.hexdigest()[:16]
-
-
-class MovieDB:
+class MovieDB(PeopleTables):
     """Plain SQLite access to one movie; knows nothing of Dagster or of the folder around it."""
 
     def __init__(self, db_path: Path | str, readonly: bool = False):
@@ -395,39 +315,3 @@ class MovieDB:
         dim = dims.pop()
         matrix = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
         return [r["id"] for r in rows], matrix.reshape(len(rows), dim), models.pop()
-
-    # people -------------------------------------------------------------------------------------
-    def replace_people(self, assignments: dict[int, int | None], people: Iterable[PersonRow],
-                       settings: dict, stats: dict) -> str:
-        """Replace the people; return their token (their content and settings: the same people
-        made the same way keep it)."""
-        people = list(people)
-        pairs = sorted((fid, pid) for fid, pid in assignments.items() if pid is not None)
-        with self.transaction() as conn:
-            embeddings = conn.execute(
-                "SELECT token FROM stage_runs WHERE stage = 'face_embeddings'").fetchone()
-            # The settings too: the report shows them, so it reruns when they change.
-            token = content_token(embeddings[0] if embeddings else "", json.dumps(pairs),
-                                  json.dumps([list(p.__dict__.values()) for p in people]),
-                                  json.dumps(settings, sort_keys=True))
-            conn.execute("DELETE FROM people")
-            conn.execute("UPDATE faces SET person_id = NULL")
-            conn.executemany("UPDATE faces SET person_id = ? WHERE id = ?",
-                             ((pid, fid) for fid, pid in pairs))
-            conn.executemany(
-                "INSERT INTO people (person_id, face_count, first_seen, last_seen, best_face_id) "
-                "VALUES (?, ?, ?, ?, ?)",
-                ((p.person_id, p.face_count, p.first_seen, p.last_seen, p.best_face_id)
-                 for p in people),
-            )
-            self._record_stage(conn, "face_clusters", settings, stats, token)
-        return token
-
-    def people(self) -> list[PersonRow]:
-        """The people, most faces first."""
-        with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT person_id, face_count, first_seen, last_seen, best_face_id FROM people "
-                "ORDER BY face_count DESC, first_seen, person_id"
-            ).fetchall()
-        return [PersonRow(**dict(r)) for r in rows]

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from ..video import fingerprint_file
 from .folder import DRAFT_NAME, MovieFolder
-from .movie_db import MovieDB, StoreError
+from .movie_db import MovieDB
 from .rows import MovieRow
+from .schema import StoreError
 
 MAX_KEY_LENGTH = 80
 # Names at the output root that belong to the tool, never to a movie (compared case-folded:

@@ -1,0 +1,204 @@
+"""`moviefaces people`: list a movie's people and decide about them (name, merge, split,
+assign, reject). A decision is checked against the published result, recorded in the movie's
+decisions file, and applied at once: the people and the report are made again, nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..people.decisions import Decisions, Face, refs
+from ..store import MovieDB, MovieFolder
+from ..words import duration_text, plural, timecode
+from .common import CliError, add_setting, movie_folder, output_root, printable
+
+MAX_NAME = 200
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("people", help="list a movie's people, name, merge, split them")
+    actions = parser.add_subparsers(dest="action", required=True)
+
+    def action(name: str, help_text: str, func, *arguments: tuple[str, dict]) -> None:
+        command = actions.add_parser(name, help=help_text)
+        command.add_argument("movie", help="the movie file or its key")
+        for flag, options in arguments:
+            command.add_argument(flag, **options)
+        add_setting(command, "store.output_dir")
+        command.set_defaults(func=func)
+
+    faces = {"type": _ids, "help": "face ids, comma-separated (the report shows them)"}
+    action("list", "the movie's people, most faces first", list_people)
+    action("name", "give a person a name", name_person,
+           ("person", {"type": int}), ("name", {"help": "the name"}))
+    action("merge", "the two are one person: OTHER joins PERSON", merge_people,
+           ("person", {"type": int}), ("other", {"type": int}))
+    action("split", "these faces are not PERSON: they become a person of their own",
+           split_person, ("person", {"type": int}), ("--faces", {**faces, "required": True}))
+    action("assign", "these faces are PERSON", assign_faces,
+           ("faces", faces), ("person", {"type": int}))
+    action("reject", "these detections are not faces", reject_faces, ("faces", faces))
+
+
+def _ids(text: str) -> list[int]:
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"face ids are numbers, got {text!r}") from None
+    if not ids:
+        raise argparse.ArgumentTypeError("give at least one face id")
+    return ids
+
+
+class Published:
+    """The movie's published people and faces, what every decision is checked against."""
+
+    def __init__(self, folder: MovieFolder):
+        self.folder = folder
+        self.db: MovieDB = folder.published()
+        self.faces = {f.id: f for f in self.db.faces()}
+        self.people = {p.person_id: p for p in self.db.people()}
+
+    def person(self, person: int) -> None:
+        if person not in self.people:
+            known = ", ".join(map(str, sorted(self.people))) or "none"
+            raise CliError(f"movie {self.folder.key} has no person {person} (people: {known})")
+
+    def frames_of(self, person: int) -> set[int]:
+        return {f.frame_id for f in self.faces.values() if f.person_id == person}
+
+    def face_list(self, ids: list[int]) -> list[Face]:
+        unknown = [i for i in ids if i not in self.faces]
+        if unknown:
+            raise CliError(f"movie {self.folder.key} has no face {unknown[0]} "
+                           "(face ids are shown in the report)")
+        return [Face(i, self.faces[i].frame_id, float(self.faces[i].time or 0.0),
+                     self.faces[i].box) for i in ids]
+
+    def when(self, frames: set[int]) -> str:
+        times = sorted(f.time or 0.0 for f in self.faces.values() if f.frame_id in frames)
+        return timecode(times[0]) if times else "?"
+
+
+def _decide(args: argparse.Namespace, decision: dict[str, Any],
+            check=lambda _published, _decisions: None) -> int:
+    root = output_root(args)
+    folder = movie_folder(root, args.movie)
+    published = Published(folder)
+    Decisions(folder.path).add(decision, lambda made: check(published, made))
+    apply_decisions_now(root, folder)
+    print(f"{describe(decision)}: recorded in {printable(str(Decisions(folder.path).path))}; "
+          f"report: {folder.report_path.absolute().as_uri()}")
+    return 0
+
+
+def describe(decision: dict[str, Any]) -> str:
+    op = decision["op"]
+    if op == "name":
+        return f"person {decision['person']} is named {printable(decision['name'])!r}"
+    if op == "merge":
+        return f"person {decision['other']} merged into person {decision['person']}"
+    count = plural(len(decision["faces"]), "face")
+    if op == "split":
+        return f"{count} split from person {decision['person']} as person {decision['new_person']}"
+    if op == "assign":
+        return f"{count} assigned to person {decision['person']}"
+    return f"{count} marked as no face"
+
+
+def name_person(args: argparse.Namespace) -> int:
+    name = " ".join(args.name.split())
+    if not name:
+        raise CliError("a name cannot be empty")
+    if len(name) > MAX_NAME or not name.isprintable():
+        raise CliError(f"a name is at most {MAX_NAME} printable characters")
+    return _decide(args, {"op": "name", "person": args.person, "name": name},
+                   lambda published, _made: published.person(args.person))
+
+
+def merge_people(args: argparse.Namespace) -> int:
+    def check(published: Published, _made) -> None:
+        if args.person == args.other:
+            raise CliError(f"person {args.person} cannot be merged with itself")
+        published.person(args.person)
+        published.person(args.other)
+        shared = published.frames_of(args.person) & published.frames_of(args.other)
+        if shared:
+            raise CliError(f"persons {args.person} and {args.other} are both in the frame at "
+                           f"{published.when(shared)}: they are two people")
+
+    return _decide(args, {"op": "merge", "person": args.person, "other": args.other}, check)
+
+
+def split_person(args: argparse.Namespace) -> int:
+    root = output_root(args)
+    folder = movie_folder(root, args.movie)
+    published = Published(folder)
+    published.person(args.person)
+    faces = published.face_list(args.faces)
+    outside = [f.id for f in faces if published.faces[f.id].person_id != args.person]
+    if outside:
+        raise CliError(f"face {outside[0]} is not person {args.person}'s")
+    taken = [d.get("new_person", 0) for d in Decisions(folder.path).load()]
+    new = max([folder.draft_db().next_person_id(), *(t + 1 for t in taken)])
+    return _decide(args, {"op": "split", "person": args.person, "new_person": new,
+                          "faces": refs(faces)})
+
+
+def assign_faces(args: argparse.Namespace) -> int:
+    root = output_root(args)
+    published = Published(movie_folder(root, args.movie))
+    published.person(args.person)
+    faces = published.face_list(args.faces)
+    clash = {f.frame_id for f in faces} & published.frames_of(args.person)
+    if clash:
+        raise CliError(f"person {args.person} is already in the frame at "
+                       f"{published.when(clash)}: one of these faces is someone else")
+    return _decide(args, {"op": "assign", "person": args.person, "faces": refs(faces)})
+
+
+def reject_faces(args: argparse.Namespace) -> int:
+    root = output_root(args)
+    faces = Published(movie_folder(root, args.movie)).face_list(args.faces)
+    return _decide(args, {"op": "reject", "faces": refs(faces)})
+
+
+def list_people(args: argparse.Namespace) -> int:
+    folder = movie_folder(output_root(args), args.movie)
+    db = folder.published()
+    names = db.names()
+    clusters = db.stage_runs().get("face_clusters")
+    fps = db.stage_runs()["frames"].stats.get("rate") or 1.0
+    marks: dict[int, set[float]] = {}
+    for face in db.faces():
+        if face.person_id is not None:
+            marks.setdefault(face.person_id, set()).add(face.time or 0.0)
+    print(f"{'person':>6}  {'faces':>5}  {'on screen':>10}  first   last    name")
+    for p in db.people():
+        print(f"{p.person_id:>6}  {p.face_count:>5}  "
+              f"{duration_text(len(marks.get(p.person_id, ())) / fps):>10}  "
+              f"{timecode(p.first_seen):<7} {timecode(p.last_seen):<7} "
+              f"{printable(names.get(p.person_id, ''))}")
+    for stale in (clusters.stats.get("stale_decisions", []) if clusters else []):
+        print(f"moviefaces: warning: decision not applied: {printable(stale)}", file=sys.stderr)
+    return 0
+
+
+def apply_decisions_now(root, folder: MovieFolder) -> None:
+    """Make the movie's people and report again with the decisions, with the clustering
+    settings of its published result."""
+    from ..definitions import default_resources, versioned_assets
+    from ..progress import LogProgress
+    from ..resources import ClusteringResource, MovieStoreResource
+    from .common import dagster_instance
+    from .run import execute
+
+    recorded = folder.published().stage_runs()["face_clusters"].settings
+    clustering = ClusteringResource(**{name: recorded[name] for name in
+                                       ClusteringResource.model_fields if name in recorded})
+    resources = {**default_resources(), "store": MovieStoreResource(output_dir=str(root.path)),
+                 "clustering": clustering, "progress": LogProgress()}
+    with folder.writing("moviefaces people"):
+        execute(dagster_instance(root.path), versioned_assets(resources), resources, folder.key,
+                ["people_decisions", "face_clusters", "movie_report"])

@@ -1,0 +1,1 @@
+"""People: who is who within a movie, and across the library."""

@@ -1,0 +1,178 @@
+"""What the user decided about a movie's people: names, merges, splits, faces assigned by hand
+and detections that are not faces.
+
+Decisions live apart from computed data, in `<movie>/decisions.json`, which no stage ever
+writes: each clustering reads them and applies them, in the order they were made, to its result.
+Faces are referred to by place (frame time and box), so a decision outlives a rerun of detection;
+one that no longer finds its face or person is kept and reported as stale, never dropped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..store.files import write_atomic
+from .stable_ids import iou
+
+DECISIONS_NAME = "decisions.json"
+OPS = ("name", "merge", "split", "assign", "reject")
+Box = tuple[float, float, float, float]
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be taken; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class FaceRef:
+    time: float
+    box: Box
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": round(self.time, 3), "box": [round(v, 1) for v in self.box]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaceRef:
+        return cls(float(data["time"]), tuple(float(v) for v in data["box"]))
+
+
+@dataclass
+class Outcome:
+    """People after the decisions: face id -> person id (None: nobody), names, and the
+    decisions that found nothing to apply to."""
+
+    assignment: dict[int, int | None]
+    names: dict[int, str] = field(default_factory=dict)
+    stale: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Face:
+    """What applying decisions needs of a face."""
+
+    id: int
+    frame_id: int
+    time: float
+    box: Box
+
+
+class Decisions:
+    """The decisions file of one movie (or of the library: the same format, other operations)."""
+
+    def __init__(self, folder: Path, name: str = DECISIONS_NAME):
+        self.path = Path(folder) / name
+        self.lock_path = Path(folder) / f".{name}.lock"
+
+    def load(self) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            raise DecisionError(f"{self.path} is damaged ({exc}); fix or move it away") from exc
+        return list(data.get("decisions", []))
+
+    def digest(self) -> str:
+        """Identity of the decisions in force: a Dagster data version."""
+        canonical = json.dumps(self.load(), sort_keys=True).encode()
+        return hashlib.sha1(canonical).hexdigest()[:16]
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def add(self, decision: dict[str, Any],
+            check: Callable[[list[dict[str, Any]]], None] = lambda _d: None) -> dict[str, Any]:
+        """Record `decision` after `check` (given the decisions so far) accepts it: one at a
+        time, and the file is replaced in one step, so two decisions at once both count."""
+        with self._locked():
+            decisions = self.load()
+            check(decisions)
+            decision = {**decision, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            decisions.append(decision)
+            write_atomic(self.path, json.dumps({"version": 1, "decisions": decisions},
+                                               indent=1, ensure_ascii=False) + "\n")
+        return decision
+
+
+def refs(faces: list[Face]) -> list[dict[str, Any]]:
+    return [FaceRef(f.time, f.box).to_json() for f in faces]
+
+
+def _find(faces: list[Face], data: list[dict[str, Any]]) -> tuple[list[Face], int]:
+    """The faces at the places `data` names, and how many places found no face."""
+    by_time: dict[float, list[Face]] = {}
+    for face in faces:
+        by_time.setdefault(round(face.time, 3), []).append(face)
+    found, lost = [], 0
+    for ref in map(FaceRef.from_json, data):
+        here = max(by_time.get(round(ref.time, 3), []), key=lambda f: iou(f.box, ref.box),
+                   default=None)
+        if here is not None and iou(here.box, ref.box) >= 0.5:
+            found.append(here)
+        else:
+            lost += 1
+    return found, lost
+
+
+def rejected_places(decisions: list[dict[str, Any]], faces: list[Face]) -> set[int]:
+    """Ids of the faces the user said are no faces."""
+    return {face.id for d in decisions if d.get("op") == "reject"
+            for face in _find(faces, d.get("faces", []))[0]}
+
+
+def apply_decisions(decisions: list[dict[str, Any]], faces: list[Face],
+                    assignment: dict[int, int | None]) -> Outcome:
+    """`assignment` (face id -> person id) with the decisions applied in order."""
+    out = Outcome(dict(assignment))
+    for d in decisions:
+        op = d.get("op")
+        if op == "name":
+            out.names[int(d["person"])] = str(d["name"])
+        elif op == "merge":
+            _merge(out, faces, int(d["person"]), int(d["other"]))
+        elif op in ("split", "assign", "reject"):
+            found, lost = _find(faces, d.get("faces", []))
+            if lost:
+                out.stale.append(f"{op} of {lost} face(s) that detection no longer finds")
+            target = None if op == "reject" else int(d["person"] if op == "assign"
+                                                      else d["new_person"])
+            for face in found:
+                if op != "split" or out.assignment.get(face.id) == int(d["person"]):
+                    out.assignment[face.id] = target
+    present = {p for p in out.assignment.values() if p is not None}
+    for person, name in sorted(out.names.items()):
+        if person not in present:
+            out.stale.append(f"name {name!r} of person {person}, who is no longer found")
+    out.names = {p: n for p, n in out.names.items() if p in present}
+    return out
+
+
+def _merge(out: Outcome, faces: list[Face], person: int, other: int) -> None:
+    frames = {}
+    for face in faces:
+        frames.setdefault(out.assignment.get(face.id), set()).add(face.frame_id)
+    if person not in frames or other not in frames:
+        out.stale.append(f"merge of person {other} into {person}: one of them is no longer found")
+    elif frames[person] & frames[other]:
+        out.stale.append(f"merge of person {other} into {person}: they now share a frame")
+    else:
+        for face_id, assigned in out.assignment.items():
+            if assigned == other:
+                out.assignment[face_id] = person
+

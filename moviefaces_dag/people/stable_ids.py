@@ -1,0 +1,68 @@
+"""Person ids that survive re-clustering.
+
+A new grouping of a movie's faces keeps a person's id when it is substantially the same person:
+at least half of the new group's faces were that person's, and at least half of that person's
+faces are in the group. Faces are recognised by place (frame time and box overlap), so this
+holds also after detection or the recogniser were redone. Everyone else gets an id no one in this
+movie ever had.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+Box = tuple[float, float, float, float]
+SAME_FACE_IOU = 0.5
+SAME_PERSON_SHARE = 0.5
+
+
+def iou(a: Box, b: Box) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = min(ax + aw, bx + bw) - max(ax, bx)
+    h = min(ay + ah, by + bh) - max(ay, by)
+    inter = max(0.0, w) * max(0.0, h)
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+class FacePlaces:
+    """Who had the face at a place (frame time, box), from the last people."""
+
+    def __init__(self, membership: list[tuple[int, float, Box]]):
+        self.by_time: dict[float, list[tuple[int, Box]]] = defaultdict(list)
+        for person, time, box in membership:
+            self.by_time[round(time, 3)].append((person, box))
+
+    def person_at(self, time: float, box: Box) -> int | None:
+        best = max(self.by_time.get(round(time, 3), []), key=lambda pb: iou(pb[1], box),
+                   default=None)
+        return best[0] if best and iou(best[1], box) >= SAME_FACE_IOU else None
+
+
+def keep_ids(groups: dict[int, list[tuple[float, Box]]], membership: list[tuple[int, float, Box]],
+             next_id: int, taken: set[int] = frozenset()) -> dict[int, int]:
+    """A person id for each new group (label -> its faces' places): the old id of the person it
+    substantially is, else a new one from `next_id` on (skipping `taken`)."""
+    places = FacePlaces(membership)
+    old_sizes = Counter(person for person, _, _ in membership)
+    overlaps = []
+    for label, faces in groups.items():
+        votes = Counter(p for p in (places.person_at(t, box) for t, box in faces) if p is not None)
+        for person, count in votes.items():
+            if (count >= SAME_PERSON_SHARE * len(faces)
+                    and count >= SAME_PERSON_SHARE * old_sizes[person]):
+                overlaps.append((count, label, person))
+    ids: dict[int, int] = {}
+    used: set[int] = set(taken)
+    for _count, label, person in sorted(overlaps, reverse=True):
+        if label not in ids and person not in used:
+            ids[label] = person
+            used.add(person)
+    for label in sorted(groups, key=lambda g: -len(groups[g])):
+        if label not in ids:
+            while next_id in used:
+                next_id += 1
+            ids[label] = next_id
+            used.add(next_id)
+    return ids
