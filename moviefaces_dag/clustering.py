@@ -51,9 +51,9 @@ DEFAULT_ALGORITHM = "average"
 # verification threshold is 0.363. ArcFace values chosen with w600k_mbf on the same movies.
 DEFAULT_THRESHOLDS = {
     "sface": {"average": 0.22, "complete": 0.20, "greedy": 0.36, "dbscan": 0.45,
-              "attach": 0.40, "weak": 0.30, "track": 0.22, "join": 0.12},
-    "arcface": {"average": 0.20, "complete": 0.15, "greedy": 0.30, "dbscan": 0.40,
-                "attach": 0.35, "weak": 0.25, "track": 0.18, "join": 0.10},
+              "attach": 0.40, "weak": 0.32, "track": 0.22, "join": 0.12},
+    "arcface": {"average": 0.10, "complete": 0.15, "greedy": 0.30, "dbscan": 0.40,
+                "attach": 0.26, "weak": 0.20, "track": 0.16, "join": 0.10},
     "mobilefacenet": {"average": 0.40, "complete": 0.35, "greedy": 0.50, "dbscan": 0.58,
                       "attach": 0.55, "weak": 0.45, "track": 0.40, "join": 0.30},
 }
@@ -63,11 +63,13 @@ FAMILY_ALIASES = {"w600k": "arcface", "buffalo": "arcface"}
 # Raw embedding length under which a face fails the quality gate, per recogniser family. SFace's
 # length tracks how recognisable a face is (hard_a/hard_b: rank correlation 0.50-0.64 with a
 # face's similarity to its own identity's other appearances, against 0.43 for faces.quality), and
-# real faces from false detections (AUC 0.88-0.97). Families not listed have no length gate.
-DEFAULT_MIN_NORM = {"sface": 7.0}
+# real faces from false detections (AUC 0.88-0.97). ArcFace w600k_mbf's length does the same
+# (hard_a-hard_c: rank correlation 0.45-0.62, AUC 0.88-0.97; real faces' median length 20, false
+# detections' 12-17). Families not listed have no length gate.
+DEFAULT_MIN_NORM = {"sface": 7.0, "arcface": 16.0}
 JOIN_SLOPE = 0.4  # split-off groups: clear look-alikes must be more alike to join than blurred ones
 JOIN_MARGIN = 0.04  # ... and resemble their person this much more than the next one
-ASSIGN_MARGIN = 0.05  # loose faces: best person's similarity over the next person's
+ASSIGN_MARGIN = 0.08  # loose faces: best person's similarity over the next person's
 ASSIGN_VOTES = 2  # ... and this many of their 5 nearest person units are the best person's
 # A clearly seen face: what the issue calls "clearly seen" (sharp, roughly frontal, >= 40 px,
 # detection score >= 0.9).
@@ -183,7 +185,8 @@ def cluster_people(
         quality = np.asarray(context.quality, dtype=np.float64)
         if settings.use_video:
             unit_of = tracklets(vectors, frame_ids, context.sample, context.shot, context.boxes)
-    units = Units.build(vectors, frame_ids, unit_of, core, quality)
+    units = Units.build(vectors, frame_ids, unit_of, core, quality,
+                        None if context is None else np.asarray(context.score, np.float64))
     core_units = np.flatnonzero(units.core_count > 0)
     labels = np.full(units.size, -1, dtype=np.int64)
     labels[core_units] = cluster_units(units, core_units, settings.similarity_threshold,
@@ -233,7 +236,8 @@ def _settle(units: Units, labels: np.ndarray, unit_of: np.ndarray, vectors: np.n
         labels = keep_evident(units, labels, evidence, settings.min_shots,
                               settings.lone_shot_faces, settings.lone_shot_clear)
     if settings.use_evidence:
-        rule = AssignRule(t("attach"), t("weak"), ASSIGN_MARGIN, ASSIGN_VOTES, t("track"))
+        rule = AssignRule(t("attach"), t("weak"), ASSIGN_MARGIN, ASSIGN_VOTES, t("track"),
+                          settings.min_score)
     else:  # the attach rule alone: similarity to the person's mean
         rule = AssignRule(t("attach"), 2.0, 0.0, 0, 2.0)
     return assign_rest(units, labels, evidence, rule, settings.min_faces)

@@ -48,6 +48,7 @@ class AssignRule:
     margin: float  # best person's similarity over the next person's
     votes: int  # of the unit's nearest person units, how many must be the best person's
     track: float  # similarity enough beside a face of the person in the same shot
+    min_score: float = 0.0  # the weak and track rules take only faces detected this surely
 
 
 def build_evidence(unit_of: np.ndarray, shot: np.ndarray, sample: np.ndarray,
@@ -178,9 +179,10 @@ def assign_rest(units: Units, labels: np.ndarray, evidence: Evidence, rule: Assi
         votes = int(np.sum(member_person[top] == best))
         enough_votes = votes >= min(rule.votes, len(groups[names[best]]))
         s = float(sims[row, best])
-        ok = s >= rule.strong or (
-            s >= rule.weak and s - second >= rule.margin and enough_votes) or (
-            s >= rule.track and s - second >= rule.margin
+        sure = units.best_score[u] >= rule.min_score
+        clear_lead = sure and s - second >= rule.margin
+        ok = s >= rule.strong or (clear_lead and s >= rule.weak and enough_votes) or (
+            clear_lead and s >= rule.track
             and any(_beside(evidence, u, v) for v in groups[names[best]]))
         candidate[u], similarity[u] = names[best], s
         decisions.append((-s, u, best, ok))

@@ -26,6 +26,7 @@ class Units:
     all_sum: np.ndarray  # (m, d) sum over every face (for units with no good face)
     face_count: np.ndarray  # (m,)
     frames: list[set]
+    best_score: np.ndarray  # (m,) highest detection score of the unit's faces
 
     @property
     def size(self) -> int:
@@ -33,7 +34,7 @@ class Units:
 
     @classmethod
     def build(cls, vectors: np.ndarray, frame_ids: np.ndarray, unit_of: np.ndarray,
-              core: np.ndarray, quality: np.ndarray) -> Units:
+              core: np.ndarray, quality: np.ndarray, score: np.ndarray | None = None) -> Units:
         m, d = int(unit_of.max()) + 1, vectors.shape[1]
         core_sum = np.zeros((m, d), np.float64)
         all_sum = np.zeros((m, d), np.float64)
@@ -43,8 +44,12 @@ class Units:
         for unit, frame in zip(unit_of.tolist(), frame_ids.tolist(), strict=True):
             frames[unit].add(frame)
         core_quality = np.bincount(unit_of[core], weights=quality[core], minlength=m)
+        best_score = np.ones(m)
+        if score is not None:
+            best_score = np.zeros(m)
+            np.maximum.at(best_score, unit_of, score)
         return cls(core_sum, np.bincount(unit_of[core], minlength=m), core_quality, all_sum,
-                   np.bincount(unit_of, minlength=m), frames)
+                   np.bincount(unit_of, minlength=m), frames, best_score)
 
 
 def cluster_units(units: Units, idx: np.ndarray, threshold: float,
