@@ -110,7 +110,7 @@ class ClusterSettings:
     min_shots: int = 2
     lone_shot_faces: int = 5
     lone_shot_clear: int = 2
-    clear_quality: float = 0.5
+    clear_quality: float = 0.35
     use_video: bool = True  # must-link within shots and the single-shot rule (cannot-link: always)
     use_evidence: bool = True  # split-offs join, loose faces join by evidence (else: attach only)
 
