@@ -67,14 +67,15 @@ FAMILY_ALIASES = {"w600k": "arcface", "buffalo": "arcface"}
 # (hard_a-hard_c: rank correlation 0.45-0.62, AUC 0.88-0.97; real faces' median length 20, false
 # detections' 12-17). Families not listed have no length gate.
 DEFAULT_MIN_NORM = {"sface": 7.0, "arcface": 16.0}
+# Detection score gate and the score of a clearly seen face, per detector: YuNet's scores run
+# higher than SCRFD's (hard_a: real faces' median 0.73 for SCRFD-500M, whose false detections
+# are rare), so SCRFD faces are gated lower. Unknown detectors get YuNet's.
+DETECTOR_SCORES = {"yunet": (0.8, 0.9), "scrfd": (0.6, 0.75)}
 JOIN_SLOPE = 0.4  # split-off groups: clear look-alikes must be more alike to join than blurred ones
 JOIN_MARGIN = 0.04  # ... and resemble their person this much more than the next one
 ASSIGN_MARGIN = 0.08  # loose faces: best person's similarity over the next person's
 ASSIGN_VOTES = 2  # ... and this many of their 5 nearest person units are the best person's
-# A clearly seen face: what the issue calls "clearly seen" (sharp, roughly frontal, >= 40 px,
-# detection score >= 0.9).
-CLEAR_SCORE = 0.9
-CLEAR_PX = 40.0
+CLEAR_PX = 40.0  # a clearly seen face is at least this wide (and sharp, frontal, high score)
 
 
 def _family(model_id: str | None) -> str:
@@ -102,11 +103,12 @@ class ClusterSettings:
     algorithm: str = DEFAULT_ALGORITHM  # one of ALGORITHMS
     # The quality gate: faces under either bound may join a person but never start or bridge one.
     min_quality: float = 0.3  # faces.quality (score, sharpness, contrast, size and pose)
-    min_score: float = 0.8  # detection score: false detections mostly score under it
+    min_score: float | None = None  # detection score; None: the detector's (DETECTOR_SCORES)
     min_norm: float | None = None  # raw embedding length; None: the recogniser's default
     # A group seen in fewer than min_shots shots (a bystander, a stray splinter of a person)
     # that joins no person is one only with lone_shot_faces faces (5 s on screen at 1 fps) or
-    # lone_shot_clear clearly seen faces (score >= 0.9, >= 40 px, quality >= clear_quality).
+    # lone_shot_clear clearly seen faces (>= 40 px, quality >= clear_quality, detection score
+    # >= the detector's clear score: YuNet 0.9).
     min_shots: int = 2
     lone_shot_faces: int = 5
     lone_shot_clear: int = 2
@@ -119,14 +121,22 @@ class ClusterSettings:
             raise ValueError(
                 f"unknown clustering algorithm {self.algorithm!r}; choose one of {ALGORITHMS}")
 
-    def resolved(self, model_id: str | None) -> ClusterSettings:
-        """These settings with the recogniser's defaults in place of the ones left open."""
+    def resolved(self, model_id: str | None, detector: str | None = None) -> ClusterSettings:
+        """These settings with the recogniser's and detector's defaults in place of the ones
+        left open."""
         return replace(
             self,
             similarity_threshold=self.similarity_threshold
             or default_threshold(model_id, self.algorithm),
             min_norm=default_min_norm(model_id) if self.min_norm is None else self.min_norm,
+            min_score=_scores(detector)[0] if self.min_score is None else self.min_score,
         )
+
+
+def _scores(detector: str | None) -> tuple[float, float]:
+    """(gate, clear) detection scores for this detector id."""
+    name = (detector or "").lower()
+    return next((v for k, v in DETECTOR_SCORES.items() if k in name), DETECTOR_SCORES["yunet"])
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,7 @@ class FaceContext:
     shot: np.ndarray  # (n,) shot number of the face's frame
     boxes: np.ndarray  # (n, 4) x, y, w, h
     norm: np.ndarray | None = None  # (n,) raw embedding length; NaN or None: unknown
+    detector: str | None = None  # detector id ("yunet...", "scrfd..."): its score scale
 
 
 @dataclass(frozen=True)
@@ -176,7 +187,7 @@ def cluster_people(
         return People(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     vectors = unit_rows(embeddings)
     frame_ids = np.asarray(frame_ids)
-    settings = settings.resolved(model_id)
+    settings = settings.resolved(model_id, None if context is None else context.detector)
     unit_of = np.arange(n)
     core = np.ones(n, dtype=bool)
     quality = np.ones(n)
@@ -209,7 +220,8 @@ def _gate(context: FaceContext, settings: ClusterSettings) -> np.ndarray:
 def _clear(context: FaceContext, settings: ClusterSettings) -> np.ndarray:
     """Faces seen clearly: a person seen in one shot is one with enough of them."""
     boxes = np.asarray(context.boxes, dtype=np.float64).reshape(-1, 4)
-    return _gate(context, settings) & (np.asarray(context.score) >= CLEAR_SCORE) & \
+    clear_score = _scores(context.detector)[1]
+    return _gate(context, settings) & (np.asarray(context.score) >= clear_score) & \
         (np.asarray(context.quality) >= settings.clear_quality) & \
         (np.minimum(boxes[:, 2], boxes[:, 3]) >= CLEAR_PX)
 

@@ -211,6 +211,8 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
         boxes=np.array([faces[fid].box for fid in face_ids], dtype=np.float64).reshape(-1, 4),
         norm=np.array([np.nan if faces[fid].embedding_norm is None else faces[fid].embedding_norm
                        for fid in face_ids], dtype=np.float64),
+        detector=detector_family(store.stage_runs(key).get("face_detections", {})
+                                 .get("settings", {})),
     )
     labels = cluster_embeddings(matrix, frame_ids, settings, model_id, context)
     members: dict[int, list[FaceRow]] = defaultdict(list)
@@ -229,13 +231,20 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
     ]
     assignments = {fid: (int(label) + 1 if label >= 0 else None)
                    for fid, label in zip(face_ids, labels, strict=True)}
-    in_force = settings.resolved(model_id)
+    in_force = settings.resolved(model_id, context.detector)
     stats = {"faces": len(face_ids), "people": len(people),
              "unassigned": int(np.sum(labels < 0)) if len(labels) else 0,
              "similarity_threshold": in_force.similarity_threshold,
              "seconds": round(time.monotonic() - started, 2)}
     store.replace_people(key, assignments, people, asdict(in_force), stats)
     return stats
+
+
+def detector_family(settings: dict[str, Any]) -> str:
+    """'yunet' or 'scrfd' from the detection stage's recorded settings: their scores differ."""
+    if settings.get("backend", "opencv") == "opencv" or settings.get("detector_model") == "yunet":
+        return "yunet"
+    return "scrfd"
 
 
 def frame_shots(frames: list[FrameRow]) -> np.ndarray:

@@ -62,6 +62,7 @@ class CachedMovie:
     landmarks: np.ndarray  # (n, 5, 2)
     embeddings: np.ndarray  # (n, d) raw, as the recogniser gave them
     quality: np.ndarray  # (n,) faces.quality as the current quality module computes it
+    detector: str = ""  # the detector's id (its score scale sets the score gate)
 
     @property
     def norms(self) -> np.ndarray:
@@ -69,7 +70,8 @@ class CachedMovie:
 
     def context(self) -> FaceContext:
         return FaceContext(quality=self.quality, score=self.scores, sample=self.frame,
-                           shot=self.shots[self.frame], boxes=self.boxes, norm=self.norms)
+                           shot=self.shots[self.frame], boxes=self.boxes, norm=self.norms,
+                           detector=self.detector)
 
     def predictions(self, labels: np.ndarray) -> list[FramePrediction]:
         """The faces of every sample with their person (label -1: none), for score_movie."""
@@ -161,4 +163,4 @@ class MovieCache:
         return CachedMovie(times=times, shots=shots, frame=det["frame"], boxes=det["boxes"],
                            scores=det["scores"], landmarks=det["landmarks"],
                            embeddings=self.embeddings(detector, recognizer),
-                           quality=self.quality(detector))
+                           quality=self.quality(detector), detector=detector.id)
