@@ -23,6 +23,8 @@ import numpy as np
 from .graph import unit_rows
 from .linkage import Units
 
+BLOCK = 1024  # loose units compared with every person unit at once
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -167,25 +169,25 @@ def assign_rest(units: Units, labels: np.ndarray, evidence: Evidence, rule: Assi
     member_person = np.concatenate([np.full(len(groups[g]), k) for k, g in enumerate(names)])
     member_means = unit_rows(units.core_sum[members])
     mine = unit_rows(units.all_sum[rest])
-    sims = mine @ means.T
-    near = mine @ member_means.T
     k_near = min(neighbours, len(members))
     decisions = []
-    for row, u in enumerate(rest.tolist()):
-        order = np.argsort(-sims[row])
-        best = int(order[0])
-        second = sims[row, order[1]] if len(order) > 1 else -1.0
-        top = np.argpartition(-near[row], k_near - 1)[:k_near]
-        votes = int(np.sum(member_person[top] == best))
-        enough_votes = votes >= min(rule.votes, len(groups[names[best]]))
-        s = float(sims[row, best])
-        sure = units.best_score[u] >= rule.min_score
-        clear_lead = sure and s - second >= rule.margin
-        ok = s >= rule.strong or (clear_lead and s >= rule.weak and enough_votes) or (
-            clear_lead and s >= rule.track
-            and any(_beside(evidence, u, v) for v in groups[names[best]]))
-        candidate[u], similarity[u] = names[best], s
-        decisions.append((-s, u, best, ok))
+    for start in range(0, len(rest), BLOCK):  # blocks: memory O(block x units), never n x n
+        sims = mine[start:start + BLOCK] @ means.T
+        near = mine[start:start + BLOCK] @ member_means.T
+        top = np.argpartition(-near, k_near - 1, axis=1)[:, :k_near]
+        for row, u in enumerate(rest[start:start + BLOCK].tolist()):
+            order = np.argsort(-sims[row])
+            best = int(order[0])
+            second = sims[row, order[1]] if len(order) > 1 else -1.0
+            votes = int(np.sum(member_person[top[row]] == best))
+            enough_votes = votes >= min(rule.votes, len(groups[names[best]]))
+            s = float(sims[row, best])
+            clear_lead = units.best_score[u] >= rule.min_score and s - second >= rule.margin
+            ok = s >= rule.strong or (clear_lead and s >= rule.weak and enough_votes) or (
+                clear_lead and s >= rule.track
+                and any(_beside(evidence, u, v) for v in groups[names[best]]))
+            candidate[u], similarity[u] = names[best], s
+            decisions.append((-s, u, best, ok))
     for _, u, best, ok in sorted(decisions):
         if ok and frames[best].isdisjoint(units.frames[u]):
             labels[u] = names[best]
