@@ -5,7 +5,7 @@
 2. naive:    the seed design: cv2.VideoCapture.read() on every frame, every Nth frame handed
              synchronously to detection, then embedding one face at a time (same face models
              and settings as the pipeline part);
-3. pipeline: moviefaces end to end through the stage functions with a real MovieStore and the
+3. pipeline: moviefaces end to end through the stage functions with a real movie store and the
              embedded backend: movie -> frames -> detections -> embeddings -> clusters -> report.
 
 Each part runs in its own subprocess, so its peak RSS is its own (ru_maxrss of that child).
@@ -235,7 +235,7 @@ def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
     from moviefaces_dag.clustering import ClusterSettings
     from moviefaces_dag.progress import LogProgress
     from moviefaces_dag.resources import FaceAnalyzerResource
-    from moviefaces_dag.store import MovieStore
+    from moviefaces_dag.store import OutputRoot
 
     resource = FaceAnalyzerResource(**analyzer)
     progress, quiet = LogProgress(), (lambda _message: None)
@@ -249,17 +249,17 @@ def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
 
     with tempfile.TemporaryDirectory(prefix="moviefaces-bench-") as tmp:
         out = Path(tmp)
-        store = MovieStore(out / "moviefaces.sqlite")
-        store.register_movie("bench", str(movie))
-        timed("movie", stages.identify_movie, store, "bench")
-        timed("frames", stages.extract_frames, store, "bench", out, fps, None, progress, quiet)
-        with resource.analyzer() as analyzer:
-            detected = timed("detections", stages.detect_faces, store, "bench", out, analyzer,
-                             resource.detector_settings(), progress, quiet)
-            timed("embeddings", stages.embed_faces, store, "bench", analyzer,
-                  resource.recognizer_settings(), progress, quiet)
-        clustered = timed("clusters", stages.cluster_faces, store, "bench", ClusterSettings())
-        timed("report", stages.write_report, store, "bench", out)
+        root = OutputRoot(out)
+        with root.folder(root.register(movie)).writing("benchmark") as draft:
+            timed("movie", stages.identify_movie, draft)
+            timed("frames", stages.extract_frames, draft, fps, None, progress, quiet)
+            with resource.analyzer() as analyzer:
+                detected = timed("detections", stages.detect_faces, draft, analyzer,
+                                 resource.detector_settings(), progress, quiet)
+                timed("embeddings", stages.embed_faces, draft, analyzer,
+                      resource.recognizer_settings(), progress, quiet)
+            clustered = timed("clusters", stages.cluster_faces, draft.db, ClusterSettings())
+            timed("report", stages.publish_report, draft)
     detail = (f"{detected['frames']} frames, {detected['faces']} faces, "
               f"{clustered['people']} people, detector {resource.detector_settings()}")
     return detail, times

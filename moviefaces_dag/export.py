@@ -20,9 +20,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from . import layout
 from .images import read_image, write_jpeg
-from .store import FaceRow, FrameRow, MovieStore
+from .store import FaceRow, FrameRow, MovieDB, MovieFolder, NotPublishedError
 
 FORMATS = ("folders", "yolo", "jsonl")
 MANIFEST = "moviefaces-export.json"  # also marks a folder as ours to replace
@@ -39,9 +38,10 @@ class ExportError(Exception):
 
 @dataclass(frozen=True)
 class Dataset:
-    """One movie's faces with people ranked as in the report."""
+    """One movie's published faces with people ranked as in the report."""
 
-    key: str
+    folder: MovieFolder
+    db: MovieDB
     movie_path: str
     frames: dict[int, FrameRow]  # by frame id
     faces: list[FaceRow]  # time order
@@ -58,37 +58,48 @@ class Dataset:
                 groups[number].append(face)
         return dict(sorted(groups.items()))
 
+    def file(self, path: str) -> np.ndarray:
+        try:
+            return read_image(str(self.folder.file(path)), "re-run the movie")
+        except FileNotFoundError as exc:
+            raise ExportError(str(exc)) from exc
 
-def default_export_dir(output_dir: Path, key: str, fmt: str) -> Path:
-    return layout.movie_dir(output_dir, key) / "dataset" / fmt
+
+def default_export_dir(folder: MovieFolder, fmt: str) -> Path:
+    return folder.path / "dataset" / fmt
 
 
-def load_dataset(store: MovieStore, key: str) -> Dataset:
-    if "face_clusters" not in store.stage_runs(key):
-        raise ExportError(f"movie {key!r} has no people yet; run `moviefaces run MOVIE` first")
-    people = store.people(key)
+def load_dataset(folder: MovieFolder) -> Dataset:
+    """The movie's published result (ExportError when there is none)."""
+    try:
+        db = folder.published()
+    except NotPublishedError as exc:
+        raise ExportError(str(exc)) from exc
+    people = db.people()
     return Dataset(
-        key=key,
-        movie_path=store.get_movie(key).path,
-        frames={f.id: f for f in store.frames(key)},
-        faces=store.faces(key),
+        folder=folder,
+        db=db,
+        movie_path=db.movie().path,
+        frames={f.id: f for f in db.frames()},
+        faces=db.faces(),
         rank={p.person_id: n for n, p in enumerate(people, start=1)},
     )
 
 
-def export_dataset(store: MovieStore, key: str, out_dir: Path, fmt: str) -> dict[str, Any]:
+def export_dataset(folder: MovieFolder, out_dir: Path, fmt: str) -> dict[str, Any]:
     """Write the movie's dataset in `fmt` to `out_dir`, replacing an earlier export there."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out_dir = Path(out_dir).resolve()
     _check_replaceable(out_dir)
-    dataset = load_dataset(store, key)
+    dataset = load_dataset(folder)
     staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        stats = WRITERS[fmt](store, dataset, staging)
-        manifest = {"movie": dataset.movie_path, "partition": key, "format": fmt, **stats}
+        stats = WRITERS[fmt](dataset, staging)
+        manifest = {"movie": dataset.movie_path, "partition": folder.key, "format": fmt,
+                    **stats}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         shutil.rmtree(out_dir, ignore_errors=True)
         os.replace(staging, out_dir)
@@ -109,13 +120,6 @@ def _check_replaceable(out_dir: Path) -> None:
 
 
 # images -----------------------------------------------------------------------------------------
-def _read(path: str) -> np.ndarray:
-    try:
-        return read_image(path, "re-run the movie")
-    except FileNotFoundError as exc:
-        raise ExportError(str(exc)) from exc
-
-
 def portrait_crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     """Head and shoulders around the face box, taller than wide, clipped to the frame."""
     x, y, w, h = box
@@ -151,8 +155,10 @@ def _face_name(face: FaceRow) -> str:
     return f"{face.time or 0.0:08.2f}s_face{face.id:06d}.jpg"
 
 
-def _link_or_copy(source: str, target: Path) -> None:
+def _link_or_copy(source: Path, target: Path) -> None:
     """Hard link when on one filesystem (frames are large), else copy."""
+    if not source.is_file():
+        raise ExportError(f"{source} is missing; re-run the movie")
     try:
         os.link(source, target)
     except OSError:
@@ -160,7 +166,7 @@ def _link_or_copy(source: str, target: Path) -> None:
 
 
 # formats ----------------------------------------------------------------------------------------
-def write_folders(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
+def write_folders(data: Dataset, out: Path) -> dict[str, Any]:
     """person_001/ ... with portrait crops and montage.jpg; unassigned/ with the rest."""
     folder_of = {face.id: out / (f"person_{n:03d}" if (n := data.number(face)) else "unassigned")
                  for face in data.faces}
@@ -170,7 +176,7 @@ def write_folders(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]
     for face in data.faces:
         by_frame[face.frame_id].append(face)
     for frame_id, group in by_frame.items():
-        image = _read(data.frames[frame_id].path)
+        image = data.file(data.frames[frame_id].path)
         for face in group:
             write_jpeg(folder_of[face.id] / _face_name(face), portrait_crop(image, face.box),
                        EXPORT_JPEG_QUALITY)
@@ -178,12 +184,12 @@ def write_folders(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]
     for number, group in people.items():
         best = sorted(group, key=lambda f: -f.quality)[:MONTAGE_FACES]
         write_jpeg(out / f"person_{number:03d}" / "montage.jpg",
-                   montage([_read(f.crop_path) for f in best]), EXPORT_JPEG_QUALITY)
+                   montage([data.file(f.crop_path) for f in best]), EXPORT_JPEG_QUALITY)
     return {"people": len(people), "faces": len(data.faces),
             "unassigned": sum(1 for f in data.faces if data.number(f) is None)}
 
 
-def write_yolo(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
+def write_yolo(data: Dataset, out: Path) -> dict[str, Any]:
     """images/ + labels/ (one `class cx cy w h` line per face, normalised), classes.txt, data.yaml.
 
     Frames holding an unassigned face are left out: in YOLO an unlabelled face reads as background.
@@ -200,7 +206,7 @@ def write_yolo(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
             skipped += 1
             continue
         stem = f"{frame.idx:06d}"
-        _link_or_copy(frame.path, out / "images" / f"{stem}.jpg")
+        _link_or_copy(data.folder.file(frame.path), out / "images" / f"{stem}.jpg")
         lines = [_yolo_line(data.number(f) - 1, f.box, frame.width, frame.height) for f in faces]
         (out / "labels" / f"{stem}.txt").write_text("".join(f"{line}\n" for line in lines))
         written += 1
@@ -223,10 +229,10 @@ def _yolo_line(cls: int, box: tuple[float, float, float, float], width: int, hei
     return f"{cls} {cx:.6f} {cy:.6f} {(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}"
 
 
-def write_jsonl(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
+def write_jsonl(data: Dataset, out: Path) -> dict[str, Any]:
     """dataset.jsonl (person lines, then face lines), faces/ crops and embeddings.npy."""
     (out / "faces").mkdir()
-    face_ids, matrix, model = store.embeddings(data.key)
+    face_ids, matrix, model = data.db.embeddings()
     row_of = {face_id: row for row, face_id in enumerate(face_ids)}
     np.save(out / "embeddings.npy", matrix)
     lines = []
@@ -239,7 +245,7 @@ def write_jsonl(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
             "best_face": f"faces/{_face_name(best)}",
         })
     for face in data.faces:
-        _link_or_copy(face.crop_path, out / "faces" / _face_name(face))
+        _link_or_copy(data.folder.file(face.crop_path), out / "faces" / _face_name(face))
         row = row_of.get(face.id)
         lines.append({
             "type": "face", "id": face.id, "person": data.number(face), "time": face.time,
@@ -254,6 +260,6 @@ def write_jsonl(store: MovieStore, data: Dataset, out: Path) -> dict[str, Any]:
     return {"people": len(data.rank), "faces": len(data.faces), "embeddings": len(face_ids)}
 
 
-WRITERS: dict[str, Callable[[MovieStore, Dataset, Path], dict[str, Any]]] = {
+WRITERS: dict[str, Callable[[Dataset, Path], dict[str, Any]]] = {
     "folders": write_folders, "yolo": write_yolo, "jsonl": write_jsonl,
 }

@@ -11,8 +11,14 @@ JPEG_QUALITY = 90
 
 
 def write_jpeg(path: Path, image: np.ndarray, quality: int = JPEG_QUALITY) -> None:
-    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality]):
-        raise OSError(f"could not write {path}")
+    # Encoded here and written by Python, so a failure says why (a full disk, permissions).
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise OSError(f"could not encode {path} as JPEG")
+    try:
+        Path(path).write_bytes(data.tobytes())
+    except OSError as exc:
+        raise OSError(f"could not write {path}: {exc.strerror or exc}") from exc
 
 
 def read_image(path: str, fix: str) -> np.ndarray:

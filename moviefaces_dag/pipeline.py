@@ -1,4 +1,9 @@
-"""The stages of the pipeline as plain functions over the store; Dagster assets wrap them."""
+"""The stages of the pipeline as plain functions over a movie's draft; Dagster assets wrap them.
+
+Each stage runs while its process is the movie's one writer (`MovieFolder.writing`), reads the
+draft, and replaces its own rows in one transaction. Only `publish_report` changes what readers
+see.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from . import layout
 from .clustering import ClusterSettings, FaceContext, cluster_embeddings
 from .faces.alignment import align_face
+from .faces.checks import check_detections, check_embeddings
 from .faces.quality import assess, padded_crop
 from .faces.types import FaceAnalyzer
+from .faults import fault_point
 from .images import read_image, write_jpeg
 from .progress import LogFn, ProgressReporter
-from .report import build_library, build_movie_report, render_library, render_report
+from .report import render_movie_pages
 from .shots import colour_signature, cut_distance, shot_ids
-from .store import FaceRow, FrameRow, MovieStore, PersonRow, StoreError
+from .store import Draft, FaceRow, FrameRow, MovieDB, PersonRow, StoreError
 from .streaming import batches, bounded_map, prefetch
-from .video import (
-    MovieError,
-    file_identity,
-    fingerprint_file,
-    probe_movie,
-    sample_frames,
-)
+from .video import MovieError, file_identity, fingerprint_file, probe_movie, sample_frames
 
 # Decoded frames waiting for the JPEG writers (about 6 MB each at 1080p).
 FRAME_QUEUE = 4
@@ -37,14 +37,16 @@ FRAME_QUEUE = 4
 EMBED_BATCH = 32
 
 
-def _read_frame(path: str) -> np.ndarray:
-    return read_image(path, "re-run frames")
+def stage_token(db: MovieDB, stage: str) -> str:
+    """What a stage last wrote, as a Dagster data version: downstream stages are stale exactly
+    when it changes."""
+    return db.stage_runs()[stage].token
 
 
 # movie ------------------------------------------------------------------------------------------
-def identify_movie(store: MovieStore, key: str) -> dict[str, Any]:
+def identify_movie(draft: Draft) -> dict[str, Any]:
     """Probe the registered file; reuse the stored fingerprint while size, mtime and inode hold."""
-    row = store.get_movie(key)
+    row = draft.db.movie()
     path = Path(row.path)
     info = probe_movie(path)
     size, mtime_ns, inode = file_identity(path)
@@ -52,35 +54,35 @@ def identify_movie(store: MovieStore, key: str) -> dict[str, Any]:
         fingerprint = row.fingerprint
     else:
         fingerprint = fingerprint_file(path)
-    # The adjustments are the frames stage's business; the movies table keeps the file's facts.
+    # The adjustments are the frames stage's business; the movie row keeps the file's facts.
     fields = {k: v for k, v in asdict(info).items() if k not in ("path", "adjustments")}
     fields.update(fingerprint=fingerprint, mtime_ns=mtime_ns, inode=inode)
-    store.update_movie(key, **fields)
+    draft.db.update_movie(**fields)
+    fault_point("after:movie")
     return {"path": str(path), **fields}
 
 
 # frames -----------------------------------------------------------------------------------------
 def extract_frames(
-    store: MovieStore,
-    key: str,
-    output_dir: Path,
+    draft: Draft,
     fps: float,
     duration: float | None,
     progress: ProgressReporter,
     log: LogFn,
 ) -> dict[str, Any]:
-    movie = store.get_movie(key)
+    movie = draft.db.movie()
     info = probe_movie(Path(movie.path))
     limit = info.duration if duration is None else min(duration, info.duration)
     expected = max(1, math.ceil(limit * fps))
     started = time.monotonic()
     rows: list[FrameRow] = []
-    with layout.new_version(output_dir, key, "frames") as version:
+    with draft.new_version("frames") as (version, relative):
         def save(frame):
-            path = version / f"{frame.index:06d}.jpg"
-            write_jpeg(path, frame.image)
+            name = f"{frame.index:06d}.jpg"
+            write_jpeg(version / name, frame.image)
             h, w = frame.image.shape[:2]
-            return FrameRow(frame.index, frame.time, str(path), w, h), colour_signature(frame.image)
+            return FrameRow(frame.index, frame.time, f"{relative}/{name}", w, h), \
+                colour_signature(frame.image)
 
         with progress.stage("frames", expected, log) as tick:
             # Decoding runs in its own thread while two others encode JPEGs and measure colours
@@ -91,84 +93,101 @@ def extract_frames(
                 rows.append(replace(row, cut_distance=cut_distance(previous, signature)))
                 previous = signature
                 tick(1)
+                fault_point("during:frames")
         stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
-                 "movie_seconds": round(limit, 2),
-                 "display": list(info.adjustments)}
-        store.replace_frames(key, rows, {"fps": fps, "duration": duration}, stats)
+                 "movie_seconds": round(limit, 2), "display": list(info.adjustments)}
+        # What was sampled: the movie's content, the sampling and the display handling. The
+        # frames' token derives from it and the instants, so a rerun that samples the same
+        # instants keeps the faces and people made from them.
+        identity = f"{movie.fingerprint}|{fps}|{duration}|{';'.join(info.adjustments)}"
+        draft.db.replace_frames(rows, {"fps": fps, "duration": duration}, stats, identity,
+                                relative)
+    fault_point("after:frames")
     return stats
 
 
 # detections -------------------------------------------------------------------------------------
 def detect_faces(
-    store: MovieStore,
-    key: str,
-    output_dir: Path,
+    draft: Draft,
     analyzer: FaceAnalyzer,
     settings: dict[str, Any],
     progress: ProgressReporter,
     log: LogFn,
 ) -> dict[str, Any]:
-    frames = store.frames(key)
+    frames = draft.db.frames()
     if not frames:
-        raise MovieError(f"movie {key!r} has no sampled frames; materialize frames first")
+        raise MovieError(f"movie {draft.folder.key!r} has no sampled frames; "
+                         "materialize frames first")
     started = time.monotonic()
     faces: list[FaceRow] = []
 
-    def detect_frame(version: Path, item: tuple[FrameRow, np.ndarray]) -> list[FaceRow]:
+    def detect_frame(version: tuple[Path, str], item: tuple[FrameRow, np.ndarray]
+                     ) -> list[FaceRow]:
         # Runs in a detector thread: only the rows leave it, never the frame.
         frame, image = item
+        detections = analyzer.detect(image)
+        check_detections(detections, analyzer.detector_id, f"frame {frame.idx} "
+                         f"({frame.time:.2f} s)")
         rows = []
-        for n, det in enumerate(analyzer.detect(image)):
+        for n, det in enumerate(detections):
             quality = assess(image, det.box, det.score, det.landmarks)
-            crop_path = version / f"{frame.idx:06d}_{n:02d}.jpg"
-            write_jpeg(crop_path, padded_crop(image, det.box))
+            name = f"{frame.idx:06d}_{n:02d}.jpg"
+            write_jpeg(version[0] / name, padded_crop(image, det.box))
             rows.append(FaceRow(
                 frame_id=frame.id, box=det.box, score=det.score,
                 landmarks=tuple(map(tuple, det.landmarks.tolist())),
                 sharpness=quality.sharpness, size=quality.size,
                 frontalness=quality.frontalness, quality=quality.quality,
-                crop_path=str(crop_path),
+                crop_path=f"{version[1]}/{name}",
             ))
         return rows
 
-    with layout.new_version(output_dir, key, "faces") as version:
+    with draft.new_version("faces") as version:
         with progress.stage("detect faces", len(frames), log) as tick:
             # Two threads read JPEGs ahead; as many detector threads as the backend takes calls
             # at once (each OpenCV thread holds its own model, up to ~400 MB at large sizes).
-            images = bounded_map(_read_frame, (f.path for f in frames))
+            images = bounded_map(partial(_read_frame, draft), frames)
             for rows in bounded_map(partial(detect_frame, version),
-                                     zip(frames, images, strict=True),
-                                     workers=max(1, analyzer.concurrency)):
+                                    zip(frames, images, strict=True),
+                                    workers=max(1, analyzer.concurrency)):
                 faces.extend(rows)
                 tick(1)
+                fault_point("during:face_detections")
         stats = {"frames": len(frames), "faces": len(faces),
                  "frames_with_faces": len({f.frame_id for f in faces}),
                  "seconds": round(time.monotonic() - started, 2)}
-        store.replace_faces(key, faces, settings, stats)
+        draft.db.replace_faces(faces, settings, stats, version[1])
+    fault_point("after:face_detections")
     return stats
+
+
+def _read_frame(draft: Draft, frame: FrameRow) -> np.ndarray:
+    return read_image(str(draft.folder.file(frame.path)), "re-run frames")
 
 
 # embeddings -------------------------------------------------------------------------------------
 def embed_faces(
-    store: MovieStore,
-    key: str,
+    draft: Draft,
     analyzer: FaceAnalyzer,
     settings: dict[str, Any],
     progress: ProgressReporter,
     log: LogFn,
 ) -> dict[str, Any]:
     started = time.monotonic()
-    faces = store.faces(key)
-    frames = {f.id: f for f in store.frames(key)}
+    faces = draft.db.faces()
+    frames = {f.id: f for f in draft.db.frames()}
     by_frame: dict[int, list[FaceRow]] = defaultdict(list)
     for face in faces:
         by_frame[face.frame_id].append(face)
     face_ids: list[int] = []
     vectors: list[np.ndarray] = []
+    # The model's width, or the first batch's when the model leaves it open: every batch must
+    # agree.
+    width = analyzer.embedding_dimension if analyzer.embedding_dimension > 0 else None
 
     def aligned_faces(frame_id: int) -> tuple[list[int], list[np.ndarray]]:
         # Runs in a reader thread; only the 112x112 faces leave it, never the whole frame.
-        image = _read_frame(frames[frame_id].path)
+        image = _read_frame(draft, frames[frame_id])
         group = by_frame[frame_id]
         return [f.id for f in group], [align_face(image, np.asarray(f.landmarks)) for f in group]
 
@@ -182,25 +201,30 @@ def embed_faces(
         # One recogniser call at a time: OpenCV's SFace already uses every core for a batch, and
         # each concurrent call would hold another model's buffers (~150 MB at 32 faces).
         for ids, batch_vectors in bounded_map(embed_batch, face_batches, workers=1):
+            batch_vectors = check_embeddings(batch_vectors, len(ids), analyzer.recognizer_id,
+                                             width)
+            width = batch_vectors.shape[1]
             face_ids.extend(ids)
             vectors.append(batch_vectors)
             tick(len(ids))
-    matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), np.float32)
-    dim = int(matrix.shape[1]) if len(matrix) else 0
+            fault_point("during:face_embeddings")
+    dim = width or 0
+    matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
     stats = {"faces": len(face_ids), "dimension": dim, "model": analyzer.recognizer_id,
              "seconds": round(time.monotonic() - started, 2)}
-    store.set_embeddings(key, face_ids, matrix.reshape(len(face_ids), dim),
-                         analyzer.recognizer_id, settings, stats)
+    draft.db.set_embeddings(face_ids, matrix, analyzer.recognizer_id, settings, stats)
+    fault_point("after:face_embeddings")
     return stats
 
 
 # clusters ---------------------------------------------------------------------------------------
-def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dict[str, Any]:
+def cluster_faces(db: MovieDB, settings: ClusterSettings) -> dict[str, Any]:
+    """People from the draft's embeddings (`db` is a writer's draft)."""
     started = time.monotonic()
-    face_ids, matrix, model_id = store.embeddings(key)
-    faces = {f.id: f for f in store.faces(key)}
+    face_ids, matrix, model_id = db.embeddings()
+    faces = {f.id: f for f in db.faces()}
     frame_ids = np.array([faces[fid].frame_id for fid in face_ids], dtype=np.int64)
-    frames = store.frames(key)
+    frames = db.frames()
     sample = {f.id: n for n, f in enumerate(frames)}
     shot = dict(zip((f.id for f in frames), frame_shots(frames).tolist(), strict=True))
     context = FaceContext(
@@ -236,7 +260,8 @@ def cluster_faces(store: MovieStore, key: str, settings: ClusterSettings) -> dic
              "unassigned": int(np.sum(labels < 0)) if len(labels) else 0,
              "similarity_threshold": in_force.similarity_threshold,
              "seconds": round(time.monotonic() - started, 2)}
-    store.replace_people(key, assignments, people, asdict(in_force), stats)
+    db.replace_people(assignments, people, asdict(in_force), stats)
+    fault_point("after:face_clusters")
     return stats
 
 
@@ -256,14 +281,13 @@ def frame_shots(frames: list[FrameRow]) -> np.ndarray:
 
 
 # report -----------------------------------------------------------------------------------------
-def write_report(store: MovieStore, key: str, output_dir: Path) -> dict[str, Any]:
-    """The movie's report and person pages, then the library page listing every movie."""
-    path = layout.report_path(output_dir, key)
-    view = build_movie_report(store, key, path.parent)
-    render_report(view, path)
-    library = render_library(build_library(store, output_dir), output_dir)
-    return {
-        "path": str(path), "library": str(library), "people": len(view.people),
-        "faces": view.faces, "unassigned": len(view.unassigned), "pairs": len(view.pairs),
-        "top_people": [(p.number, p.face_count, p.screen_time) for p in view.people[:10]],
-    }
+def publish_report(draft: Draft) -> dict[str, Any]:
+    """Publish the draft with its report: readers switch to it in one step."""
+    summary: dict[str, Any] = {}
+
+    def render(snapshot: MovieDB, generation) -> None:
+        summary.update(render_movie_pages(snapshot, generation))
+
+    summary["generation"] = draft.publish(render)
+    summary["path"] = str(draft.folder.report_path)
+    return summary

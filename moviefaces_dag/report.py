@@ -1,23 +1,26 @@
 """The static HTML report: who is in the movie, most face images first.
 
-Per movie `<output>/<movie>/index.html` (people, near-duplicate pairs, unassigned faces), one page
-per person with every face, a page of every unassigned face, and `<output>/index.html` listing
-every processed movie. Pages only reference files beside them (opens from file://, no network);
-every value reaches the HTML through Jinja2's autoescape.
+Per movie, rendered from its published snapshot into that generation's folder: the movie page
+(installed as `<movie>/index.html` when the generation is published), one page per person and a
+page of every unassigned face. `<output>/index.html` lists every published movie. Pages only
+reference files in the output folder, by relative links (opens from file://, no server, no
+network); every value reaches the HTML through Jinja2's autoescape.
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import layout
-from .store import FaceRow, MovieStore
+from .store import FaceRow, Generation, MovieDB, NotPublishedError, OutputRoot
+from .store.files import write_atomic
+from .store.folder import MAIN_PAGE
 
 THUMBNAILS_PER_PERSON = 8
 UNASSIGNED_PREVIEW = 48  # the rest are on their own page: the main page stays light
@@ -27,11 +30,15 @@ NEAR_MARGIN = 0.12
 MAX_PAIRS = 12
 LIBRARY_NAME = "index.html"
 UNASSIGNED_PAGE = "unassigned.html"
+# Links on the movie page start at the movie's folder; pages in a generation's folder are two
+# folders further down.
+MOVIE_PAGE_BASE = ""
+GENERATION_PAGE_BASE = "../../"
 
 
 @dataclass(frozen=True)
 class Thumbnail:
-    src: str  # relative to the page's folder
+    src: str  # URL path relative to the movie's folder
     time: float
     quality: float
 
@@ -48,10 +55,7 @@ class PersonView:
     thumbnails: list[Thumbnail]  # the best quality ones, in time order
     faces: list[Thumbnail]  # every face, in time order
     marks: list[float]  # each sampled time the person is on screen
-
-    @property
-    def page(self) -> str:
-        return person_page_name(self.number)
+    page: str  # URL path of the person's page, relative to the movie's folder
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class ReportView:
     people: list[PersonView]
     pairs: list[PairView]
     unassigned: list[Thumbnail]  # in time order
+    unassigned_page: str  # URL path relative to the movie's folder
     settings: dict[str, dict]
 
     @property
@@ -119,15 +124,9 @@ def person_page_name(number: int) -> str:
     return f"person-{number:03d}.html"
 
 
-def relative_src(target: str | Path, report_dir: Path) -> str:
-    """A URL path to `target` relative to the report's folder (works from file://)."""
-    rel = os.path.relpath(Path(target).resolve(), report_dir.resolve())
-    return Path(rel).as_posix()
-
-
 # building the views from the store --------------------------------------------------------------
-def _thumb(face: FaceRow, page_dir: Path) -> Thumbnail:
-    return Thumbnail(relative_src(face.crop_path, page_dir), float(face.time or 0.0), face.quality)
+def _thumb(face: FaceRow, prefix: str = "") -> Thumbnail:
+    return Thumbnail(prefix + quote(face.crop_path), float(face.time or 0.0), face.quality)
 
 
 def similar_pairs(
@@ -177,18 +176,20 @@ def _seen_together(faces: list[FaceRow]) -> set[frozenset[int]]:
     }
 
 
-def build_movie_report(store: MovieStore, key: str, report_dir: Path) -> ReportView:
-    movie = store.get_movie(key)
-    runs = store.stage_runs(key)
-    faces = store.faces(key)
-    frame_run = runs.get("frames", {})
-    fps = float(frame_run.get("settings", {}).get("fps") or 0.0)
+def build_movie_report(db: MovieDB, pages: str) -> ReportView:
+    """The report of the movie in `db`; its person pages will live in the folder `pages`
+    (relative to the movie's folder)."""
+    movie = db.movie()
+    runs = db.stage_runs()
+    faces = db.faces()
+    frame_run = runs.get("frames")
+    fps = float(frame_run.settings.get("fps") or 0.0) if frame_run else 0.0
     by_person: dict[int, list[FaceRow]] = defaultdict(list)
     for face in faces:
         if face.person_id is not None:
             by_person[face.person_id].append(face)
     people: list[PersonView] = []
-    for number, person in enumerate(store.people(key), start=1):
+    for number, person in enumerate(db.people(), start=1):
         group = by_person[person.person_id]  # time order, as the store returns faces
         best_first = sorted(group, key=lambda f: -f.quality)
         best = next((f for f in group if f.id == person.best_face_id), best_first[0])
@@ -197,17 +198,18 @@ def build_movie_report(store: MovieStore, key: str, report_dir: Path) -> ReportV
             number=number, person_id=person.person_id, face_count=person.face_count,
             first_seen=person.first_seen, last_seen=person.last_seen,
             screen_time=len(marks) / fps if fps else 0.0,
-            best=_thumb(best, report_dir),
-            thumbnails=[_thumb(f, report_dir) for f in
+            best=_thumb(best),
+            thumbnails=[_thumb(f) for f in
                         sorted(best_first[:THUMBNAILS_PER_PERSON], key=lambda f: f.time or 0.0)],
-            faces=[_thumb(f, report_dir) for f in group],
+            faces=[_thumb(f) for f in group],
             marks=marks,
+            page=f"{pages}/{person_page_name(number)}",
         ))
-    clusters = runs.get("face_clusters", {})
-    threshold = clusters.get("settings", {}).get("similarity_threshold")
+    clusters = runs.get("face_clusters")
+    threshold = clusters.settings.get("similarity_threshold") if clusters else None
     pairs: list[PairView] = []
     if threshold is not None and len(people) > 1:
-        face_ids, matrix, _ = store.embeddings(key)
+        face_ids, matrix, _ = db.embeddings()
         by_id = {p.person_id: p for p in people}
         labels = {f.id: f.person_id for f in faces if f.person_id is not None}
         pairs = [
@@ -215,46 +217,50 @@ def build_movie_report(store: MovieStore, key: str, report_dir: Path) -> ReportV
             for a, b, sim in similar_pairs(labels, face_ids, matrix, threshold,
                                            _seen_together(faces))
         ]
-    detect = runs.get("face_detections", {})
+    detect = runs.get("face_detections")
     duration = float(movie.duration or 0.0)
     return ReportView(
-        key=key,
+        key=movie.key,
         title=Path(movie.path).name,
         movie_path=movie.path,
         duration=duration,
-        span=float(frame_run.get("stats", {}).get("movie_seconds") or duration or 1.0),
+        span=float((frame_run.stats.get("movie_seconds") if frame_run else 0.0)
+                   or duration or 1.0),
         resolution=f"{movie.width}×{movie.height}" if movie.width else "unknown",
         fps_sampled=fps,
-        frames=int(frame_run.get("stats", {}).get("frames", 0)),
+        frames=int(frame_run.stats.get("frames", 0)) if frame_run else 0,
         faces=len(faces),
-        backend=str(detect.get("settings", {}).get("models", "")),
-        run_seconds=sum(float(r["stats"].get("seconds", 0.0)) for r in runs.values()),
+        backend=str(detect.settings.get("models", "")) if detect else "",
+        run_seconds=sum(float(r.stats.get("seconds", 0.0)) for r in runs.values()),
         threshold=threshold,
         people=people,
         pairs=pairs,
-        unassigned=[_thumb(f, report_dir) for f in faces if f.person_id is None],
-        settings={stage: run["settings"] for stage, run in runs.items()},
+        unassigned=[_thumb(f) for f in faces if f.person_id is None],
+        unassigned_page=f"{pages}/{UNASSIGNED_PAGE}",
+        settings={stage: run.settings for stage, run in runs.items()},
     )
 
 
-def build_library(store: MovieStore, output_dir: Path) -> list[LibraryEntry]:
-    """Every movie with a written report, in title order, with its top people."""
+def build_library(root: OutputRoot) -> list[LibraryEntry]:
+    """Every movie with a published result, in title order, with its top people."""
     entries = []
-    for key in sorted(store.movie_keys()):
-        report = layout.report_path(output_dir, key)
-        if not report.is_file():
+    for key in root.registered_keys():
+        try:
+            db = root.folder(key).published()
+        except NotPublishedError:
             continue
-        movie = store.get_movie(key)
-        faces = store.faces(key)
+        movie = db.movie()
+        faces = db.faces()
         crops = {f.id: f for f in faces}
-        people = store.people(key)
+        people = db.people()
+        prefix = quote(key) + "/"
         entries.append(LibraryEntry(
             title=Path(movie.path).name,
-            href=relative_src(report, output_dir),
+            href=prefix + "index.html",
             duration=float(movie.duration or 0.0),
             faces=len(faces),
             people_count=len(people),
-            people=[_thumb(crops[p.best_face_id], output_dir)
+            people=[_thumb(crops[p.best_face_id], prefix)
                     for p in people[:LIBRARY_PEOPLE] if p.best_face_id in crops],
         ))
     return sorted(entries, key=lambda e: e.title.lower())
@@ -273,35 +279,29 @@ def _environment() -> Environment:
     return env
 
 
-def _write_atomic(path: Path, html: str) -> None:
-    """Readers never see a half-written page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def render_report(view: ReportView, report_path: Path) -> Path:
-    """The movie page, one page per person and the unassigned faces' page; removes the pages
-    of people a previous run had and this one has not."""
+def render_movie_pages(db: MovieDB, generation: Generation) -> dict[str, Any]:
+    """Write the movie's pages for `generation` into its staging folder; return a summary."""
+    view = build_movie_report(db, generation.folder)
     env = _environment()
-    folder = report_path.parent
-    written = set()
+    staging = generation.staging
     for person in view.people:
-        html = env.get_template("person.html.j2").render(report=view, person=person)
-        _write_atomic(folder / person.page, html)
-        written.add(person.page)
-    for stale in folder.glob("person-*.html"):
-        if stale.name not in written:
-            stale.unlink(missing_ok=True)
-    _write_atomic(folder / UNASSIGNED_PAGE,
-                  env.get_template("unassigned.html.j2").render(report=view))
-    _write_atomic(report_path, env.get_template("movie_report.html.j2").render(
-        report=view, unassigned_preview=UNASSIGNED_PREVIEW, unassigned_page=UNASSIGNED_PAGE))
-    return report_path
+        html = env.get_template("person.html.j2").render(
+            report=view, person=person, base=GENERATION_PAGE_BASE)
+        (staging / Path(person.page).name).write_text(html, encoding="utf-8")
+    (staging / UNASSIGNED_PAGE).write_text(env.get_template("unassigned.html.j2").render(
+        report=view, base=GENERATION_PAGE_BASE), encoding="utf-8")
+    (staging / MAIN_PAGE).write_text(env.get_template("movie_report.html.j2").render(
+        report=view, base=MOVIE_PAGE_BASE, unassigned_preview=UNASSIGNED_PREVIEW),
+        encoding="utf-8")
+    return {
+        "people": len(view.people), "faces": view.faces, "unassigned": len(view.unassigned),
+        "pairs": len(view.pairs),
+        "top_people": [(p.number, p.face_count, p.screen_time) for p in view.people[:10]],
+    }
 
 
-def render_library(entries: list[LibraryEntry], output_dir: Path) -> Path:
-    path = Path(output_dir) / LIBRARY_NAME
-    _write_atomic(path, _environment().get_template("library.html.j2").render(movies=entries))
+def render_library(root: OutputRoot) -> Path:
+    path = root.path / LIBRARY_NAME
+    html = _environment().get_template("library.html.j2").render(movies=build_library(root))
+    write_atomic(path, html)
     return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dagster import (
+    AssetKey,
     AssetSelection,
     AutomationConditionSensorDefinition,
     DefaultSensorStatus,
@@ -16,7 +17,7 @@ from dagster import (
 )
 
 from .jobs import process_movie, refresh_movie
-from .partitions import movies_partitions
+from .partitions import MOVIES_PARTITION, movies_partitions
 from .resources import MovieFolderResource, MovieStoreResource
 from .watch import scan
 
@@ -34,7 +35,7 @@ def movie_folder_sensor(
     cursor = json.loads(context.cursor) if context.cursor else {}
     rejected_before = cursor.get("rejected", {})
     reported_vanished = set(cursor.get("vanished", []))
-    found = scan(movie_folder.path, store.open(), movie_folder.settle_seconds, rejected_before)
+    found = scan(movie_folder.path, store.root(), movie_folder.settle_seconds, rejected_before)
 
     for why, _ in found.rejected.values():
         context.log.warning(f"not a movie, skipped: {why}")
@@ -44,22 +45,31 @@ def movie_folder_sensor(
         if key not in reported_vanished:
             context.log.warning(f"movie {key}: file {path} is gone; its data is kept")
 
+    # Every movie of the folder that was never processed gets its run, whatever happened to an
+    # earlier tick: the run key makes Dagster launch it once.
+    processed = context.instance.get_materialized_partitions(AssetKey("movie"))
+    new = {key: path for key, path in found.found.items() if key not in processed}
     requests = [
         RunRequest(job_name=process_movie.name, partition_key=key, run_key=f"new:{key}:{path}")
-        for key, path in found.new.items()
+        for key, path in sorted(new.items())
     ] + [
         RunRequest(job_name=refresh_movie.name, partition_key=key,
                    run_key=f"refresh:{key}:{':'.join(map(str, identity))}")
         for key, identity in found.changed.items()
+    ] + [
+        RunRequest(job_name=refresh_movie.name, partition_key=key, run_key=f"moved:{key}:{path}")
+        for key, path in found.renamed.items()
     ]
     rejected = {**rejected_before, **{p: version for p, (_, version) in found.rejected.items()}}
     new_cursor = json.dumps({"rejected": rejected, "vanished": sorted(found.vanished)})
-    if not requests:  # every new movie has a request, so there are no partitions to add either
+    missing = sorted(k for k in new if not context.instance.has_dynamic_partition(
+        MOVIES_PARTITION, k))
+    if not requests:
         context.update_cursor(new_cursor)
         return SkipReason("no new or changed movies")
     return SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[movies_partitions.build_add_request(sorted(found.new))],
+        dynamic_partitions_requests=[movies_partitions.build_add_request(missing)],
         cursor=new_cursor,
     )
 

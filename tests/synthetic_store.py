@@ -14,7 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from moviefaces_dag.store import FaceRow, FrameRow, MovieStore, PersonRow
+from moviefaces_dag.pipeline import publish_report
+from moviefaces_dag.report import render_library
+from moviefaces_dag.store import FaceRow, FrameRow, MovieDB, MovieFolder, OutputRoot, PersonRow
 
 THRESHOLD = 0.36
 NEAR_SIMILARITY = 0.30  # persons 3 and 4: under THRESHOLD, within the report's margin
@@ -34,14 +36,37 @@ PERSON_IDS = {"a": 3, "b": 1, "c": 4, "d": 2}  # store ids, not in rank order
 
 @dataclass(frozen=True)
 class SyntheticMovie:
-    store: MovieStore
-    key: str
-    output_dir: Path
+    root: OutputRoot
+    folder: MovieFolder
     identities: dict[int, str]  # face id -> identity
+
+    @property
+    def key(self) -> str:
+        return self.folder.key
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root.path
+
+    @property
+    def draft(self) -> MovieDB:
+        return self.folder.draft_db()
+
+    @property
+    def pages(self) -> Path:
+        """The published generation's folder: person and unassigned pages."""
+        return self.folder.path / "g" / self.folder.published_generation()
+
+    def publish(self) -> Path:
+        """Publish the draft with its report (as the report asset does); the movie page."""
+        with self.folder.writing("test") as draft:
+            publish_report(draft)
+        render_library(self.root)
+        return self.folder.report_path
 
     def assign_people(self, min_faces: int = 2) -> None:
         """People from the identities with at least `min_faces` faces; the rest unassigned."""
-        faces = self.store.faces(self.key)
+        faces = self.draft.faces()
         groups: dict[str, list[FaceRow]] = {}
         for face in faces:
             groups.setdefault(self.identities[face.id], []).append(face)
@@ -52,8 +77,8 @@ class SyntheticMovie:
         people = [PersonRow(PERSON_IDS[name], len(group), min(f.time for f in group),
                             max(f.time for f in group), max(group, key=lambda f: f.quality).id)
                   for name, group in kept.items()]
-        self.store.replace_people(
-            self.key, assignments, people,
+        self.draft.replace_people(
+            assignments, people,
             {"similarity_threshold": THRESHOLD, "min_faces": min_faces},
             {"people": len(people), "seconds": 0.05})
 
@@ -74,41 +99,44 @@ def build_movie(
     output_dir: Path, movie_name: str = "film.mp4", key: str = "film"
 ) -> SyntheticMovie:
     """Register `movie_name` (no file needed), then frames, faces, embeddings and people."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    store = MovieStore(output_dir / "moviefaces.sqlite")
-    store.register_movie(key, str(output_dir / movie_name))
-    store.update_movie(key, duration=float(FRAMES), width=WIDTH, height=HEIGHT, fps=24.0)
-    media = output_dir / key
-    (media / "frames").mkdir(parents=True, exist_ok=True)
-    (media / "faces").mkdir(parents=True, exist_ok=True)
+    root = OutputRoot(output_dir)
+    folder = MovieFolder(root.path / key)
+    folder.path.mkdir(parents=True)
+    store = MovieDB(folder.draft_path)
+    store.set_movie(key, str(output_dir / movie_name))
+    store.update_movie(duration=float(FRAMES), width=WIDTH, height=HEIGHT, fps=24.0)
+    media = folder.path
+    (media / "frames" / "v1").mkdir(parents=True, exist_ok=True)
+    (media / "faces" / "v1").mkdir(parents=True, exist_ok=True)
     frames = []
     for idx in range(FRAMES):
-        path = media / "frames" / f"{idx:06d}.jpg"
-        _jpeg(path, idx, WIDTH, HEIGHT)
-        frames.append(FrameRow(idx, idx / FPS, str(path), WIDTH, HEIGHT))
-    store.replace_frames(key, frames, {"fps": FPS, "duration": None},
-                         {"frames": FRAMES, "movie_seconds": float(FRAMES), "seconds": 0.5})
-    frame_ids = {f.idx: f.id for f in store.frames(key)}
+        path = f"frames/v1/{idx:06d}.jpg"
+        _jpeg(media / path, idx, WIDTH, HEIGHT)
+        frames.append(FrameRow(idx, idx / FPS, path, WIDTH, HEIGHT, cut_distance=0.0))
+    store.replace_frames(frames, {"fps": FPS, "duration": None},
+                         {"frames": FRAMES, "movie_seconds": float(FRAMES), "seconds": 0.5},
+                         "synthetic", "frames/v1")
+    frame_ids = {f.idx: f.id for f in store.frames()}
     faces, identities = [], []
     slot: dict[int, int] = {}
     for identity, indices in APPEARANCES.items():
         for idx in indices:
             n = slot.get(idx, 0)
             slot[idx] = n + 1
-            crop = media / "faces" / f"{idx:06d}_{n:02d}.jpg"
-            _jpeg(crop, 1000 + len(faces), 60, 60)
+            crop = f"faces/v1/{idx:06d}_{n:02d}.jpg"
+            _jpeg(media / crop, 1000 + len(faces), 60, 60)
             x, y = 20.0 + 150 * n, 40.0
             faces.append(FaceRow(
                 frame_id=frame_ids[idx], box=(x, y, 60.0, 80.0), score=0.9,
                 landmarks=((x + 15, y + 30), (x + 45, y + 30), (x + 30, y + 45),
                            (x + 18, y + 62), (x + 42, y + 62)),
                 sharpness=100.0, size=60.0, frontalness=0.9,
-                quality=0.5 + 0.01 * idx, crop_path=str(crop),
+                quality=0.5 + 0.01 * idx, crop_path=crop,
             ))
             identities.append(identity)
-    store.replace_faces(key, faces, {"models": "yunet-test + sface-test"},
-                        {"faces": len(faces), "seconds": 0.25})
-    stored = store.faces(key)
+    store.replace_faces(faces, {"models": "yunet-test + sface-test"},
+                        {"faces": len(faces), "seconds": 0.25}, "faces/v1")
+    stored = store.faces()
     by_place = {(f.frame_id, f.box): f.id for f in stored}
     vectors = _identity_vectors()
     rng = np.random.default_rng(7)
@@ -117,7 +145,7 @@ def build_movie(
     lengths = rng.uniform(6.0, 12.0, (len(identities), 1))
     matrix = lengths * np.stack([vectors[i] + rng.normal(0, 0.01, vectors[i].shape)
                                  for i in identities])
-    store.set_embeddings(key, ids, matrix.astype(np.float32), "sface-test", {}, {"seconds": 0.25})
-    movie = SyntheticMovie(store, key, output_dir, dict(zip(ids, identities, strict=True)))
+    store.set_embeddings(ids, matrix.astype(np.float32), "sface-test", {}, {"seconds": 0.25})
+    movie = SyntheticMovie(root, folder, dict(zip(ids, identities, strict=True)))
     movie.assign_people()
     return movie

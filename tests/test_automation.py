@@ -22,7 +22,8 @@ from moviefaces_dag.resources import (
     MovieStoreResource,
     SamplingResource,
 )
-from moviefaces_dag.store import MovieStore
+from moviefaces_dag.store import OutputRoot
+from moviefaces_dag.watch import scan
 
 EXPENSIVE = {"frames", "face_detections", "face_embeddings"}
 
@@ -116,8 +117,8 @@ def world(tmp_path: Path, testdata: Path) -> World:
     return world
 
 
-def store_of(world: World) -> MovieStore:
-    return world.resources["store"].open()
+def root_of(world: World) -> OutputRoot:
+    return world.resources["store"].root()
 
 
 def test_new_files_add_partitions_and_request_runs_once(world: World, tmp_path: Path) -> None:
@@ -133,10 +134,27 @@ def test_new_files_add_partitions_and_request_runs_once(world: World, tmp_path: 
     ]
     assert "gamma" in world.instance.get_dynamic_partitions("movies")
     assert "notes" not in world.instance.get_dynamic_partitions("movies")
-    assert store_of(world).movie_keys()["gamma"] == str((world.folder / "gamma.mov").resolve())
-    # Once: the next ticks (the cursor survives, as it would across restarts) request nothing.
+    assert root_of(world).movies()["gamma"].path == str((world.folder / "gamma.mov").resolve())
+    # Until the movie is processed, every tick asks again with the same run key, so Dagster
+    # launches it once; then the ticks (the cursor survives, as across restarts) ask nothing.
+    again = world.sensor()
+    assert [r.run_key for r in again.run_requests] == [r.run_key for r in result.run_requests]
+    world.materialize("gamma")
     assert isinstance(world.sensor(), dg.SkipReason)
     assert isinstance(world.sensor(), dg.SkipReason)
+
+
+def test_a_tick_that_fails_after_finding_a_file_strands_nothing(world: World) -> None:
+    shutil.copy(world.folder / "alpha.mp4", world.folder / "delta.mp4")
+    # What a tick does before it dies (on its time limit, say): the scan registers the file;
+    # no partition is added and no run requested.
+    scan(world.folder, root_of(world), 0, {})
+    assert "delta" in root_of(world).movies()
+    assert "delta" not in world.instance.get_dynamic_partitions("movies")
+    result = world.sensor()  # the next tick finds it again
+    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
+        ("process_movie", "delta")]
+    assert "delta" in world.instance.get_dynamic_partitions("movies")
 
 
 def test_nothing_changed_requests_nothing(world: World) -> None:
@@ -194,16 +212,18 @@ def test_sampling_change_reruns_frames_and_below(world: World) -> None:
 def test_frames_code_change_reruns_frames_only_and_keeps_the_faces(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = store_of(world)
-    faces = {key: store.faces(key) for key in ("alpha", "beta")}
+    root = root_of(world)
+    faces = {key: root.folder(key).draft_db().faces() for key in ("alpha", "beta")}
     assert all(faces.values())
     monkeypatch.setitem(versions.REVISIONS, "frames", "2")
     # Same bytes, same sampling: the frames come out with the same data version, so nothing
     # below reruns, and the faces and people made from them must still be there.
     assert world.settle() == {"frames": {"alpha", "beta"}}
     for key, before in faces.items():
-        assert store.faces(key) == before
-        assert all(Path(f.path).is_file() for f in store.frames(key))
+        draft = root.folder(key).draft_db()
+        assert draft.faces() == before
+        assert all(root.folder(key).file(f.path).is_file() for f in draft.frames())
+        assert draft.stale_stages() == []
 
 
 def test_touch_and_rename_rerun_nothing_expensive(world: World) -> None:
@@ -216,17 +236,19 @@ def test_touch_and_rename_rerun_nothing_expensive(world: World) -> None:
 
     renamed = world.folder / "alpha renamed.mp4"
     target.rename(renamed)
-    result = world.sensor()
-    assert isinstance(result, dg.SkipReason)
-    assert store_of(world).movie_keys()["alpha"] == str(renamed.resolve())
+    result = world.sensor()  # a cheap refresh checks it is the same movie
+    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
+        ("refresh_movie", "alpha")]
+    assert root_of(world).movies()["alpha"].path == str(renamed.resolve())
     assert "alpha-renamed" not in world.instance.get_dynamic_partitions("movies")
+    world.materialize("alpha", ["movie"])
     assert world.settle() == {}
 
 
 def test_vanished_file_keeps_its_data(world: World) -> None:
     (world.folder / "beta.mp4").unlink()
     assert isinstance(world.sensor(), dg.SkipReason)
-    store = store_of(world)
-    assert "beta" in store.movie_keys()
-    assert store.frames("beta")
+    root = root_of(world)
+    assert "beta" in root.movies()
+    assert root.folder("beta").published().frames()
     assert world.settle() == {}

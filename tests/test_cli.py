@@ -13,8 +13,7 @@ import pytest
 
 from moviefaces_dag.evaluation.scoring import evaluate_stored, format_table
 from moviefaces_dag.evaluation.truth import GroundTruth
-from moviefaces_dag.layout import DB_NAME
-from moviefaces_dag.store import MovieStore
+from moviefaces_dag.store import OutputRoot
 
 CAST_A_SECONDS = 40
 
@@ -47,7 +46,7 @@ def test_run_prints_summary_and_writes_report(cast_a_run) -> None:
 def test_detects_and_groups_cast_a_against_ground_truth(cast_a_run, testdata: Path) -> None:
     out, _ = cast_a_run
     truth = GroundTruth.load(testdata / "movies" / "cast_a.json")
-    score = evaluate_stored(MovieStore(out / DB_NAME), "cast_a", truth)
+    score = evaluate_stored(OutputRoot(out).folder("cast_a").published(), truth)
     detection, identity = score.detection, score.identity
     assert detection.true_faces >= 40  # 50 true faces in the first 40 s at 1 fps
     assert detection.recall >= 0.9, format_table(score)
@@ -89,11 +88,14 @@ def bad_inputs(tmp_path_factory: pytest.TempPathFactory, cast_a: Path) -> dict[s
     }
 
 
-def _snapshot(db: Path) -> list:
-    conn = sqlite3.connect(db)
+def _snapshot(out: Path) -> tuple[list[str], list]:
+    """The registered movies, and cast_a's published rows."""
+    root = OutputRoot(out)
+    db = root.folder("cast_a").published().db_path
+    conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)
     try:
-        return [conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                for table in ("frames", "faces", "people")]
+        return root.registered_keys(), [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                                        for t in ("frames", "faces", "people")]
     finally:
         conn.close()
 
@@ -105,13 +107,13 @@ BAD_CASES = ["missing", "directory", "text", "empty", "cut index", "truncated"]
 def test_bad_input_fails_clearly_and_keeps_the_store(cast_a_run, bad_inputs, case: str) -> None:
     out, _ = cast_a_run
     path, problem = bad_inputs[case]
-    before = _snapshot(out / DB_NAME)
+    before = _snapshot(out)
     result = moviefaces("run", path, "--output-dir", out)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert str(path) in lines[0] and problem in lines[0], lines[0]
-    assert _snapshot(out / DB_NAME) == before
+    assert _snapshot(out) == before
 
 
 def test_movie_without_faces_gets_a_report_saying_so(tmp_path: Path, testdata: Path) -> None:

@@ -36,7 +36,7 @@ def test_code_location_has_assets_jobs_and_sensors() -> None:
 
 def test_materialize_every_asset_for_a_partition(tmp_path: Path, cast_a: Path) -> None:
     store = MovieStoreResource(output_dir=str(tmp_path))
-    store.open().register_movie("cast_a", str(cast_a))
+    assert store.root().register(cast_a) == "cast_a"
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(MOVIES_PARTITION, ["cast_a"])
     resources = {"store": store, "sampling": SamplingResource(fps=1.0, duration=10),

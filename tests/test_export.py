@@ -22,12 +22,14 @@ from moviefaces_dag.export import (
 
 @pytest.fixture()
 def movie(tmp_path: Path):
-    return build_movie(tmp_path / "out")
+    movie = build_movie(tmp_path / "out")
+    movie.publish()
+    return movie
 
 
 def test_folders_hold_portrait_crops_and_a_montage(movie, tmp_path: Path):
     out = tmp_path / "folders"
-    result = export_dataset(movie.store, movie.key, out, "folders")
+    result = export_dataset(movie.folder, out, "folders")
     assert result["people"] == 4 and result["faces"] == 25 and result["unassigned"] == 1
     counts = {}
     for folder in sorted(out.iterdir()):
@@ -54,7 +56,7 @@ def test_montage_holds_at_most_25_faces():
 
 def test_yolo_labels_are_normalised_boxes_by_person_rank(movie, tmp_path: Path):
     out = tmp_path / "yolo"
-    result = export_dataset(movie.store, movie.key, out, "yolo")
+    result = export_dataset(movie.folder, out, "yolo")
     assert (out / "classes.txt").read_text().split() == [
         "person_001", "person_002", "person_003", "person_004"]
     # 20 frames, the one with the unassigned face (19) is left out
@@ -72,7 +74,7 @@ def test_yolo_labels_are_normalised_boxes_by_person_rank(movie, tmp_path: Path):
 
 def test_jsonl_has_people_faces_and_embedding_rows(movie, tmp_path: Path):
     out = tmp_path / "jsonl"
-    export_dataset(movie.store, movie.key, out, "jsonl")
+    export_dataset(movie.folder, out, "jsonl")
     lines = [json.loads(line) for line in (out / "dataset.jsonl").read_text().splitlines()]
     people = [line for line in lines if line["type"] == "person"]
     faces = [line for line in lines if line["type"] == "face"]
@@ -82,12 +84,12 @@ def test_jsonl_has_people_faces_and_embedding_rows(movie, tmp_path: Path):
     assert all((out / p["best_face"]).is_file() for p in people)
     assert len(faces) == 25 and sum(f["person"] is None for f in faces) == 1
     matrix = np.load(out / "embeddings.npy")
-    ids, stored, model = movie.store.embeddings(movie.key)
+    ids, stored, model = movie.draft.embeddings()
     face = faces[3]
     assert face["embedding"]["model"] == model == "sface-test"
     np.testing.assert_array_equal(matrix[face["embedding"]["row"]],
                                   stored[ids.index(face["id"])])
-    stored_norm = {f.id: f.embedding_norm for f in movie.store.faces(movie.key)}[face["id"]]
+    stored_norm = {f.id: f.embedding_norm for f in movie.draft.faces()}[face["id"]]
     assert 6.0 <= face["embedding"]["norm"] == stored_norm <= 12.0
     assert len(face["landmarks"]) == 5 and len(face["box"]) == 4
     assert (out / face["image"]).is_file()
@@ -95,33 +97,32 @@ def test_jsonl_has_people_faces_and_embedding_rows(movie, tmp_path: Path):
 
 def test_export_replaces_its_own_output_but_not_foreign_folders(movie, tmp_path: Path):
     out = tmp_path / "again"
-    export_dataset(movie.store, movie.key, out, "jsonl")
+    export_dataset(movie.folder, out, "jsonl")
     (out / "stale.txt").write_text("from an older export")
-    export_dataset(movie.store, movie.key, out, "yolo")
+    export_dataset(movie.folder, out, "yolo")
     assert not (out / "stale.txt").exists() and (out / "classes.txt").is_file()
     foreign = tmp_path / "photos"
     foreign.mkdir()
     (foreign / "holiday.jpg").write_bytes(b"mine")
     with pytest.raises(ExportError, match="not empty"):
-        export_dataset(movie.store, movie.key, foreign, "folders")
+        export_dataset(movie.folder, foreign, "folders")
     assert (foreign / "holiday.jpg").read_bytes() == b"mine"
     assert not list(tmp_path.glob(".*tmp-*"))
 
 
 def test_unprocessed_movie_is_refused(tmp_path: Path):
-    movie = build_movie(tmp_path / "out")
-    movie.store.register_movie("other", str(tmp_path / "other.mp4"))
-    with pytest.raises(ExportError, match="run `moviefaces run MOVIE` first"):
-        export_dataset(movie.store, "other", tmp_path / "x", "jsonl")
+    movie = build_movie(tmp_path / "out")  # processed, never published
+    with pytest.raises(ExportError, match="has no complete result yet; run `moviefaces run`"):
+        export_dataset(movie.folder, tmp_path / "x", "jsonl")
     with pytest.raises(ExportError, match="unknown export format"):
-        export_dataset(movie.store, movie.key, tmp_path / "x", "csv")
+        export_dataset(movie.folder, tmp_path / "x", "csv")
 
 
 def test_cli_exports_by_movie_path(movie, capsys):
-    movie_path = movie.store.get_movie(movie.key).path
+    movie_path = movie.draft.movie().path
     code = main(["export", movie_path, "--output-dir", str(movie.output_dir), "--format", "yolo"])
     assert code == 0
-    out = default_export_dir(movie.output_dir, movie.key, "yolo")
+    out = default_export_dir(movie.folder, "yolo")
     assert str(out) in capsys.readouterr().out
     assert len(list((out / "labels").glob("*.txt"))) == 19
 
@@ -129,7 +130,7 @@ def test_cli_exports_by_movie_path(movie, capsys):
 def test_cli_explains_an_unknown_movie(movie, tmp_path: Path, capsys):
     code = main(["export", str(tmp_path / "never.mp4"), "--output-dir", str(movie.output_dir)])
     assert code == 1
-    assert "has not been processed; run `moviefaces run" in capsys.readouterr().err
+    assert "has not been processed in" in capsys.readouterr().err
     code = main(["export", "x.mp4", "--output-dir", str(tmp_path / "empty")])
     assert code == 1
-    assert "no moviefaces database" in capsys.readouterr().err
+    assert "run `moviefaces run x.mp4` first" in capsys.readouterr().err

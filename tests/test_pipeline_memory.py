@@ -104,11 +104,11 @@ import json, resource, sys
 from pathlib import Path
 from moviefaces_dag.pipeline import extract_frames
 from moviefaces_dag.progress import LogProgress
-from moviefaces_dag.store import MovieStore
+from moviefaces_dag.store import OutputRoot
 movie, out, duration = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
-store = MovieStore(out / "db.sqlite")
-store.register_movie("m", movie)
-stats = extract_frames(store, "m", out, 1.0, duration, LogProgress(), lambda _: None)
+root = OutputRoot(out)
+with root.folder(root.register(Path(movie))).writing("test") as draft:
+    stats = extract_frames(draft, 1.0, duration, LogProgress(), lambda _: None)
 print(json.dumps({"frames": stats["frames"],
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """

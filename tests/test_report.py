@@ -12,7 +12,6 @@ import pytest
 from synthetic_store import APPEARANCES, NEAR_SIMILARITY, PERSON_IDS, build_movie
 
 from moviefaces_dag import report as report_module
-from moviefaces_dag.pipeline import write_report
 from moviefaces_dag.report import duration_text, similar_pairs, timecode
 
 # A file name cannot hold "/", so no closing tag; the markup is hostile all the same.
@@ -42,7 +41,7 @@ def movie(tmp_path: Path):
 
 @pytest.fixture()
 def report(movie) -> Path:
-    return Path(write_report(movie.store, movie.key, movie.output_dir)["path"])
+    return movie.publish()
 
 
 def test_people_most_faces_first_with_store_ids(report: Path):
@@ -99,19 +98,19 @@ def test_similar_pairs_skips_people_seen_together():
     assert similar_pairs(labels, [10, 11, 12, 13], matrix, 0.50, set()) == []  # too far under
 
 
-def test_unassigned_faces_are_collapsed(report: Path):
+def test_unassigned_faces_are_collapsed(movie, report: Path):
     html = report.read_text()
     details = Elements(html).find("details", "unassigned")
     assert len(details) == 1 and "open" not in details[0]  # collapsed
     section = html.split('<details class="unassigned card">')[1].split("</details>")[0]
     assert len(Elements(section).find("img")) == 1
     assert "<figcaption>00:19</figcaption>" in section  # the singleton, seen at 19 s
-    page = (report.parent / "unassigned.html").read_text()
+    page = (movie.pages / "unassigned.html").read_text()
     assert len(Elements(page).find("img")) == 1
 
 
 def test_hostile_movie_name_is_escaped_everywhere(movie, report: Path):
-    pages = [report, report.parent / "person-001.html", report.parent / "unassigned.html",
+    pages = [report, movie.pages / "person-001.html", movie.pages / "unassigned.html",
              movie.output_dir / "index.html"]
     for page in pages:
         html = page.read_text()
@@ -120,7 +119,8 @@ def test_hostile_movie_name_is_escaped_everywhere(movie, report: Path):
 
 
 def test_every_image_is_relative_and_exists(movie, report: Path):
-    pages = [*report.parent.glob("*.html"), movie.output_dir / "index.html"]
+    pages = [report, *movie.pages.glob("*.html"), movie.output_dir / "index.html"]
+    pages.remove(movie.pages / "main.html")  # the movie page, installed as index.html
     for page in pages:
         images = Elements(page.read_text()).find("img")
         assert images, page.name
@@ -131,29 +131,32 @@ def test_every_image_is_relative_and_exists(movie, report: Path):
             assert img["alt"], (page.name, src)
 
 
-def test_person_page_lists_every_face_lazily(report: Path):
-    page = Elements((report.parent / "person-001.html").read_text())
+def test_person_page_lists_every_face_lazily(movie, report: Path):
+    page = Elements((movie.pages / "person-001.html").read_text())
     grid = [img for img in page.find("img") if img.get("loading") == "lazy"]
     assert len(grid) == 10
     assert [img["alt"].rsplit(" ", 1)[1] for img in grid] == [timecode(t) for t in range(10)]
     links = [a["href"] for a in Elements(report.read_text()).find("a", "person-link")]
-    assert links == ["person-001.html", "person-002.html", "person-003.html", "person-004.html"]
+    pages = movie.pages.relative_to(report.parent).as_posix()
+    assert links == [f"{pages}/person-00{n}.html" for n in (1, 2, 3, 4)]
 
 
-def test_stale_person_pages_are_removed(movie, report: Path):
-    assert (report.parent / "person-004.html").is_file()
+def test_a_new_generation_replaces_every_page(movie, report: Path):
+    old = movie.pages
+    assert (old / "person-004.html").is_file()
     movie.assign_people(min_faces=5)
-    write_report(movie.store, movie.key, movie.output_dir)
-    assert sorted(p.name for p in report.parent.glob("person-*.html")) == [
+    movie.publish()
+    assert not old.exists()
+    assert sorted(p.name for p in movie.pages.glob("person-*.html")) == [
         "person-001.html", "person-002.html"]
 
 
 def test_library_lists_every_processed_movie(tmp_path: Path):
     first = build_movie(tmp_path / "out", "first.mp4", key="first")
-    write_report(first.store, first.key, first.output_dir)
+    first.publish()
     second = build_movie(tmp_path / "out", "second.mp4", key="second")
-    result = write_report(second.store, second.key, second.output_dir)
-    library = Path(result["library"]).read_text()
+    second.publish()
+    library = (tmp_path / "out" / "index.html").read_text()
     links = [a["href"] for a in Elements(library).find("a") if a["href"].endswith("index.html")]
     assert links == ["first/index.html", "second/index.html"]
     assert library.count('href="first/index.html#person-') == 4
@@ -162,7 +165,7 @@ def test_library_lists_every_processed_movie(tmp_path: Path):
 def test_empty_movie_says_so(tmp_path: Path):
     movie = build_movie(tmp_path / "out")
     movie.assign_people(min_faces=50)
-    html = Path(write_report(movie.store, movie.key, movie.output_dir)["path"]).read_text()
+    html = movie.publish().read_text()
     assert 'id="no-people"' in html and "none recurs often enough" in html
 
 
@@ -180,9 +183,9 @@ def test_main_page_stays_light_and_links_the_rest(movie, monkeypatch):
     of the unassigned ones, and links to the pages that hold all of them."""
     monkeypatch.setattr(report_module, "THUMBNAILS_PER_PERSON", 2)
     monkeypatch.setattr(report_module, "UNASSIGNED_PREVIEW", 0)
-    html = Path(write_report(movie.store, movie.key, movie.output_dir)["path"]).read_text()
+    html = movie.publish().read_text()
     page = Elements(html)
     rows = re.findall(r'<ul class="thumbs">(.*?)</ul>', html, re.S)
     assert [row.count("<img") for row in rows] == [2, 2, 2, 2]
     assert len(page.find("img")) == 4 * (1 + 1 + 2) + 2  # cast strip, portrait, row; one pair
-    assert 'href="unassigned.html"' in html
+    assert f'href="g/{movie.pages.name}/unassigned.html"' in html

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from moviefaces_dag.cli import main
-from moviefaces_dag.layout import DB_NAME
-from moviefaces_dag.store import MovieStore
+from moviefaces_dag.store import MovieDB, OutputRoot
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,13 +28,13 @@ LOAD_ALL_IMAGES = """async () => Promise.all([...document.images].map(img => {
 
 
 @pytest.fixture(scope="session")
-def cast_a_report(cast_a: Path, tmp_path_factory) -> tuple[Path, MovieStore, str]:
+def cast_a_report(cast_a: Path, tmp_path_factory) -> tuple[Path, MovieDB, str]:
     output = tmp_path_factory.mktemp("browser_out")
     assert main(["run", str(cast_a), "--output-dir", str(output),
                  "--duration", str(DURATION)]) == 0
-    store = MovieStore(output / DB_NAME)
-    (key,) = store.movie_keys()
-    return output, store, key
+    root = OutputRoot(output)
+    (key,) = root.registered_keys()
+    return output, root.folder(key).published(), key
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +84,7 @@ def test_people_in_descending_face_count_order(cast_a_report, browse):
         "article.person", "els => els.map(e => +e.dataset.faceCount)")
     assert len(counts) >= 3
     assert counts == sorted(counts, reverse=True)
-    assert counts == [p.face_count for p in store.people(key)]
+    assert counts == [p.face_count for p in store.people()]
     headings = page.eval_on_selector_all("article.person h3", "els => els.map(e => e.textContent)")
     assert headings[:3] == ["Person 1", "Person 2", "Person 3"]
 
@@ -106,7 +105,7 @@ def test_timeline_has_one_mark_per_appearance(cast_a_report, browse):
     open_page, _ = browse
     _, store, key = cast_a_report
     times: dict[int, set[float]] = defaultdict(set)
-    for face in store.faces(key):
+    for face in store.faces():
         if face.person_id is not None:
             times[face.person_id].add(face.time)
     page = open_page(report_url(cast_a_report))
@@ -130,7 +129,7 @@ def test_person_page_opens_from_its_link(cast_a_report, browse):
     page.wait_for_url("**/person-002.html")
     assert page.locator("h1").inner_text() == "Person 2"
     grid = page.locator(".grid img")
-    assert grid.count() == store.people(key)[1].face_count
+    assert grid.count() == store.people()[1].face_count
     assert grid.first.get_attribute("loading") == "lazy"
     assert all(width > 0 for _, width in page.evaluate(LOAD_ALL_IMAGES))
     page.click("header a")  # back to the movie

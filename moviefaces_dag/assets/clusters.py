@@ -1,7 +1,7 @@
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetExecutionContext, DataVersion, MaterializeResult, asset
 
 from ..partitions import movies_partitions
-from ..pipeline import cluster_faces
+from ..pipeline import cluster_faces, stage_token
 from ..resources import ClusteringResource, MovieStoreResource
 from .embeddings import face_embeddings
 
@@ -12,6 +12,8 @@ def face_clusters(
     context: AssetExecutionContext, clustering: ClusteringResource, store: MovieStoreResource
 ) -> MaterializeResult:
     """One person id per face within the movie, and the people table."""
-    stats = cluster_faces(store.open(), context.partition_key, clustering.settings())
+    with store.writing(context) as draft:
+        stats = cluster_faces(draft.db, clustering.settings())
+        version = stage_token(draft.db, "face_clusters")
     context.log.info(f"{stats['people']} people from {stats['faces']} faces")
-    return MaterializeResult(metadata=stats)
+    return MaterializeResult(data_version=DataVersion(version), metadata=stats)

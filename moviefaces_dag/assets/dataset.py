@@ -4,7 +4,7 @@ from pydantic import Field
 from ..export import FORMATS, default_export_dir, export_dataset
 from ..partitions import movies_partitions
 from ..resources import MovieStoreResource
-from .clusters import face_clusters
+from .report import movie_report
 
 
 class DatasetConfig(Config):
@@ -16,17 +16,17 @@ class DatasetConfig(Config):
 
 # Its own group: the process_movie job and `moviefaces run` leave it out; materialize it when
 # a dataset is wanted (it then stays fresh under automation).
-@asset(deps=[face_clusters], partitions_def=movies_partitions, group_name="exports",
+@asset(deps=[movie_report], partitions_def=movies_partitions, group_name="exports",
        kinds={"folder"})
 def face_dataset(
     context: AssetExecutionContext, config: DatasetConfig, store: MovieStoreResource
 ) -> MaterializeResult:
     """`<output>/<movie>/dataset/<format>`: the people as a labelled dataset (person folders
     with montages, YOLO annotations, JSON lines with embeddings), as `moviefaces export` writes."""
-    db, key = store.open(), context.partition_key
+    folder = store.root().folder(context.partition_key)
     metadata: dict = {}
     for fmt in config.formats:
-        result = export_dataset(db, key, default_export_dir(store.output_path, key, fmt), fmt)
+        result = export_dataset(folder, default_export_dir(folder, fmt), fmt)
         metadata[f"{fmt}_path"] = MetadataValue.path(result["path"])
         metadata.update({f"{fmt}_{k}": v for k, v in result.items()
                          if k not in ("path", "movie", "partition", "format")})

@@ -1,7 +1,7 @@
-from dagster import AssetExecutionContext, MaterializeResult, ResourceParam, asset
+from dagster import AssetExecutionContext, DataVersion, MaterializeResult, ResourceParam, asset
 
 from ..partitions import movies_partitions
-from ..pipeline import detect_faces
+from ..pipeline import detect_faces, stage_token
 from ..progress import ProgressReporter
 from ..resources import FaceAnalyzerResource, MovieStoreResource
 from .frames import frames
@@ -18,8 +18,9 @@ def face_detections(
 ) -> MaterializeResult:
     """Face boxes, scores, 5 landmarks and quality figures per frame; a padded crop per face."""
     settings = face_analyzer.detector_settings()
-    with face_analyzer.analyzer() as analyzer:
+    with store.writing(context) as draft, face_analyzer.analyzer() as analyzer:
         settings["models"] = f"{analyzer.detector_id} + {analyzer.recognizer_id}"
-        stats = detect_faces(store.open(), context.partition_key, store.output_path, analyzer,
-                             settings, progress, context.log.info)
-    return MaterializeResult(metadata={**stats, "detector": settings["models"]})
+        stats = detect_faces(draft, analyzer, settings, progress, context.log.info)
+        version = stage_token(draft.db, "face_detections")
+    return MaterializeResult(data_version=DataVersion(version),
+                             metadata={**stats, "detector": settings["models"]})

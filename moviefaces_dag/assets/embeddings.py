@@ -1,7 +1,7 @@
-from dagster import AssetExecutionContext, MaterializeResult, ResourceParam, asset
+from dagster import AssetExecutionContext, DataVersion, MaterializeResult, ResourceParam, asset
 
 from ..partitions import movies_partitions
-from ..pipeline import embed_faces
+from ..pipeline import embed_faces, stage_token
 from ..progress import ProgressReporter
 from ..resources import FaceAnalyzerResource, MovieStoreResource
 from .detections import face_detections
@@ -17,7 +17,8 @@ def face_embeddings(
     progress: ResourceParam[ProgressReporter],
 ) -> MaterializeResult:
     """An L2-normalised embedding per face, from the face aligned to the ArcFace template."""
-    with face_analyzer.analyzer() as analyzer:
-        stats = embed_faces(store.open(), context.partition_key, analyzer,
-                            face_analyzer.recognizer_settings(), progress, context.log.info)
-    return MaterializeResult(metadata=stats)
+    with store.writing(context) as draft, face_analyzer.analyzer() as analyzer:
+        stats = embed_faces(draft, analyzer, face_analyzer.recognizer_settings(), progress,
+                            context.log.info)
+        version = stage_token(draft.db, "face_embeddings")
+    return MaterializeResult(data_version=DataVersion(version), metadata=stats)

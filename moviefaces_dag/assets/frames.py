@@ -1,9 +1,7 @@
-import hashlib
-
 from dagster import AssetExecutionContext, DataVersion, MaterializeResult, ResourceParam, asset
 
 from ..partitions import movies_partitions
-from ..pipeline import extract_frames
+from ..pipeline import extract_frames, stage_token
 from ..progress import ProgressReporter
 from ..resources import MovieStoreResource, SamplingResource
 from .movie import movie
@@ -18,22 +16,15 @@ def frames(
     progress: ResourceParam[ProgressReporter],
 ) -> MaterializeResult:
     """Frames sampled at `fps`, timestamped from the container, saved once as JPEG."""
-    key = context.partition_key
-    db = store.open()
-    stats = extract_frames(db, key, store.output_path, sampling.fps, sampling.duration,
-                           progress, context.log.info)
-    fingerprint = db.get_movie(key).fingerprint or ""
-    # The movie's content fingerprint travels in this data version: downstream assets go stale
-    # when the bytes or the sampling change, never on a no-op rerun (see dagster issue 33988).
-    # So does how the frames were adjusted for display, when they were (rotated, anamorphic or
-    # interlaced movies), so that detection reruns if that changes; plain movies keep their
-    # version.
-    identity = f"{fingerprint}|{sampling.fps}|{sampling.duration}"
-    if stats["display"]:
-        identity += "|" + ";".join(stats["display"])
-    version = hashlib.sha1(identity.encode())
+    with store.writing(context) as draft:
+        stats = extract_frames(draft, sampling.fps, sampling.duration, progress,
+                               context.log.info)
+        # The data version says what was sampled (the movie's content, the sampling, the display
+        # handling, the instants): downstream assets go stale when that changes, never on a
+        # no-op rerun (see dagster issue 33988).
+        version = stage_token(draft.db, "frames")
     return MaterializeResult(
-        data_version=DataVersion(version.hexdigest()[:16]),
+        data_version=DataVersion(version),
         metadata={**stats, "display": ", ".join(stats["display"]) or "as stored",
                   "fps": sampling.fps, "duration": sampling.duration or "whole movie"},
     )

@@ -13,7 +13,8 @@ def movie(context: AssetExecutionContext, store: MovieStoreResource) -> Material
     Cheap to rerun (the fingerprint is cached while size, mtime and inode hold); its data version
     is the content fingerprint, so downstream assets go stale only when the bytes change.
     """
-    info = identify_movie(store.open(), context.partition_key)
+    with store.writing(context) as draft:
+        info = identify_movie(draft)
     return MaterializeResult(
         data_version=DataVersion(info["fingerprint"]),
         metadata={

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_movie_arguments, register
+from .common import add_movie_arguments, output_root, register
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +15,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    key, _ = register(Path(args.movie), Path(args.output_dir).resolve())
+    key = register(Path(args.movie), output_root(args.output_dir))
     print(f"registered {args.movie} as partition {key}")
     return 0

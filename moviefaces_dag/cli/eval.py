@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..evaluation.scoring import evaluate_stored, format_table
 from ..evaluation.truth import GroundTruth, TruthError
-from ..store import MovieStore
+from ..store import MovieFolder
 from ..video import probe_movie
-from .common import CliError, add_movie_arguments, register
+from .common import CliError, add_movie_arguments, output_root, register
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,9 +42,9 @@ def evaluate_movie(args: argparse.Namespace) -> int:
     if truth.size and info.width and truth.size != (info.width, info.height):
         raise CliError(f"{args.truth} is for a {truth.size[0]}x{truth.size[1]} video but "
                        f"{args.movie} is {info.width}x{info.height}")
-    key, store = ensure_results(Path(args.movie), Path(args.output_dir), args.fps, args.rerun)
+    folder = ensure_results(Path(args.movie), Path(args.output_dir), args.fps, args.rerun)
     try:
-        score = evaluate_stored(store, key, truth)
+        score = evaluate_stored(folder.published(), truth)
     except TruthError as exc:
         raise CliError(str(exc)) from exc
     if args.json == "-":
@@ -57,18 +57,19 @@ def evaluate_movie(args: argparse.Namespace) -> int:
 
 
 def ensure_results(movie: Path, output_dir: Path, fps: float,
-                   rerun: bool = False) -> tuple[str, MovieStore]:
-    """(partition key, store) of the movie with people found at `fps`: stored results when there
-    are some for this rate, else a `moviefaces run` with its defaults (the product as shipped)."""
+                   rerun: bool = False) -> MovieFolder:
+    """The folder of the movie with people found at `fps`: the published result when it was
+    sampled at this rate, else a `moviefaces run` with its defaults (the product as shipped)."""
     from . import build_parser
 
-    output_dir = output_dir.resolve()
-    key, store = register(movie, output_dir)
-    runs = store.stage_runs(key)
-    sampled = runs.get("frames", {}).get("settings", {}).get("fps")
-    if rerun or "face_clusters" not in runs or sampled != fps:
+    root = output_root(output_dir)
+    folder = root.folder(register(movie, root))
+    published = folder.published_generation() is not None
+    runs = folder.published().stage_runs() if published else {}
+    sampled = runs["frames"].settings.get("fps") if "frames" in runs else None
+    if rerun or not published or sampled != fps:
         args = build_parser().parse_args(
-            ["run", str(movie), "--output-dir", str(output_dir), "--fps", repr(fps)])
+            ["run", str(movie), "--output-dir", str(root.path), "--fps", repr(fps)])
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for the scores
             args.func(args)
-    return key, store
+    return folder

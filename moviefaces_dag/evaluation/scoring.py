@@ -6,7 +6,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
-from ..store import MovieStore
+from ..store import MovieDB
 from . import metrics
 from .matching import match_boxes
 from .truth import GroundTruth, TruthError
@@ -146,12 +146,12 @@ def _mixed(true_ids: list[str], pred_ids: list[int | None]) -> dict[str, dict[st
     return {f"person {p}": dict(c) for p, c in sorted(by_person.items()) if len(c) > 1}
 
 
-def predictions_from_store(store: MovieStore, key: str) -> list[FramePrediction]:
+def predictions_from_store(db: MovieDB) -> list[FramePrediction]:
     """Every sampled frame of the movie with its detected faces and their people."""
     by_frame: dict[int, list[PredictedFace]] = defaultdict(list)
-    for face in store.faces(key):
+    for face in db.faces():
         by_frame[face.frame_id].append(PredictedFace(face.box, face.person_id))
-    return [FramePrediction(f.time, by_frame.get(f.id, [])) for f in store.frames(key)]
+    return [FramePrediction(f.time, by_frame.get(f.id, [])) for f in db.frames()]
 
 
 def score_rows(score: MovieScore) -> list[tuple[str, str]]:
@@ -194,13 +194,13 @@ def format_table(score: MovieScore) -> str:
     return "\n".join(lines)
 
 
-def evaluate_stored(store: MovieStore, key: str, truth: GroundTruth,
-                    min_px: float = MIN_PX) -> MovieScore:
-    """Score the movie's stored faces and people (the Python API behind `moviefaces eval`)."""
-    if "face_clusters" not in store.stage_runs(key):
-        raise TruthError(f"movie {key!r} has no people yet; run `moviefaces run` on it first")
-    movie = store.get_movie(key)
+def evaluate_stored(db: MovieDB, truth: GroundTruth, min_px: float = MIN_PX) -> MovieScore:
+    """Score a movie's stored faces and people (the Python API behind `moviefaces eval`): its
+    published result, or a draft's."""
+    movie = db.movie()
+    if "face_clusters" not in db.stage_runs():
+        raise TruthError(f"movie {movie.key!r} has no people yet; run `moviefaces run` on it")
     if truth.size and movie.width and truth.size != (movie.width, movie.height):
         raise TruthError(f"the ground truth is for a {truth.size[0]}x{truth.size[1]} video but "
                          f"{movie.path} is {movie.width}x{movie.height}")
-    return score_movie(predictions_from_store(store, key), truth, min_px)
+    return score_movie(predictions_from_store(db), truth, min_px)

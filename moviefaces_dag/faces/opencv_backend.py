@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .sface import SFACE_FILE, SFACE_ID, SFaceRecognizer
+from .sface import DIMENSION, SFACE_FILE, SFACE_ID, SFaceRecognizer
 from .types import Detection, FaceModelError
 from .yunet import YUNET_FILE, YUNET_ID, YuNetDetector
 
@@ -37,6 +37,7 @@ class OpenCVFaceAnalyzer:
 
     detector_id = YUNET_ID
     recognizer_id = SFACE_ID
+    embedding_dimension = DIMENSION
     # detect() and embed() may run in this many threads at once: each thread gets its own models,
     # and OpenCV's DNN runs one call on about one core (capped: each thread holds frames).
     concurrency = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")

@@ -27,6 +27,8 @@ class FaceAnalyzer(Protocol):
     # How many detect() calls may run at once from different threads: the pipeline keeps that
     # many frames in flight (OpenCV: one model per thread; Triton/onnx: requests in flight).
     concurrency: int
+    # Width of the embeddings; 0 or less when the model leaves it open.
+    embedding_dimension: int
 
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 

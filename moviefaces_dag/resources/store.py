@@ -1,15 +1,18 @@
-"""The SQLite store and output folder as a Dagster resource."""
+"""The output folder (a store per movie) as a Dagster resource."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import AssetExecutionContext, ConfigurableResource
 from pydantic import Field
 
-from ..layout import DB_NAME
-from ..store import MovieStore
+from ..run_health import end_with_parent
+from ..store import Draft, OutputRoot
+from ..upgrade import open_output
 
 DEFAULT_OUTPUT_DIR = "moviefaces_output"
 
@@ -19,19 +22,25 @@ def default_output_dir() -> str:
 
 
 class MovieStoreResource(ConfigurableResource):
-    """Where frames, face crops, reports and the SQLite database live."""
+    """Where each movie's store, frames, face crops and report live."""
 
     output_dir: str = Field(
         default_factory=default_output_dir,
         description="Folder for frames, face crops and reports (env MOVIEFACES_OUTPUT_DIR).",
     )
-    db_path: str | None = Field(
-        default=None, description=f"SQLite file; default <output_dir>/{DB_NAME}."
-    )
 
     @property
     def output_path(self) -> Path:
-        return Path(self.output_dir).resolve()
+        return Path(self.output_dir).absolute()
 
-    def open(self) -> MovieStore:
-        return MovieStore(Path(self.db_path) if self.db_path else self.output_path / DB_NAME)
+    def root(self) -> OutputRoot:
+        return open_output(self.output_path)
+
+    @contextmanager
+    def writing(self, context: AssetExecutionContext) -> Iterator[Draft]:
+        """The partition's movie, with this step as its one writer."""
+        end_with_parent()
+        folder = self.root().folder(context.partition_key)
+        what = f"Dagster run {context.run.run_id[:8]} ({context.op_execution_context.op.name})"
+        with folder.writing(what) as draft:
+            yield draft

@@ -9,9 +9,8 @@ import sys
 import pytest
 
 from moviefaces_dag.faces.types import FaceModelError
-from moviefaces_dag.layout import DB_NAME
 from moviefaces_dag.resources import FaceAnalyzerResource
-from moviefaces_dag.store import MovieStore
+from moviefaces_dag.store import OutputRoot
 
 
 def test_moviefaces_run_with_the_onnx_backend(models_dir, cast_a, tmp_path) -> None:
@@ -25,11 +24,11 @@ def test_moviefaces_run_with_the_onnx_backend(models_dir, cast_a, tmp_path) -> N
         capture_output=True, text=True, timeout=600, env=env,
     )
     assert result.returncode == 0, result.stderr
-    store = MovieStore(tmp_path / DB_NAME)
-    face_ids, matrix, model = store.embeddings("cast_a")
+    store = OutputRoot(tmp_path).folder("cast_a").published()
+    face_ids, matrix, model = store.embeddings()
     assert len(face_ids) >= 5 and matrix.shape == (len(face_ids), 128)
     assert model == "sface_int8bq_128"
-    settings = store.stage_runs("cast_a")["face_detections"]["settings"]
+    settings = store.stage_runs()["face_detections"].settings
     assert settings["backend"] == "onnx" and settings["input_size"] == [640, 640]
 
 

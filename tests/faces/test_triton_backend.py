@@ -16,9 +16,8 @@ from moviefaces_dag.faces.scrfd_arcface import ModelSettings, onnx_analyzer, tri
 from moviefaces_dag.faces.triton_runner import RetryPolicy, TritonConnection, TritonRunner
 from moviefaces_dag.faces.triton_server import free_port
 from moviefaces_dag.faces.types import FaceModelError, l2_normalize
-from moviefaces_dag.layout import DB_NAME
 from moviefaces_dag.resources import FaceAnalyzerResource
-from moviefaces_dag.store import MovieStore
+from moviefaces_dag.store import OutputRoot
 from moviefaces_dag.streaming import bounded_map
 
 RECOGNIZER_FILES = {"mobilefacenet": "mobilefacenet_128.onnx", "sface": "sface_int8bq_128.onnx",
@@ -183,11 +182,11 @@ def test_moviefaces_run_with_the_triton_backend_writes_a_report(triton_server, c
     assert "people found:" in result.stdout
     report = tmp_path / "cast_a" / "index.html"
     assert report.is_file() and report.as_uri() in result.stdout
-    store = MovieStore(tmp_path / DB_NAME)
-    face_ids, matrix, model = store.embeddings("cast_a")
+    store = OutputRoot(tmp_path).folder("cast_a").published()
+    face_ids, matrix, model = store.embeddings()
     assert len(face_ids) >= 15 and matrix.shape == (len(face_ids), 128)
     assert model == "mobilefacenet"
-    assert store.stage_runs("cast_a")["face_detections"]["settings"]["backend"] == "triton"
+    assert store.stage_runs()["face_detections"].settings["backend"] == "triton"
 
 
 def test_moviefaces_run_against_no_server_fails_with_one_line(cast_a, tmp_path) -> None:

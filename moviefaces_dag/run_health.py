@@ -1,0 +1,99 @@
+"""Runs whose process died: found, marked failed, and their pool slots freed.
+
+A run killed with -9 (or whose machine rebooted) stays STARTED in Dagster's storage and keeps its
+`face_models` slots, so every later run would wait forever. Every run records the process
+executing it in an engine event ("pid"); on the host that started it, a process that no longer
+exists, or a newer one with the same pid, means the run is dead. The daemon's run monitoring asks
+`LocalRunLauncher` (launcher.py) this for runs it launched; `moviefaces run` asks it at its start
+for every run of this host, so a laptop without the daemon never stays stuck either.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+
+from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
+
+HOST_TAG = "moviefaces/host"
+_PR_SET_PDEATHSIG = 1
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def worker_pid(instance: DagsterInstance, run_id: str) -> int | None:
+    """The pid of the process that executes the run (its first engine event naming one)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ENGINE_EVENT, limit=20).records
+    for record in records:
+        data = record.event_log_entry.dagster_event.engine_event_data
+        pid = data.metadata.get("pid") if data and data.metadata else None
+        if pid is not None:
+            return int(pid.value)
+    return None
+
+
+def _started_at(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), where /proc tells."""
+    try:
+        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115 - one read
+        with open("/proc/stat") as handle:
+            boot = next(float(line.split()[1]) for line in handle if line.startswith("btime"))
+    except (OSError, StopIteration, ValueError):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return boot + int(fields[19]) / _CLOCK_TICKS  # field 22: start time in clock ticks
+
+
+def process_alive(pid: int, since: float) -> bool:
+    """Whether process `pid`, started no later than `since`, still runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    started = _started_at(pid)
+    return started is None or started <= since + 2.0  # a reused pid started later
+
+
+def run_is_dead(instance: DagsterInstance, run: DagsterRun) -> bool:
+    record = instance.get_run_record_by_id(run.run_id)
+    pid = worker_pid(instance, run.run_id)
+    if record is None or pid is None:
+        return False
+    since = record.start_time or record.create_timestamp.timestamp()
+    return not process_alive(pid, since)
+
+
+def fail_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Mark this host's started runs whose process is gone as failed and free their slots;
+    return their ids."""
+    runs = instance.get_runs(filters=RunsFilter(
+        statuses=[DagsterRunStatus.STARTED], tags={HOST_TAG: this_host()}))
+    dead = [run for run in runs if run_is_dead(instance, run)]
+    for run in dead:
+        instance.report_run_failed(
+            run, f"its process ended without finishing (found {time.strftime('%H:%M:%S')})")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    return [run.run_id for run in dead]
+
+
+def end_with_parent() -> None:
+    """Make this process end (SIGTERM, so its step stops cleanly) when its parent does, if it is
+    a step process that Dagster's multiprocess executor started: killing a run's process must
+    not leave its steps running on (Linux; elsewhere a no-op)."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent.pid:  # the parent died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,0 +1,74 @@
+"""One writer per movie: an advisory lock on a file in the movie's folder.
+
+The kernel releases a `flock` when its process ends, however it ends, so a crashed or killed
+writer never leaves a movie locked. The holder writes who it is into the file, so a second writer
+can say who is busy with the movie. Within one process the lock is re-entrant: `moviefaces run`
+holds it for the whole run while the stages it runs in-process take it again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_held: dict[str, list[int]] = {}  # lock path -> [fd, depth], for this process
+_guard = threading.Lock()
+
+
+class MovieBusyError(Exception):
+    """Another process is writing this movie."""
+
+
+def holder(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def describe(info: dict) -> str:
+    what = info.get("what") or "another process"
+    pid, host, since = info.get("pid"), info.get("host"), info.get("since")
+    where = f" (pid {pid} on {host}" + (f", since {since})" if since else ")") if pid else ""
+    return f"{what}{where}"
+
+
+@contextmanager
+def writer_lock(path: Path, what: str, busy_message: str) -> Iterator[bool]:
+    """Hold the lock at `path` for the block; MovieBusyError(busy_message + holder) if taken.
+    Yields whether this call took it (False: this process held it already)."""
+    key = str(path.resolve())
+    with _guard:
+        entry = _held.get(key)
+        first = entry is None
+        if entry is not None:
+            entry[1] += 1
+        else:
+            fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise MovieBusyError(f"{busy_message} by {describe(holder(path))}") from None
+            info = {"what": what, "pid": os.getpid(), "host": socket.gethostname(),
+                    "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode(), 0)
+            _held[key] = [fd, 1]
+    try:
+        yield first
+    finally:
+        with _guard:
+            entry = _held[key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _held[key]
+                os.ftruncate(entry[0], 0)
+                os.close(entry[0])  # closing the descriptor releases the flock

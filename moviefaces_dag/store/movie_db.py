@@ -1,0 +1,415 @@
+"""One movie's SQLite database: its file's identity, sampled frames, faces and people.
+
+Every stage replaces its rows inside a single transaction and records what it read (the token of
+the stage before it) and what it wrote (its own token), so a result can be checked for
+consistency before it is published. File paths are stored relative to the movie's folder, so the
+folder can move. Parameterised SQL only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..faces.types import l2_normalize
+from ..faults import fault_point
+from .rows import FaceRow, FrameRow, MovieRow, PersonRow, StageRun
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS movie (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER,
+    mtime_ns INTEGER,
+    inode INTEGER,
+    fingerprint TEXT,
+    duration REAL,
+    fps REAL,
+    width INTEGER,
+    height INTEGER,
+    codec TEXT,
+    container TEXT,
+    frame_count INTEGER,
+    registered_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS frames (
+    id INTEGER PRIMARY KEY,
+    idx INTEGER NOT NULL UNIQUE,
+    time REAL NOT NULL,
+    path TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    cut_distance REAL
+);
+CREATE TABLE IF NOT EXISTS faces (
+    id INTEGER PRIMARY KEY,
+    frame_id INTEGER NOT NULL REFERENCES frames(id) ON DELETE CASCADE,
+    x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+    score REAL NOT NULL,
+    landmarks TEXT NOT NULL,
+    sharpness REAL NOT NULL,
+    size REAL NOT NULL,
+    frontalness REAL NOT NULL,
+    quality REAL NOT NULL,
+    crop_path TEXT NOT NULL,
+    embedding BLOB,
+    embedding_dim INTEGER,
+    embedding_model TEXT,
+    embedding_norm REAL,
+    person_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS faces_frame ON faces(frame_id);
+CREATE TABLE IF NOT EXISTS people (
+    person_id INTEGER PRIMARY KEY,
+    face_count INTEGER NOT NULL,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    best_face_id INTEGER REFERENCES faces(id) ON DELETE SET NULL
+);
+CREATE TABLE IF NOT EXISTS stage_runs (
+    stage TEXT PRIMARY KEY,
+    settings TEXT NOT NULL,
+    stats TEXT NOT NULL,
+    finished_at TEXT NOT NULL DEFAULT (datetime('now')),
+    token TEXT NOT NULL,
+    input_token TEXT NOT NULL,
+    folder TEXT
+);
+"""
+
+# The stages that write into the store, each reading the one before it.
+STAGES = ("frames", "face_detections", "face_embeddings", "face_clusters")
+UPSTREAM = dict(zip(STAGES[1:], STAGES[:-1], strict=True))
+MOVIE_FIELDS = tuple(f for f in MovieRow.__dataclass_fields__ if f != "key")
+
+
+class StoreError(Exception):
+    """A store lookup failed in a way the user can act on."""
+
+
+def content_token(*parts: bytes | str) -> str:
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+class MovieDB:
+    """Plain SQLite access to one movie; knows nothing of Dagster or of the folder around it."""
+
+    def __init__(self, db_path: Path | str, readonly: bool = False):
+        self.db_path = Path(db_path)
+        self.readonly = readonly
+        if readonly:
+            if not self.db_path.is_file():
+                raise StoreError(f"{self.db_path} is missing")
+            return
+        with self._connection() as conn:
+            conn.executescript(SCHEMA)  # IF NOT EXISTS throughout: safe on every open
+
+    def _connection_raw(self) -> sqlite3.Connection:
+        if self.readonly:
+            # Published snapshots are never written in place (a new one replaces them), so
+            # readers need no locks: this works on read-only media too.
+            uri = f"{self.db_path.resolve().as_uri()}?mode=ro&immutable=1"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        else:
+            conn = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection_raw()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        if self.readonly:
+            raise StoreError(f"{self.db_path} is a published result and cannot be changed")
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def integrity(self) -> str:
+        with self._connection() as conn:
+            return conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def snapshot(self, target: Path) -> None:
+        """A consistent copy of this database in one self-contained file (no journal)."""
+        with self._connection() as source:
+            copy = sqlite3.connect(target, isolation_level=None)
+            try:
+                source.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                copy.close()
+
+    # the movie ----------------------------------------------------------------------------------
+    def set_movie(self, key: str, path: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO movie (id, key, path) VALUES (1, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET key = excluded.key, path = excluded.path",
+                (key, path),
+            )
+
+    def has_movie(self) -> bool:
+        with self._connection() as conn:
+            return conn.execute("SELECT 1 FROM movie").fetchone() is not None
+
+    def movie(self) -> MovieRow:
+        with self._connection() as conn:
+            row = conn.execute("SELECT * FROM movie").fetchone()
+        if row is None:
+            raise StoreError(f"{self.db_path} holds no movie")
+        return MovieRow(**{f: row[f] for f in MovieRow.__dataclass_fields__})
+
+    def update_movie(self, **fields: Any) -> None:
+        unknown = set(fields) - set(MOVIE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown movie fields: {sorted(unknown)}")
+        # Column names come from the fixed dataclass field list above, never from input.
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self.transaction() as conn:
+            conn.execute(f"UPDATE movie SET {assignments} WHERE id = 1", tuple(fields.values()))
+
+    # stage bookkeeping --------------------------------------------------------------------------
+    @staticmethod
+    def _record_stage(conn: sqlite3.Connection, stage: str, settings: dict, stats: dict,
+                      token: str, folder: str | None = None, input_token: str = "") -> None:
+        if stage in UPSTREAM:
+            row = conn.execute("SELECT token FROM stage_runs WHERE stage = ?",
+                               (UPSTREAM[stage],)).fetchone()
+            input_token = row["token"] if row else ""
+        conn.execute(
+            "INSERT INTO stage_runs (stage, settings, stats, token, input_token, folder) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(stage) DO UPDATE SET "
+            "settings = excluded.settings, stats = excluded.stats, token = excluded.token, "
+            "input_token = excluded.input_token, folder = excluded.folder, "
+            "finished_at = datetime('now')",
+            (stage, json.dumps(settings, sort_keys=True), json.dumps(stats, sort_keys=True),
+             token, input_token, folder),
+        )
+        fault_point(f"writing:{stage}")  # every row written, nothing committed
+
+    def stage_runs(self) -> dict[str, StageRun]:
+        with self._connection() as conn:
+            rows = conn.execute("SELECT * FROM stage_runs").fetchall()
+        return {
+            r["stage"]: StageRun(
+                settings=json.loads(r["settings"]), stats=json.loads(r["stats"]),
+                finished_at=r["finished_at"], token=r["token"], input_token=r["input_token"],
+                folder=r["folder"],
+            )
+            for r in rows
+        }
+
+    def stale_stages(self) -> list[str]:
+        """Stages missing, or made from another version of the stage before them than the one
+        stored now (the result is then not consistent and must not be published)."""
+        runs = self.stage_runs()
+        stale = []
+        for stage in STAGES:
+            run, upstream = runs.get(stage), UPSTREAM.get(stage)
+            if run is None or (upstream and (upstream in stale
+                                             or run.input_token != runs[upstream].token)):
+                stale.append(stage)
+        return stale
+
+    def folders(self) -> set[str]:
+        """Version folders (relative to the movie's folder) that the stored rows point into."""
+        return {run.folder for run in self.stage_runs().values() if run.folder}
+
+    # frames -------------------------------------------------------------------------------------
+    def replace_frames(self, frames: Iterable[FrameRow], settings: dict, stats: dict,
+                       identity: str, folder: str) -> str:
+        """Replace the frames; return their token. When the same instants were sampled again (a
+        rerun of an unchanged movie) the rows are updated in place and the faces and people stay,
+        under the same token. Otherwise faces and people go with the frames they were made from.
+        `identity` says what was sampled (movie content, sampling settings, display handling)."""
+        frames = list(frames)
+        token = content_token(identity, json.dumps([(f.idx, f.time) for f in frames]))
+        with self.transaction() as conn:
+            before = [tuple(r) for r in conn.execute("SELECT idx, time FROM frames ORDER BY idx")]
+            if before == [(f.idx, f.time) for f in frames]:
+                conn.executemany(
+                    "UPDATE frames SET path = ?, width = ?, height = ?, cut_distance = ? "
+                    "WHERE idx = ?",
+                    ((f.path, f.width, f.height, f.cut_distance, f.idx) for f in frames),
+                )
+            else:
+                conn.execute("DELETE FROM people")
+                conn.execute("DELETE FROM faces")
+                conn.execute("DELETE FROM frames")
+                conn.executemany(
+                    "INSERT INTO frames (idx, time, path, width, height, cut_distance) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    ((f.idx, f.time, f.path, f.width, f.height, f.cut_distance) for f in frames),
+                )
+            fingerprint = conn.execute("SELECT fingerprint FROM movie").fetchone()
+            self._record_stage(conn, "frames", settings, stats, token, folder,
+                               input_token=(fingerprint[0] or "") if fingerprint else "")
+        return token
+
+    def frames(self) -> list[FrameRow]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT id, idx, time, path, width, height, cut_distance FROM frames ORDER BY idx"
+            ).fetchall()
+        return [FrameRow(**dict(r)) for r in rows]
+
+    # faces --------------------------------------------------------------------------------------
+    def replace_faces(self, faces: Iterable[FaceRow], settings: dict, stats: dict,
+                      folder: str) -> str:
+        """Replace the faces (and so every embedding and person); return their token."""
+        token = uuid.uuid4().hex[:16]  # new rows, new ids: whatever was made from the old goes
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM people")
+            conn.execute("DELETE FROM faces")
+            conn.executemany(
+                "INSERT INTO faces (frame_id, x, y, w, h, score, landmarks, sharpness, "
+                "size, frontalness, quality, crop_path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    (
+                        f.frame_id, *f.box, f.score, json.dumps(f.landmarks), f.sharpness,
+                        f.size, f.frontalness, f.quality, f.crop_path,
+                    )
+                    for f in faces
+                ),
+            )
+            self._record_stage(conn, "face_detections", settings, stats, token, folder)
+        return token
+
+    def faces(self) -> list[FaceRow]:
+        """The faces in time order, with their frame time and person (if clustered)."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT faces.*, frames.time AS time FROM faces JOIN frames "
+                "ON frames.id = faces.frame_id ORDER BY frames.idx, faces.id"
+            ).fetchall()
+        return [
+            FaceRow(
+                frame_id=r["frame_id"],
+                box=(r["x"], r["y"], r["w"], r["h"]),
+                score=r["score"],
+                landmarks=tuple(tuple(p) for p in json.loads(r["landmarks"])),
+                sharpness=r["sharpness"],
+                size=r["size"],
+                frontalness=r["frontalness"],
+                quality=r["quality"],
+                crop_path=r["crop_path"],
+                id=r["id"],
+                time=r["time"],
+                person_id=r["person_id"],
+                embedding_norm=r["embedding_norm"],
+            )
+            for r in rows
+        ]
+
+    def set_embeddings(self, face_ids: Sequence[int], vectors: np.ndarray, model_id: str,
+                       settings: dict, stats: dict) -> str:
+        """Store each face's embedding, as the recogniser gave it, as a float32 unit vector (who)
+        and its length (how clearly the model saw a face); faces not listed lose any old one.
+        Returns the embeddings' token (their content: an identical rerun keeps it)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(face_ids):
+            raise ValueError(f"expected {len(face_ids)} embeddings, got shape {vectors.shape}")
+        dim = int(vectors.shape[1])
+        norms = np.linalg.norm(vectors, axis=1)
+        vectors = np.ascontiguousarray(l2_normalize(vectors))
+        with self.transaction() as conn:
+            detections = conn.execute(
+                "SELECT token FROM stage_runs WHERE stage = 'face_detections'").fetchone()
+            token = content_token(detections[0] if detections else "", model_id,
+                                  np.asarray(face_ids, np.int64).tobytes(), vectors.tobytes())
+            conn.execute("DELETE FROM people")
+            conn.execute(
+                "UPDATE faces SET embedding = NULL, embedding_dim = NULL, embedding_model = NULL, "
+                "embedding_norm = NULL, person_id = NULL"
+            )
+            conn.executemany(
+                "UPDATE faces SET embedding = ?, embedding_dim = ?, embedding_model = ?, "
+                "embedding_norm = ? WHERE id = ?",
+                (
+                    (vec.tobytes(), dim, model_id, float(norm), int(fid))
+                    for fid, vec, norm in zip(face_ids, vectors, norms, strict=True)
+                ),
+            )
+            self._record_stage(conn, "face_embeddings", settings, stats, token)
+        return token
+
+    def embeddings(self) -> tuple[list[int], np.ndarray, str | None]:
+        """(face ids, float32 unit vectors n x dim, model id) for the embedded faces."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT faces.id, embedding, embedding_dim, embedding_model FROM faces "
+                "JOIN frames ON frames.id = faces.frame_id "
+                "WHERE embedding IS NOT NULL ORDER BY frames.idx, faces.id"
+            ).fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), np.float32), None
+        dims = {r["embedding_dim"] for r in rows}
+        models = {r["embedding_model"] for r in rows}
+        if len(dims) != 1 or len(models) != 1:
+            raise StoreError(
+                f"{self.db_path} mixes embedding models {sorted(models)}; re-run embeddings")
+        dim = dims.pop()
+        matrix = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
+        return [r["id"] for r in rows], matrix.reshape(len(rows), dim), models.pop()
+
+    # people -------------------------------------------------------------------------------------
+    def replace_people(self, assignments: dict[int, int | None], people: Iterable[PersonRow],
+                       settings: dict, stats: dict) -> str:
+        """Replace the people; return their token (their content and settings: the same people
+        made the same way keep it)."""
+        people = list(people)
+        pairs = sorted((fid, pid) for fid, pid in assignments.items() if pid is not None)
+        with self.transaction() as conn:
+            embeddings = conn.execute(
+                "SELECT token FROM stage_runs WHERE stage = 'face_embeddings'").fetchone()
+            # The settings too: the report shows them, so it reruns when they change.
+            token = content_token(embeddings[0] if embeddings else "", json.dumps(pairs),
+                                  json.dumps([list(p.__dict__.values()) for p in people]),
+                                  json.dumps(settings, sort_keys=True))
+            conn.execute("DELETE FROM people")
+            conn.execute("UPDATE faces SET person_id = NULL")
+            conn.executemany("UPDATE faces SET person_id = ? WHERE id = ?",
+                             ((pid, fid) for fid, pid in pairs))
+            conn.executemany(
+                "INSERT INTO people (person_id, face_count, first_seen, last_seen, best_face_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((p.person_id, p.face_count, p.first_seen, p.last_seen, p.best_face_id)
+                 for p in people),
+            )
+            self._record_stage(conn, "face_clusters", settings, stats, token)
+        return token
+
+    def people(self) -> list[PersonRow]:
+        """The people, most faces first."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT person_id, face_count, first_seen, last_seen, best_face_id FROM people "
+                "ORDER BY face_count DESC, first_seen, person_id"
+            ).fetchall()
+        return [PersonRow(**dict(r)) for r in rows]
