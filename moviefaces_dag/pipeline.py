@@ -235,8 +235,7 @@ def cluster_faces(db: MovieDB, settings: ClusterSettings) -> dict[str, Any]:
         boxes=np.array([faces[fid].box for fid in face_ids], dtype=np.float64).reshape(-1, 4),
         norm=np.array([np.nan if faces[fid].embedding_norm is None else faces[fid].embedding_norm
                        for fid in face_ids], dtype=np.float64),
-        detector=detector_family(store.stage_runs(key).get("face_detections", {})
-                                 .get("settings", {})),
+        detector=detector_family(db.stage_runs()["face_detections"].settings),
     )
     labels = cluster_embeddings(matrix, frame_ids, settings, model_id, context)
     members: dict[int, list[FaceRow]] = defaultdict(list)
