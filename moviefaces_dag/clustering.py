@@ -9,8 +9,8 @@ Every algorithm runs on the same footing:
    tracks how clearly it saw a face) are clustered. Low-quality faces may join a person
    afterwards, by similarity to its good faces, but never start one or bridge two.
 3. Cannot-link: two faces of one frame are never the same person.
-4. Evidence (people/evidence.py): split-off single-shot groups join the person they clearly
-   resemble; single-shot groups are people only when clearly seen; loose faces join a person
+4. Evidence (people/evidence.py): single-shot groups are people only when clearly seen; loose
+   faces join a person
    when its mean, its nearest units or a face beside them in the shot agree, and otherwise keep
    their best candidate person and similarity.
 
@@ -28,10 +28,8 @@ import numpy as np
 
 from .people.evidence import (
     AssignRule,
-    JoinRule,
     assign_rest,
     build_evidence,
-    join_splinters,
     keep_evident,
 )
 from .people.graph import tracklets, unit_rows
@@ -45,17 +43,16 @@ DEFAULT_ALGORITHM = "average"
 # face-pair similarity (complete), the similarity to a person's mean (greedy) or to a neighbour
 # (dbscan); hdbscan needs none. "attach": the similarity to a person's mean at which a face that
 # failed the quality gate joins that person on that alone; "weak": with a margin and neighbours
-# agreeing; "track": beside a face of that person in the shot; "join": the link at which a
-# split-off single-shot group joins a person (less JOIN_SLOPE x both groups' mean qualities).
-# SFace values chosen on hard_a-hard_d and cast_a (docs/clustering.md); SFace's own
-# verification threshold is 0.363. ArcFace values chosen with w600k_mbf on the same movies.
+# agreeing; "track": beside a face of that person in the shot. SFace values chosen on
+# hard_a-hard_c and cast_a (docs/clustering.md); SFace's own verification threshold is 0.363.
+# ArcFace values chosen with w600k_mbf on the same movies.
 DEFAULT_THRESHOLDS = {
     "sface": {"average": 0.22, "complete": 0.20, "greedy": 0.36, "dbscan": 0.45,
-              "attach": 0.40, "weak": 0.32, "track": 0.22, "join": 0.12},
+              "attach": 0.40, "weak": 0.32, "track": 0.22},
     "arcface": {"average": 0.10, "complete": 0.15, "greedy": 0.30, "dbscan": 0.40,
-                "attach": 0.26, "weak": 0.20, "track": 0.16, "join": 0.10},
+                "attach": 0.26, "weak": 0.20, "track": 0.16},
     "mobilefacenet": {"average": 0.40, "complete": 0.35, "greedy": 0.50, "dbscan": 0.58,
-                      "attach": 0.55, "weak": 0.45, "track": 0.40, "join": 0.30},
+                      "attach": 0.55, "weak": 0.45, "track": 0.40},
 }
 FALLBACK_FAMILY = "sface"
 # Recogniser ids of the ArcFace family that do not say so in their name.
@@ -71,11 +68,12 @@ DEFAULT_MIN_NORM = {"sface": 7.0, "arcface": 16.0}
 # higher than SCRFD's (hard_a: real faces' median 0.73 for SCRFD-500M, whose false detections
 # are rare), so SCRFD faces are gated lower. Unknown detectors get YuNet's.
 DETECTOR_SCORES = {"yunet": (0.8, 0.9), "scrfd": (0.6, 0.75)}
-JOIN_SLOPE = 0.4  # split-off groups: clear look-alikes must be more alike to join than blurred ones
-JOIN_MARGIN = 0.04  # ... and resemble their person this much more than the next one
 ASSIGN_MARGIN = 0.08  # loose faces: best person's similarity over the next person's
 ASSIGN_VOTES = 2  # ... and this many of their 5 nearest person units are the best person's
-CLEAR_PX = 40.0  # a clearly seen face is at least this wide (and sharp, frontal, high score)
+# A clearly seen face is at least this wide (and sharp, frontal, high score). Loose faces
+# narrower than this join a person only on the attach rule: the weak and track rules put
+# 26-36 px faces (false detections on hard_a, other identities on hard_d) with the wrong person.
+CLEAR_PX = 40.0
 
 
 def _family(model_id: str | None) -> str:
@@ -114,7 +112,7 @@ class ClusterSettings:
     lone_shot_clear: int = 2
     clear_quality: float = 0.35
     use_video: bool = True  # must-link within shots and the single-shot rule (cannot-link: always)
-    use_evidence: bool = True  # split-offs join, loose faces join by evidence (else: attach only)
+    use_evidence: bool = True  # loose faces join by evidence (else: by the attach rule only)
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -239,17 +237,16 @@ def _settle(units: Units, labels: np.ndarray, unit_of: np.ndarray, vectors: np.n
                                   np.asarray(context.boxes, dtype=np.float64).reshape(-1, 4),
                                   _clear(context, settings))
     else:  # no shots: every unit is its own shot, and nothing is beside anything
-        evidence = build_evidence(unit_of, unit_of, np.arange(len(unit_of)) * 2,
-                                  np.zeros((len(unit_of), 4)), np.zeros(len(unit_of), bool))
-    if video and settings.use_evidence:
-        labels = join_splinters(units, labels, evidence,
-                                JoinRule(t("join"), JOIN_SLOPE, JOIN_MARGIN), settings.min_shots)
+        boxes = np.zeros((len(unit_of), 4)) if context is None else \
+            np.asarray(context.boxes, dtype=np.float64).reshape(-1, 4)
+        evidence = build_evidence(unit_of, unit_of, np.arange(len(unit_of)) * 2, boxes,
+                                  np.zeros(len(unit_of), bool))
     if video:
         labels = keep_evident(units, labels, evidence, settings.min_shots,
                               settings.lone_shot_faces, settings.lone_shot_clear)
     if settings.use_evidence:
         rule = AssignRule(t("attach"), t("weak"), ASSIGN_MARGIN, ASSIGN_VOTES, t("track"),
-                          settings.min_score)
+                          settings.min_score, CLEAR_PX)
     else:  # the attach rule alone: similarity to the person's mean
         rule = AssignRule(t("attach"), 2.0, 0.0, 0, 2.0)
     return assign_rest(units, labels, evidence, rule, settings.min_faces)

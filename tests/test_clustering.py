@@ -152,29 +152,34 @@ def test_a_group_seen_in_a_single_shot_needs_many_or_clear_faces():
     assert (relaxed[:3] >= 0).all()
 
 
-def test_a_split_off_appearance_joins_the_person_it_resembles_unless_they_share_a_frame():
-    # Person a in three shots; one more appearance of a, degraded, 0.27 alike to a's faces
-    # (under the linkage bar), and person b, unlike both.
+def test_a_split_off_appearance_joins_its_person_only_when_alike_enough_and_apart_in_time():
+    # Person a in three shots, person b unlike a; one more appearance of a, degraded, 0.45 alike
+    # to a's faces (over the linkage bar), and one 0.27 alike (under it: degraded faces of other
+    # people are that alike too, so it stays apart rather than risk a wrong merge).
     a, _ = _people([6], spread=0.02, seed=8)
     b, _ = _people([4], spread=0.02, seed=9)
-    odd = 0.27 * a[0] + np.sqrt(1 - 0.27**2) * _orthogonal(a[0], _people([1], seed=10)[0][0])
-    splinter = np.tile(odd, (3, 1)).astype(np.float32)
-    vectors = np.vstack([a, b, splinter])
+    other = _orthogonal(a[0], _people([1], seed=10)[0][0])
+
+    def splinter(similarity: float) -> np.ndarray:
+        odd = similarity * a[0] + np.sqrt(1 - similarity**2) * other
+        return np.tile(odd, (3, 1)).astype(np.float32)
+
     shot = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 5])
     sample = np.array([0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51, 52])
     quality = np.full(13, 0.9)
     quality[10:] = 0.35  # degraded, but good enough to be clustered
     context = _context(13, sample=sample, shot=shot, quality=quality)
     frames = np.arange(13)
-    labels = cluster_embeddings(vectors, frames, ClusterSettings(), "sface", context)
+    alike = np.vstack([a, b, splinter(0.45)])
+    labels = cluster_embeddings(alike, frames, ClusterSettings(), "sface", context)
     assert (labels[10:] == labels[0]).all() and labels[0] != labels[6]
-    people = cluster_people(vectors, frames, ClusterSettings(use_evidence=False), "sface",
-                            context)
-    assert people.labels[10] != people.labels[0]  # without the evidence steps it stays apart
     shared = frames.copy()
     shared[10] = 0  # the splinter shares a frame with a: it is someone else
-    apart = cluster_embeddings(vectors, shared, ClusterSettings(), "sface", context)
+    apart = cluster_embeddings(alike, shared, ClusterSettings(), "sface", context)
     assert (apart[10:] != apart[0]).all()
+    faint = cluster_embeddings(np.vstack([a, b, splinter(0.27)]), frames, ClusterSettings(),
+                               "sface", context)
+    assert (faint[10:] != faint[0]).all()
 
 
 def test_loose_faces_join_by_evidence_and_the_rest_keep_their_best_candidate():

@@ -1,10 +1,14 @@
-"""Cheap per-face quality figures: sharpness and contrast relative to the face's own brightness,
+"""Cheap per-face quality figures: sharpness relative to the face's own brightness, contrast,
 size and a frontal-pose hint.
 
 Every figure is exposure-independent: a sharp frontal face in a dim room scores as high as the
 same face in daylight. Dimming a face by a factor scales its Laplacian, its standard deviation
-and its mean brightness alike, so the ratios below do not move; blur lowers the Laplacian
-against the face's contrast, and a washed-out face has little contrast against its brightness.
+and its mean brightness alike, so the ratios below do not move. The quality follows the
+Laplacian's spread over the mean brightness, linearly, as the earlier measure (the raw
+Laplacian variance, under a square root) followed the Laplacian's spread: blur and a washed-out,
+low-contrast face both lower it in proportion. A square root of the sharpness ratio instead let
+blurred, small faces through the quality gate, and on a movie never tuned on they bridged
+different people (docs/clustering.md).
 """
 
 from __future__ import annotations
@@ -15,13 +19,12 @@ import cv2
 import numpy as np
 
 SHARPNESS_SIDE = 64
-# Laplacian standard deviation over the face's own standard deviation (64x64 grey face) at which
-# it counts as fully sharp: clear faces of cast_b sit at 0.5-1.0, Gaussian blur of 2 px (on the
-# 64 px face) brings it under 0.25.
-SHARP_ENOUGH = 0.45
-# Standard deviation over mean brightness at which contrast stops limiting recognisability:
-# clear faces 0.25-0.5, low-contrast degradations under 0.15.
-CONTRAST_ENOUGH = 0.2
+# Laplacian standard deviation over the mean brightness (64x64 grey face) at which a face counts
+# as fully sharp: the earlier measure's full mark (Laplacian variance 150) on a face of mean
+# brightness 110, where a normally exposed face sits. Clear photos of the test corpus sit at
+# 0.13-0.30; Gaussian blur of 2 px (on the 64 px face) takes them to 0.02-0.08, a third of their
+# contrast to 0.06-0.14, and a third of their light leaves them where they were.
+SHARP_ENOUGH = 0.11
 # Face width (px) from which size stops limiting recognisability.
 BIG_ENOUGH = 80.0
 DARKEST = 8.0  # grey level under which a face is too dark to measure
@@ -79,11 +82,11 @@ def frontalness(landmarks: np.ndarray) -> float:
 
 
 def combine(score: float, sharp: float, contrast: float, size: float, pose: float) -> float:
-    """The 0..1 quality from its parts; each part limits it only below its 'enough' value."""
+    """The 0..1 quality from its parts; each part limits it only below its 'enough' value.
+    sharp x contrast is the Laplacian's spread over the mean brightness."""
     return (
         float(np.clip(score, 0.0, 1.0))
-        * min(1.0, sharp / SHARP_ENOUGH) ** 0.5
-        * min(1.0, contrast / CONTRAST_ENOUGH) ** 0.5
+        * min(1.0, sharp * contrast / SHARP_ENOUGH)
         * min(1.0, size / BIG_ENOUGH) ** 0.5
         * (0.5 + 0.5 * pose)
     )

@@ -1,17 +1,20 @@
 """After clustering: decide from the evidence which groups are people and who the rest are.
 
-The clustering of good faces leaves three kinds of loose ends, each settled here against fixed
+The clustering of good faces leaves two kinds of loose ends, each settled here against fixed
 person means (a person's mean never moves while others join it, so nothing that joins late can
 pull two people together):
 
-1. Split-off groups: one appearance of a person (one shot) that did not reach the linkage bar.
-   It joins the person it resembles clearly more than anyone else, unless they share a frame.
-2. Groups seen in one shot that joined nobody: a person only when clearly seen (enough clear
-   faces, or many faces); otherwise a bystander or a false detection, left unassigned.
-3. Faces outside every person: they join the person they resemble when the evidence agrees
+1. Groups seen in one shot: a person only when clearly seen (enough clear faces, or many faces);
+   otherwise a bystander or a false detection, left unassigned.
+2. Faces outside every person: they join the person they resemble when the evidence agrees
    (similarity to the person's mean, a clear margin over the next person, and several of the
    person's own units among their nearest neighbours; or a face of that person beside them in
    the same shot). The rest keep their best candidate and its similarity for the report.
+
+A split-off appearance of a person joins it through the linkage itself, when alike enough. A
+laxer join of split-off groups under the linkage bar was measured and left out: at every bar
+where it joined anything on hard_a-hard_e, about half of its joins were wrong
+(docs/clustering.md).
 """
 
 from __future__ import annotations
@@ -34,13 +37,7 @@ class Evidence:
     clear: np.ndarray  # (m,) faces seen clearly (sharp, frontal, big, high score)
     samples: list[set]  # sample indices of the unit's faces
     boxes: list[dict]  # sample index -> box (x, y, w, h) of the unit's face there
-
-
-@dataclass(frozen=True)
-class JoinRule:
-    threshold: float  # least link (mean similarity less slope x qualities) to join
-    slope: float  # the bar rises by this x the two groups' mean qualities
-    margin: float  # the best person must beat the next one by this much
+    widest: np.ndarray  # (m,) width of the unit's widest face, px
 
 
 @dataclass(frozen=True)
@@ -51,6 +48,7 @@ class AssignRule:
     votes: int  # of the unit's nearest person units, how many must be the best person's
     track: float  # similarity enough beside a face of the person in the same shot
     min_score: float = 0.0  # the weak and track rules take only faces detected this surely
+    min_px: float = 0.0  # ... and at least this wide: under it similarities mislead too often
 
 
 def build_evidence(unit_of: np.ndarray, shot: np.ndarray, sample: np.ndarray,
@@ -59,60 +57,17 @@ def build_evidence(unit_of: np.ndarray, shot: np.ndarray, sample: np.ndarray,
     shots: list[set] = [set() for _ in range(m)]
     samples: list[set] = [set() for _ in range(m)]
     where: list[dict] = [{} for _ in range(m)]
+    widest = np.zeros(m)
+    np.maximum.at(widest, unit_of, boxes[:, 2] if len(boxes) else np.zeros(0))
     for i, u in enumerate(unit_of.tolist()):
         shots[u].add(int(shot[i]))
         samples[u].add(int(sample[i]))
         where[u][int(sample[i])] = boxes[i]
-    return Evidence(shots, np.bincount(unit_of[clear], minlength=m), samples, where)
+    return Evidence(shots, np.bincount(unit_of[clear], minlength=m), samples, where, widest)
 
 
 def _groups(labels: np.ndarray) -> dict[int, np.ndarray]:
     return {int(g): np.flatnonzero(labels == g) for g in np.unique(labels[labels >= 0])}
-
-
-def join_splinters(units: Units, labels: np.ndarray, evidence: Evidence, rule: JoinRule,
-                   min_shots: int) -> np.ndarray:
-    """Groups seen in fewer than min_shots shots join the larger group they resemble most
-    (average link less the quality term), when it clears the bar and beats the next group by
-    the margin, and the two share no frame. Group sums are taken before any join."""
-    labels = labels.copy()
-    groups = _groups(labels)
-    if len(groups) < 2:
-        return labels
-    names = list(groups)
-    sums = np.array([units.core_sum[groups[g]].sum(axis=0) for g in names])
-    counts = np.array([units.core_count[groups[g]].sum() for g in names], dtype=np.float64)
-    quality = np.array([units.core_quality[groups[g]].sum() for g in names]) / counts
-    faces = np.array([units.face_count[groups[g]].sum() for g in names])
-    frames = [set().union(*(units.frames[u] for u in groups[g])) for g in names]
-    shots = [set().union(*(evidence.shots[u] for u in groups[g])) for g in names]
-    owner = list(range(len(names)))  # where each group's faces are now
-
-    def root(k: int) -> int:
-        while owner[k] != k:
-            k = owner[k]
-        return k
-
-    for k in np.argsort(faces, kind="stable"):
-        if len(shots[k]) >= min_shots:
-            continue
-        links = sums @ sums[k] / (counts * counts[k])
-        links -= rule.slope * quality * quality[k]
-        links[k] = -np.inf
-        links[faces < faces[k]] = -np.inf
-        order = np.argsort(-links)
-        best = order[0]
-        second = links[order[1]] if len(order) > 1 else -np.inf
-        target = root(int(best))
-        if (links[best] < rule.threshold or links[best] - second < rule.margin
-                or target == k or not frames[target].isdisjoint(frames[k])):
-            continue
-        owner[k] = target
-        frames[target] |= frames[k]
-        shots[target] |= shots[k]
-    for k, g in enumerate(names):
-        labels[groups[g]] = names[root(k)]
-    return labels
 
 
 def keep_evident(units: Units, labels: np.ndarray, evidence: Evidence, min_shots: int,
@@ -182,7 +137,8 @@ def assign_rest(units: Units, labels: np.ndarray, evidence: Evidence, rule: Assi
             votes = int(np.sum(member_person[top[row]] == best))
             enough_votes = votes >= min(rule.votes, len(groups[names[best]]))
             s = float(sims[row, best])
-            clear_lead = units.best_score[u] >= rule.min_score and s - second >= rule.margin
+            clear_lead = (units.best_score[u] >= rule.min_score and s - second >= rule.margin
+                          and evidence.widest[u] >= rule.min_px)
             ok = s >= rule.strong or (clear_lead and s >= rule.weak and enough_votes) or (
                 clear_lead and s >= rule.track
                 and any(_beside(evidence, u, v) for v in groups[names[best]]))
