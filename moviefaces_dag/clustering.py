@@ -74,6 +74,11 @@ ASSIGN_VOTES = 2  # ... and this many of their 5 nearest person units are the be
 # narrower than this join a person only on the attach rule: the weak and track rules put
 # 26-36 px faces (false detections on hard_a, other identities on hard_d) with the wrong person.
 CLEAR_PX = 40.0
+# A face less sharp than this share of the sharpest face >= CLEAR_PX of its frame is out of
+# focus: the background of a shot whose focus is on someone else (opencv_megamind's blurred
+# second character at 0.18-0.22 beside a face at 0.5-0.9), never clearly seen. Faces of one
+# shot that are all a little soft (facenet_pytorch_walkers: 0.14-0.3) all stay clear.
+FOCUS_SHARE = 0.5
 
 
 def _family(model_id: str | None) -> str:
@@ -148,6 +153,7 @@ class FaceContext:
     boxes: np.ndarray  # (n, 4) x, y, w, h
     norm: np.ndarray | None = None  # (n,) raw embedding length; NaN or None: unknown
     detector: str | None = None  # detector id ("yunet...", "scrfd..."): its score scale
+    sharpness: np.ndarray | None = None  # (n,) faces.quality's sharpness ratio; None: unknown
 
 
 @dataclass(frozen=True)
@@ -219,9 +225,16 @@ def _clear(context: FaceContext, settings: ClusterSettings) -> np.ndarray:
     """Faces seen clearly: a person seen in one shot is one with enough of them."""
     boxes = np.asarray(context.boxes, dtype=np.float64).reshape(-1, 4)
     clear_score = _scores(context.detector)[1]
-    return _gate(context, settings) & (np.asarray(context.score) >= clear_score) & \
-        (np.asarray(context.quality) >= settings.clear_quality) & \
-        (np.minimum(boxes[:, 2], boxes[:, 3]) >= CLEAR_PX)
+    big = np.minimum(boxes[:, 2], boxes[:, 3]) >= CLEAR_PX
+    clear = _gate(context, settings) & (np.asarray(context.score) >= clear_score) & \
+        (np.asarray(context.quality) >= settings.clear_quality) & big
+    if context.sharpness is not None and clear.any():
+        sharpness = np.asarray(context.sharpness, dtype=np.float64)
+        sample = np.asarray(context.sample)
+        sharpest = np.zeros(int(sample.max()) + 1)
+        np.maximum.at(sharpest, sample[big], sharpness[big])
+        clear &= sharpness >= FOCUS_SHARE * sharpest[sample]
+    return clear
 
 
 def _settle(units: Units, labels: np.ndarray, unit_of: np.ndarray, vectors: np.ndarray,

@@ -236,6 +236,7 @@ def cluster_faces(db: MovieDB, settings: ClusterSettings) -> dict[str, Any]:
         norm=np.array([np.nan if faces[fid].embedding_norm is None else faces[fid].embedding_norm
                        for fid in face_ids], dtype=np.float64),
         detector=detector_family(db.stage_runs()["face_detections"].settings),
+        sharpness=np.array([faces[fid].sharpness for fid in face_ids], dtype=np.float64),
     )
     labels = cluster_embeddings(matrix, frame_ids, settings, model_id, context)
     members: dict[int, list[FaceRow]] = defaultdict(list)

@@ -152,6 +152,29 @@ def test_a_group_seen_in_a_single_shot_needs_many_or_clear_faces():
     assert (relaxed[:3] >= 0).all()
 
 
+def test_a_face_out_of_focus_beside_a_sharp_one_is_not_clearly_seen():
+    # Two people in one shot, in the same four samples: a seen clearly, b in the background,
+    # far softer than a (a film's depth of field). b is a person only when as sharp as a.
+    vectors, _ = _people([4, 4], spread=0.05, seed=21)
+    sample = np.array([0, 1, 2, 3, 0, 1, 2, 3])
+    frames = sample.copy()
+    shot = np.zeros(8, dtype=np.int64)
+    boxes = np.tile([100.0, 100.0, 80.0, 80.0], (8, 1))
+    boxes[4:, 0] = 600.0
+
+    def labels(b_sharpness: float) -> np.ndarray:
+        sharpness = np.array([0.7] * 4 + [b_sharpness] * 4)
+        context = FaceContext(quality=np.full(8, 0.6), score=np.full(8, 0.95), sample=sample,
+                              shot=shot, boxes=boxes, sharpness=sharpness)
+        return cluster_embeddings(vectors, frames, ClusterSettings(), "sface", context)
+
+    soft = labels(0.2)
+    assert len(set(soft[:4])) == 1 and soft[0] >= 0
+    assert (soft[4:] == -1).all()
+    sharp = labels(0.6)
+    assert len(set(sharp[4:])) == 1 and sharp[4] >= 0 and sharp[4] != sharp[0]
+
+
 def test_a_split_off_appearance_joins_its_person_only_when_alike_enough_and_apart_in_time():
     # Person a in three shots, person b unlike a; one more appearance of a, degraded, 0.45 alike
     # to a's faces (over the linkage bar), and one 0.27 alike (under it: degraded faces of other

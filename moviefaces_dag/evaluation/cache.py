@@ -62,6 +62,7 @@ class CachedMovie:
     landmarks: np.ndarray  # (n, 5, 2)
     embeddings: np.ndarray  # (n, d) raw, as the recogniser gave them
     quality: np.ndarray  # (n,) faces.quality as the current quality module computes it
+    sharpness: np.ndarray  # (n,) ... and its sharpness ratio (out-of-focus faces are not clear)
     detector: str = ""  # the detector's id (its score scale sets the score gate)
 
     @property
@@ -71,7 +72,7 @@ class CachedMovie:
     def context(self) -> FaceContext:
         return FaceContext(quality=self.quality, score=self.scores, sample=self.frame,
                            shot=self.shots[self.frame], boxes=self.boxes, norm=self.norms,
-                           detector=self.detector)
+                           detector=self.detector, sharpness=self.sharpness)
 
     def predictions(self, labels: np.ndarray) -> list[FramePrediction]:
         """The faces of every sample with their person (label -1: none), for score_movie."""
@@ -139,28 +140,30 @@ class MovieCache:
             np.save(path, np.asarray(rows, np.float32))
         return np.load(path)
 
-    def quality(self, detector: Model) -> np.ndarray:
-        """faces.quality of every detection, recomputed from the frames when quality.py
-        changes (the cache file is keyed by its source)."""
+    def quality(self, detector: Model) -> tuple[np.ndarray, np.ndarray]:
+        """(faces.quality, sharpness ratio) of every detection, recomputed from the frames when
+        quality.py changes (the cache file is keyed by its source)."""
         source = hashlib.sha1(inspect.getsource(quality_module).encode()).hexdigest()[:10]
-        path = self.folder / f"quality-{detector.id}-{source}.npy"
+        path = self.folder / f"quality-{detector.id}-{source}.npz"
         if not path.exists():
             det = self.detections(detector)
             _, _, paths = self.frames()
-            values = np.zeros(len(det["frame"]))
+            values, sharpness = np.zeros(len(det["frame"])), np.zeros(len(det["frame"]))
             for i in np.unique(det["frame"]):
                 image = read_image(str(paths[i]), "clear the cache")
                 for j in np.flatnonzero(det["frame"] == i):
-                    values[j] = quality_module.assess(image, tuple(det["boxes"][j]),
-                                                      float(det["scores"][j]),
-                                                      det["landmarks"][j]).quality
-            np.save(path, values)
-        return np.load(path)
+                    figures = quality_module.assess(image, tuple(det["boxes"][j]),
+                                                    float(det["scores"][j]), det["landmarks"][j])
+                    values[j], sharpness[j] = figures.quality, figures.sharpness
+            np.savez(path, quality=values, sharpness=sharpness)
+        data = np.load(path)
+        return data["quality"], data["sharpness"]
 
     def load(self, detector: Model, recognizer: Model) -> CachedMovie:
         times, shots, _ = self.frames()
         det = self.detections(detector)
+        quality, sharpness = self.quality(detector)
         return CachedMovie(times=times, shots=shots, frame=det["frame"], boxes=det["boxes"],
                            scores=det["scores"], landmarks=det["landmarks"],
                            embeddings=self.embeddings(detector, recognizer),
-                           quality=self.quality(detector), detector=detector.id)
+                           quality=quality, sharpness=sharpness, detector=detector.id)
