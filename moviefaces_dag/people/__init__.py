@@ -2,5 +2,5 @@
 
 graph.py: unit vectors, disjoint sets, nearest-neighbour edges, must-link tracklets;
 linkage.py: the clustering algorithms over must-link units;
-evidence.py: split-off groups, single-shot groups and loose faces, settled by evidence.
+evidence.py: single-shot groups and loose faces, settled by evidence.
 """
