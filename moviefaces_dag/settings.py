@@ -102,6 +102,14 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("face_analyzer.upscale", "MOVIEFACES_DETECT_UPSCALE", None, _number,
             "a number from 1 (no second pass) to 4", _finite(1, 4, low_open=False), 1.5,
             "second detection pass on the frame enlarged this much, for small faces"),
+    Setting("face_analyzer.detector", "MOVIEFACES_DETECTOR", "--detector", _text,
+            "one of scrfd, yunet", _choice("scrfd", "yunet"), "scrfd",
+            "with backends onnx and triton: the SCRFD model, or the embedded YuNet paired with "
+            "the ArcFace recogniser"),
+    Setting("face_analyzer.models", "MOVIEFACES_MODELS", "--models", _text,
+            "one of files, buffalo", _choice("files", "buffalo"), "files",
+            "with backend onnx: the files given, or buffalo (InsightFace's buffalo_s from "
+            "'moviefaces[buffalo]'; non-commercial research only)"),
     Setting("face_analyzer.triton_url", "MOVIEFACES_TRITON_URL", "--triton-url", _text,
             "host:port of a Triton server's gRPC endpoint",
             lambda v: ":" in v and v.rsplit(":", 1)[1].isdigit(), "127.0.0.1:8001",

@@ -30,8 +30,8 @@ PACKAGE = "moviefaces_dag"
 # to the recogniser's code reruns embeddings but never the expensive detection (and the other
 # way round).
 _MODEL_SOURCES = ("faces/types.py", "faces/runners.py", "faces/triton_runner.py",
-                  "faces/opencv_backend.py", "faces/scrfd_arcface.py",
-                  "resources/face_analyzer.py")
+                  "faces/opencv_backend.py", "faces/scrfd_arcface.py", "faces/paired.py",
+                  "faces/buffalo.py", "resources/face_analyzer.py")
 DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/quality.py")
 RECOGNIZER_SOURCES = (*_MODEL_SOURCES, "faces/sface.py", "faces/recognizer.py",
                       "faces/alignment.py", "faces/scrfd.py")  # scrfd.py: input layouts

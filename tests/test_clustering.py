@@ -11,6 +11,7 @@ from moviefaces_dag.clustering import (
     ClusterSettings,
     FaceContext,
     cluster_embeddings,
+    cluster_people,
     default_min_norm,
     default_threshold,
 )
@@ -133,19 +134,106 @@ def test_low_quality_faces_join_but_never_start_or_bridge_a_person():
 
 
 def test_a_group_seen_in_a_single_shot_needs_many_or_clear_faces():
-    vectors, _ = _people([3, 7, 3], spread=0.05, seed=5)
-    shot = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2])
-    sample = np.array([0, 1, 2, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22])
-    quality = np.full(13, 0.9)
-    quality[:3] = 0.4  # passes the gate, but not seen clearly
-    context = _context(13, sample=sample, shot=shot, quality=quality)
-    labels = cluster_embeddings(vectors, np.arange(13), ClusterSettings(), "sface", context)
+    vectors, _ = _people([3, 7, 2, 3], spread=0.05, seed=5)
+    shot = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 3, 3])
+    sample = np.array([0, 1, 2, 10, 11, 12, 13, 14, 15, 16, 20, 21, 30, 31, 32])
+    score = np.full(15, 0.95)
+    score[:3] = 0.85  # passes the gate, but not seen clearly
+    boxes = np.tile([100.0, 100.0, 80.0, 80.0], (15, 1))
+    boxes[12:, 2:] = 30.0  # small faces: not seen clearly either
+    context = _context(15, sample=sample, shot=shot, score=score, boxes=boxes)
+    labels = cluster_embeddings(vectors, np.arange(15), ClusterSettings(), "sface", context)
     assert (labels[:3] == -1).all()  # three unclear faces in one shot: a bystander or a splinter
+    assert (labels[12:] == -1).all()
     assert len(set(labels[3:10])) == 1 and labels[3] >= 0  # seven faces in one long shot
-    assert len(set(labels[10:])) == 1 and labels[10] >= 0  # three clear faces in one shot
-    relaxed = cluster_embeddings(vectors, np.arange(13), ClusterSettings(min_shots=1), "sface",
+    assert labels[10] == labels[11] >= 0  # clearly seen in two samples of one shot: a person
+    relaxed = cluster_embeddings(vectors, np.arange(15), ClusterSettings(min_shots=1), "sface",
                                  context)
     assert (relaxed[:3] >= 0).all()
+
+
+def test_a_face_out_of_focus_beside_a_sharp_one_is_not_clearly_seen():
+    # Two people in one shot, in the same four samples: a seen clearly, b in the background,
+    # far softer than a (a film's depth of field). b is a person only when as sharp as a.
+    vectors, _ = _people([4, 4], spread=0.05, seed=21)
+    sample = np.array([0, 1, 2, 3, 0, 1, 2, 3])
+    frames = sample.copy()
+    shot = np.zeros(8, dtype=np.int64)
+    boxes = np.tile([100.0, 100.0, 80.0, 80.0], (8, 1))
+    boxes[4:, 0] = 600.0
+
+    def labels(b_sharpness: float) -> np.ndarray:
+        sharpness = np.array([0.7] * 4 + [b_sharpness] * 4)
+        context = FaceContext(quality=np.full(8, 0.6), score=np.full(8, 0.95), sample=sample,
+                              shot=shot, boxes=boxes, sharpness=sharpness)
+        return cluster_embeddings(vectors, frames, ClusterSettings(), "sface", context)
+
+    soft = labels(0.2)
+    assert len(set(soft[:4])) == 1 and soft[0] >= 0
+    assert (soft[4:] == -1).all()
+    sharp = labels(0.6)
+    assert len(set(sharp[4:])) == 1 and sharp[4] >= 0 and sharp[4] != sharp[0]
+
+
+def test_a_split_off_appearance_joins_its_person_only_when_alike_enough_and_apart_in_time():
+    # Person a in three shots, person b unlike a; one more appearance of a, degraded, 0.45 alike
+    # to a's faces (over the linkage bar), and one 0.27 alike (under it: degraded faces of other
+    # people are that alike too, so it stays apart rather than risk a wrong merge).
+    a, _ = _people([6], spread=0.02, seed=8)
+    b, _ = _people([4], spread=0.02, seed=9)
+    other = _orthogonal(a[0], _people([1], seed=10)[0][0])
+
+    def splinter(similarity: float) -> np.ndarray:
+        odd = similarity * a[0] + np.sqrt(1 - similarity**2) * other
+        return np.tile(odd, (3, 1)).astype(np.float32)
+
+    shot = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 5])
+    sample = np.array([0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51, 52])
+    quality = np.full(13, 0.9)
+    quality[10:] = 0.35  # degraded, but good enough to be clustered
+    context = _context(13, sample=sample, shot=shot, quality=quality)
+    frames = np.arange(13)
+    alike = np.vstack([a, b, splinter(0.45)])
+    labels = cluster_embeddings(alike, frames, ClusterSettings(), "sface", context)
+    assert (labels[10:] == labels[0]).all() and labels[0] != labels[6]
+    shared = frames.copy()
+    shared[10] = 0  # the splinter shares a frame with a: it is someone else
+    apart = cluster_embeddings(alike, shared, ClusterSettings(), "sface", context)
+    assert (apart[10:] != apart[0]).all()
+    faint = cluster_embeddings(np.vstack([a, b, splinter(0.27)]), frames, ClusterSettings(),
+                               "sface", context)
+    assert (faint[10:] != faint[0]).all()
+
+
+def test_loose_faces_join_by_evidence_and_the_rest_keep_their_best_candidate():
+    a, _ = _people([6], spread=0.02, seed=11)
+    b, _ = _people([6], spread=0.02, seed=12)
+    rng = np.random.default_rng(13)
+    basis = np.linalg.qr(np.stack([a[0], b[0], rng.normal(size=DIM)], axis=1))[0].T
+
+    def alike(to_a: float, to_b: float) -> np.ndarray:
+        """A unit vector this similar to a's and b's first face (the people are tight)."""
+        c = float(a[0] @ b[0])
+        alpha, beta = np.linalg.solve([[1.0, c], [c, 1.0]], [to_a, to_b])
+        part = alpha * a[0] + beta * b[0]
+        return part + np.sqrt(1 - part @ part) * basis[2]
+
+    # Failing the gate: 0.34 alike to a and 0.05 to b (under attach, above weak, a clear
+    # margin), 0.2 alike to b (too unlike anyone), 0.33 alike to both (no margin).
+    loose = np.array([alike(0.34, 0.05), alike(0.0, 0.2), alike(0.33, 0.33)])
+    vectors = np.vstack([a, b, loose]).astype(np.float32)
+    n = len(vectors)
+    shot = np.concatenate([np.repeat(np.arange(6), 2), [10, 11, 12]])
+    sample = np.concatenate([np.arange(12) * 10, [200, 300, 400]])
+    quality = np.where(np.arange(n) >= 12, 0.1, 0.9)
+    context = _context(n, sample=sample, shot=shot, quality=quality)
+    people = cluster_people(vectors, np.arange(n), ClusterSettings(), "sface", context)
+    assert people.labels[12] == people.labels[0] >= 0  # mean, margin and neighbours agree
+    assert (people.labels[13:] == -1).all()
+    assert people.candidate[13] == people.labels[6]
+    assert people.candidate_similarity[13] == pytest.approx(0.2, abs=0.05)
+    assert people.candidate[14] in (people.labels[0], people.labels[6])
+    assert (people.candidate[:13] == -1).all() and np.isnan(people.candidate_similarity[:13]).all()
 
 
 def test_clear_look_alikes_need_more_similarity_than_degraded_faces():
@@ -174,7 +262,11 @@ def test_thresholds_depend_on_the_recogniser_and_algorithm():
     assert default_threshold("sface-2021dec-int8bq") != default_threshold("mobilefacenet_128")
     assert default_threshold("sface", "greedy") != default_threshold("sface", "average")
     assert default_threshold(None) == default_threshold("sface")
-    assert default_min_norm("sface-2021dec-int8bq") > 0 and default_min_norm("arcface-r50") == 0
+    assert default_min_norm("sface-2021dec-int8bq") == 7.0
+    assert default_min_norm("arcface-r50") == default_min_norm("w600k_mbf") == 16.0
+    assert default_min_norm("mobilefacenet_128") == 0.0
+    # insightface file names say w600k, not arcface: they get the ArcFace defaults
+    assert default_threshold("w600k_r50") == default_threshold("arcface") == 0.10
 
 
 def test_unknown_algorithm_is_a_clear_error():

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
+from ..faces import buffalo
 from ..faces.recognizer import PROFILES
-from .common import add_setting, setting
+from .common import CliError, add_setting, setting
 
 
 def add_face_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("face models")
-    for key in ("face_analyzer.backend", "face_analyzer.triton_url",
-                "face_analyzer.onnx_detector_path", "face_analyzer.onnx_recognizer_path"):
+    for key in ("face_analyzer.backend", "face_analyzer.models", "face_analyzer.detector",
+                "face_analyzer.triton_url", "face_analyzer.onnx_detector_path",
+                "face_analyzer.onnx_recognizer_path"):
         add_setting(group, key)
     group.add_argument("--detector-model", default=None,
                        help="detector model name on the Triton server (default scrfd)")
@@ -31,9 +34,16 @@ def add_face_model_arguments(parser: argparse.ArgumentParser) -> None:
 def face_analyzer_config(args: argparse.Namespace) -> dict[str, Any]:
     """FaceAnalyzerResource fields for the options given; the resource's defaults otherwise."""
     config: dict[str, Any] = {
-        "backend": setting(args, "face_analyzer.backend"),
-        "triton_url": setting(args, "face_analyzer.triton_url"),
+        key: setting(args, f"face_analyzer.{key}")
+        for key in ("backend", "models", "detector", "triton_url")
     }
+    if config["models"] == "buffalo":
+        if config["backend"] not in ("opencv", "onnx"):
+            raise CliError(f"--models buffalo runs on onnxruntime, not --backend "
+                           f"{config['backend']}")
+        # Said on every run that uses them, so the first use cannot pass unnoticed.
+        print(f"note: {buffalo.LICENCE_NOTE}", file=sys.stderr)
+        config["backend"] = "onnx"
     named = {"triton_detector": args.detector_model,
              "triton_recognizer": args.recognizer_model,
              "requests_in_flight": args.requests_in_flight,

@@ -25,8 +25,15 @@ def frame_shots(frames: list[FrameRow]) -> np.ndarray:
     return shot_ids(f.cut_distance for f in frames)
 
 
-def _context(faces: dict[int, FaceRow], face_ids: list[int], frames: list[FrameRow]
-             ) -> tuple[np.ndarray, FaceContext]:
+def detector_family(settings: dict[str, Any]) -> str:
+    """'yunet' or 'scrfd' from the detection stage's recorded settings: their scores differ."""
+    if settings.get("backend", "opencv") == "opencv" or settings.get("detector_model") == "yunet":
+        return "yunet"
+    return "scrfd"
+
+
+def _context(faces: dict[int, FaceRow], face_ids: list[int], frames: list[FrameRow],
+             detector: str) -> tuple[np.ndarray, FaceContext]:
     frame_ids = np.array([faces[fid].frame_id for fid in face_ids], dtype=np.int64)
     sample = {f.id: n for n, f in enumerate(frames)}
     shot = dict(zip((f.id for f in frames), frame_shots(frames).tolist(), strict=True))
@@ -38,6 +45,8 @@ def _context(faces: dict[int, FaceRow], face_ids: list[int], frames: list[FrameR
         boxes=np.array([faces[fid].box for fid in face_ids], dtype=np.float64).reshape(-1, 4),
         norm=np.array([np.nan if faces[fid].embedding_norm is None else faces[fid].embedding_norm
                        for fid in face_ids], dtype=np.float64),
+        detector=detector,
+        sharpness=np.array([faces[fid].sharpness for fid in face_ids], dtype=np.float64),
     )
 
 
@@ -52,7 +61,8 @@ def make_people(db: MovieDB, settings: ClusterSettings, decisions: list[dict[str
     rejected = rejected_places(decisions, places)
     keep = [n for n, fid in enumerate(face_ids) if fid not in rejected]
     face_ids, matrix = [face_ids[n] for n in keep], matrix[keep] if len(keep) else matrix[:0]
-    frame_ids, context = _context(faces, face_ids, db.frames())
+    frame_ids, context = _context(faces, face_ids, db.frames(),
+                                  detector_family(db.stage_runs()["face_detections"].settings))
     labels = cluster_embeddings(matrix, frame_ids, settings, model_id, context)
     groups: dict[int, list[tuple[float, tuple]]] = defaultdict(list)
     for fid, label in zip(face_ids, labels, strict=True):
@@ -72,7 +82,7 @@ def make_people(db: MovieDB, settings: ClusterSettings, decisions: list[dict[str
                         first_seen=min(f.time for f in group), last_seen=max(f.time for f in group),
                         best_face_id=max(group, key=lambda f: f.quality).id)
               for person, group in sorted(members.items())]
-    in_force = settings.resolved(model_id)
+    in_force = settings.resolved(model_id, context.detector)
     stats = {"faces": len(faces), "people": len(people),
              "unassigned": sum(1 for p in outcome.assignment.values() if p is None)
              + len(faces) - len(outcome.assignment),

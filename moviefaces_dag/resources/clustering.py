@@ -25,8 +25,10 @@ class ClusteringResource(SettingsResource):
         0.3, ge=0, le=1,
         description="Faces of lower quality (score, size, sharpness, pose) may join a person "
                     "but never start one.")
-    min_score: float = Field(
-        0.8, ge=0, le=1, description="Faces of lower detection score may join but not start.")
+    min_score: float | None = Field(
+        None, ge=0, le=1,
+        description="Faces of lower detection score may join but not start; default depends "
+                    "on the detector (YuNet 0.8, SCRFD 0.6).")
     min_norm: float | None = Field(
         None, ge=0,
         description="Faces whose raw embedding is shorter (the recogniser saw them less clearly) "

