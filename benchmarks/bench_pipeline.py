@@ -255,7 +255,8 @@ def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
             timed("frames", stages.extract_frames, draft, fps, None, progress, quiet)
             with resource.analyzer() as analyzer:
                 detected = timed("detections", stages.detect_faces, draft, analyzer,
-                                 resource.detector_settings(), progress, quiet)
+                                 resource.detector_settings(), progress, quiet,
+                                 resource.tracking())
                 timed("embeddings", stages.embed_faces, draft, analyzer,
                       resource.recognizer_settings(), progress, quiet)
             clustered = timed("clusters", stages.cluster_faces, draft.db, ClusterSettings())

@@ -21,7 +21,8 @@ from .clustering import ClusterSettings
 from .faces.alignment import align_face
 from .faces.checks import check_detections, check_embeddings
 from .faces.quality import assess, padded_crop
-from .faces.types import FaceAnalyzer
+from .faces.tracking import Tracking, detect_samples
+from .faces.types import Detection, FaceAnalyzer
 from .faults import fault_point
 from .images import THUMB_QUALITY, read_image, thumbnail, write_jpeg
 from .people.decisions import Decisions
@@ -136,7 +137,10 @@ def detect_faces(
     settings: dict[str, Any],
     progress: ProgressReporter,
     log: LogFn,
+    tracking: Tracking | None = None,
 ) -> dict[str, Any]:
+    """Faces on every sampled frame: full detections where new faces can appear, searches
+    around faces already found elsewhere (`tracking`, default Tracking(): faces/tracking.py)."""
     frames = draft.db.frames()
     if not frames:
         raise MovieError(f"movie {draft.folder.key!r} has no sampled frames; "
@@ -144,11 +148,9 @@ def detect_faces(
     started = time.monotonic()
     faces: list[FaceRow] = []
 
-    def detect_frame(version: tuple[Path, str], item: tuple[FrameRow, np.ndarray]
-                     ) -> list[FaceRow]:
+    def face_rows(version: tuple[Path, str], frame: FrameRow, image: np.ndarray,
+                  detections: list[Detection]) -> list[FaceRow]:
         # Runs in a detector thread: only the rows leave it, never the frame.
-        frame, image = item
-        detections = analyzer.detect(image)
         check_detections(detections, analyzer.detector_id, f"frame {frame.idx} "
                          f"({frame.time:.2f} s)")
         rows = []
@@ -170,12 +172,12 @@ def detect_faces(
     with draft.new_version("faces") as version:
         (version[0] / THUMBS).mkdir()
         with progress.stage("detect faces", len(frames), log) as tick:
-            # Two threads read JPEGs ahead; as many detector threads as the backend takes calls
-            # at once (each OpenCV thread holds its own model, up to ~400 MB at large sizes).
-            images = bounded_map(partial(_read_frame, draft), frames)
-            for rows in bounded_map(partial(detect_frame, version),
-                                    zip(frames, images, strict=True),
-                                    workers=max(1, analyzer.concurrency)):
+            # As many detector threads as the backend takes calls at once, each on a run of
+            # samples from one full pass to the next (it reads their JPEGs itself).
+            for rows in detect_samples(analyzer, frames, [f.cut_distance for f in frames],
+                                       partial(_read_frame, draft), partial(face_rows, version),
+                                       tracking or Tracking(),
+                                       workers=max(1, analyzer.concurrency)):
                 faces.extend(rows)
                 tick(1)
                 fault_point("during:face_detections")

@@ -32,7 +32,9 @@ PACKAGE = "moviefaces_dag"
 _MODEL_SOURCES = ("faces/types.py", "faces/runners.py", "faces/triton_runner.py",
                   "faces/opencv_backend.py", "faces/scrfd_arcface.py", "faces/paired.py",
                   "faces/buffalo.py", "resources/face_analyzer.py")
-DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/quality.py")
+# tracking.py picks the passes (shots.py: where shots start); dequantize.py makes YuNet's net.
+DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/quality.py",
+                    "faces/tracking.py", "faces/dequantize.py", "shots.py")
 RECOGNIZER_SOURCES = (*_MODEL_SOURCES, "faces/sface.py", "faces/recognizer.py",
                       "faces/alignment.py", "faces/scrfd.py")  # scrfd.py: input layouts
 SOURCES = {

@@ -3,7 +3,7 @@
 clustering algorithm (and the levers), scored against the movie's ground truth.
 
     python scripts/eval_table.py [MOVIE.mp4 ...] [--cache DIR] [--fps 1] [--models-dir DIR]
-                                 [--json OUT.json]
+                                 [--json OUT.json] [--full-pass-every N]
 
 Each movie needs its ground truth beside it (MOVIE.json, the format of
 shared/testdata/movies/*.json); default: the hard movies in ../shared/testdata/movies.
@@ -31,8 +31,11 @@ from moviefaces_dag.evaluation import models  # noqa: E402
 from moviefaces_dag.evaluation.cache import Model, MovieCache  # noqa: E402
 from moviefaces_dag.evaluation.scoring import MovieScore, score_movie  # noqa: E402
 from moviefaces_dag.evaluation.truth import GroundTruth  # noqa: E402
+from moviefaces_dag.faces.tracking import Tracking  # noqa: E402
 from moviefaces_dag.faces.types import FaceModelError  # noqa: E402
+from moviefaces_dag.settings import SETTINGS  # noqa: E402
 
+FULL_EVERY = "face_analyzer.full_pass_every"
 TESTDATA = Path(os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "testdata"))
 # What each lever row changes from the default (average linkage, every step on).
 LEVERS: dict[str, ClusterSettings] = {
@@ -47,16 +50,19 @@ COLUMNS = ["movie", "models", "clustering", "recall >=40px", "assigned real", "B
            "people / true", "same-frame merges"]
 
 
-def model_sets(models_dir: Path) -> dict[str, tuple[Model, Model, str, dict[str, ClusterSettings]]]:
-    """name -> (detector, recogniser, recogniser id for the clustering defaults, rows)."""
+def model_sets(models_dir: Path, tracking: Tracking
+               ) -> dict[str, tuple[Model, Model, str, dict[str, ClusterSettings]]]:
+    """name -> (detector, recogniser, recogniser id for the clustering defaults, rows); YuNet
+    detects with `tracking`."""
     w600k = models_dir / "w600k_mbf_512.onnx"
+    yunet = models.yunet(tracking)
     sets = {
-        "YuNet + SFace (default)": (models.yunet(), models.sface(), "sface",
+        "YuNet + SFace (default)": (yunet, models.sface(), "sface",
                                     {**ALGORITHM_ROWS, **LEVERS}),
         "SCRFD-500M + ArcFace w600k_mbf": (models.scrfd(models_dir / "scrfd_500m_kps.onnx"),
                                            models.onnx_recognizer(w600k), "w600k_mbf",
                                            {"average": ClusterSettings()}),
-        "YuNet + ArcFace w600k_mbf": (models.yunet(), models.onnx_recognizer(w600k), "w600k_mbf",
+        "YuNet + ArcFace w600k_mbf": (yunet, models.onnx_recognizer(w600k), "w600k_mbf",
                                       {**ALGORITHM_ROWS, **LEVERS}),
     }
     try:
@@ -106,11 +112,14 @@ def main() -> int:
     parser.add_argument("--models-dir", type=Path, default=TESTDATA.parent / "models",
                         help="folder with scrfd_500m_kps.onnx and w600k_mbf_512.onnx")
     parser.add_argument("--json", default=None, help="also write every score here")
+    parser.add_argument("--full-pass-every", type=int, default=SETTINGS[FULL_EVERY].default,
+                        help="YuNet's full detection at least every N samples, faces tracked "
+                             "between (1: a full detection on every sample alone)")
     args = parser.parse_args()
     movies = [Path(m) for m in args.movies] or [
         TESTDATA / "movies" / f"hard_{s}.mp4" for s in ("a", "b")]
     rows, target_rows, scores = [], [], {}
-    sets = model_sets(args.models_dir)
+    sets = model_sets(args.models_dir, Tracking(full_every=args.full_pass_every))
     for movie in movies:
         truth = GroundTruth.load(movie.with_suffix(".json"))
         cache = MovieCache(Path(args.cache), movie, args.fps)

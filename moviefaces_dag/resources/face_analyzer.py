@@ -16,6 +16,7 @@ from ..faces.paired import YuNetPairedAnalyzer
 from ..faces.recognizer import Preprocessing, Recognizer
 from ..faces.runners import OnnxRunner
 from ..faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
+from ..faces.tracking import Tracking
 from ..faces.triton_runner import RetryPolicy, TritonConnection, TritonRunner
 from ..faces.types import FaceAnalyzer, FaceModelError
 from ..faces.yunet import YUNET_FILE, YuNetDetector
@@ -39,6 +40,7 @@ class FaceAnalyzerResource(SettingsResource):
     nms_threshold: float = Field(0.3, description="IoU above which overlapping boxes merge.")
     max_side: int = setting_field("face_analyzer.max_side")
     upscale: float = setting_field("face_analyzer.upscale")
+    full_pass_every: int = setting_field("face_analyzer.full_pass_every")
     min_face_px: float = Field(16.0, description="Faces narrower than this are dropped.")
     batch_size: int = Field(32, description="Faces per recogniser call.")
     # Backends onnx and triton: 'scrfd' (the SCRFD model) or 'yunet' (the embedded YuNet
@@ -83,6 +85,9 @@ class FaceAnalyzerResource(SettingsResource):
         }
         if self.backend in ("onnx", "triton") and self.detector == "yunet":
             settings.update(detector_model="yunet")
+        if self.backend == "opencv" or self.detector == "yunet":
+            # SCRFD takes a full pass on every sample (tracking.py): nothing to hash for it.
+            settings.update(tracking=self.tracking().settings())
         elif self.backend in ("onnx", "triton"):
             # SCRFD letterboxes to its own input size and has its own score scale.
             for name in ("score_threshold", "nms_threshold", "max_side", "upscale"):
@@ -96,6 +101,10 @@ class FaceAnalyzerResource(SettingsResource):
             settings.update(url=self.triton_url, detector=self.triton_detector,
                             version=self.triton_detector_version)
         return settings
+
+    def tracking(self) -> Tracking:
+        """Where detection spends its full passes (faces/tracking.py)."""
+        return Tracking(full_every=self.full_pass_every)
 
     def recognizer_settings(self) -> dict[str, Any]:
         settings: dict[str, Any] = {"backend": self.backend}

@@ -1,0 +1,205 @@
+"""Detection over a movie's samples that does not redo work.
+
+Within a shot, consecutive samples mostly show the same faces. The expensive full detection
+(every pass of the backend's `detect`: YuNet at up to `max_side` plus the enlarged pass) runs
+where new faces can appear: on every shot's first sample (the frames stage's `cut_distance`)
+and, so that no face is missed for long, on at least every `full_every`-th sample. The samples
+between two full passes are searched only around faces already found: a window around each
+face of the sample before, enlarged (or shrunk) so that the face is about `target_px` wide, one
+pass per window (`detect_crop`). Faces that a full pass finds and the sample before did not
+show are then searched for backwards the same way, so a face that came into view (or out of
+blur) between two full passes is found on the samples it is on, not only from the next full
+pass on.
+
+Which samples get a full pass depends only on the cut distances and the setting, never on
+timing, so the result is the same for every run and thread count. Backends whose detection has
+a fixed input (SCRFD letterboxes every call to its 640x640 input, so a window costs a full
+pass) say so with `crop_detection = False`; they get a full pass on every sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from ..shots import CUT_DISTANCE
+from ..streaming import bounded_map
+from .scrfd import nms
+from .types import Detection
+
+Box = tuple[float, float, float, float]  # x, y, w, h
+T = TypeVar("T")
+R = TypeVar("R")
+# Boxes overlapping more than this are one face (the detectors' own NMS threshold is 0.3-0.4).
+SAME_FACE_IOU = 0.3
+# A face a window's edge cuts (unless the frame's edge) is left to its own window.
+EDGE_PX = 2.0
+
+
+class CropDetector(Protocol):
+    crop_detection: bool  # False: detect_crop costs a full pass (fixed input size)
+
+    def detect(self, image: np.ndarray) -> list[Detection]: ...
+
+    def detect_crop(self, image: np.ndarray, scale: float) -> list[Detection]: ...
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """How detection spends its passes over a movie's samples (see the module's docstring)."""
+
+    full_every: int = 3  # a full pass at least every this many samples; 1: on every sample
+    # Measured on hard_c / hard_d (benchmarks/bench_detect_tracking.py): these keep recall on
+    # faces >= 40 px within 0.003 of a full pass on every sample at about half the passes' cost.
+    target_px: float = 128.0  # a face already found is searched for at about this width...
+    min_scale: float = 0.5  # ... but never shrunk below this (big hard faces need pixels)
+    max_scale: float = 4.0  # ... nor enlarged beyond this
+    margin: float = 0.5  # search window: the face's box grown by this many face sizes a side...
+    motion: float = 0.04  # ... and by this share of the frame's long side (camera moves)
+    cut: float = CUT_DISTANCE  # cut distance above which a sample starts a shot
+
+    def settings(self) -> dict[str, Any]:
+        """What shapes the detections: hashed into the detection stage's code version."""
+        return asdict(self) if self.full_every > 1 else {"full_every": 1}
+
+
+def full_passes(distances: Sequence[float | None], tracking: Tracking) -> list[bool]:
+    """Per sample: does it get the full detection? Shot starts and every `full_every`-th
+    sample since the last full pass."""
+    marks, since = [], 0
+    for i, distance in enumerate(distances):
+        # No distance (a store from before cuts were measured): the shot may start here.
+        full = (i == 0 or distance is None or distance > tracking.cut
+                or since + 1 >= tracking.full_every)
+        since = 0 if full else since + 1
+        marks.append(full)
+    return marks
+
+
+def detect_samples(
+    detector: CropDetector,
+    items: Sequence[T],
+    distances: Sequence[float | None],
+    read: Callable[[T], np.ndarray],
+    finish: Callable[[T, np.ndarray, list[Detection]], R],
+    tracking: Tracking,
+    workers: int = 1,
+) -> Iterator[R]:
+    """`finish(item, image, detections)` for every sample, in order, with detections made as
+    `tracking` says. `read` loads a sample's BGR image; `workers` segments (a full pass and
+    the samples up to the next one) are worked on at once, so memory stays flat."""
+    if tracking.full_every <= 1 or not detector.crop_detection:
+        tracking = replace(tracking, full_every=1)
+    marks = full_passes(distances, tracking)
+    starts = [i for i, full in enumerate(marks) if full]
+    segments = [(start, end, end < len(items) and distances[end] is not None
+                 and (distances[end] or 0.0) <= tracking.cut)
+                for start, end in zip(starts, [*starts[1:], len(items)], strict=True)]
+
+    def forward(segment: tuple[int, int, bool]) -> _Segment:
+        start, end, continues = segment
+        images = [read(items[i]) for i in range(start, end)]
+        found = [detector.detect(images[0])]
+        missed: list[Box] = []
+        for image in images[1:]:
+            # A face the sample before did not show is looked for once more: hard faces
+            # (blurred, dim, turned) come and go between samples.
+            boxes = [d.box for d in found[-1]] + missed
+            found.append(_search(detector, image, boxes, tracking))
+            missed = [b for b in boxes[:len(found[-2])] if not _shown(b, found[-1])]
+        return _Segment(start, images, found, continues)
+
+    def backward(pair: tuple[_Segment, list[Detection] | None]) -> list[R]:
+        segment, after = pair
+        if after:
+            segment.search_back(detector, after, tracking)
+        return [finish(items[segment.start + k], image, found)
+                for k, (image, found) in enumerate(zip(segment.images, segment.found,
+                                                       strict=True))]
+
+    done = bounded_map(forward, segments, workers=workers)
+    for results in bounded_map(backward, _with_next_full(done), workers=workers,
+                               depth=workers):
+        yield from results
+
+
+@dataclass
+class _Segment:
+    start: int  # index of its full-pass sample
+    images: list[np.ndarray]
+    found: list[list[Detection]]
+    continues: bool  # the next segment's full pass is in the same shot
+
+    def search_back(self, detector: CropDetector, after: list[Detection],
+                    tracking: Tracking) -> None:
+        """Faces of the next full pass that the samples before it lack, searched for backwards
+        until a sample does not show them (never into the full pass of this segment)."""
+        boxes = [d.box for d in after]
+        for k in range(len(self.images) - 1, 0, -1):
+            boxes = [b for b in boxes if not _shown(b, self.found[k])]
+            if not boxes:
+                return
+            extra = _search(detector, self.images[k], boxes, tracking)
+            self.found[k] = _merge(self.found[k] + extra)
+            boxes = [d.box for d in extra]
+
+
+def _with_next_full(segments: Iterator[_Segment]
+                    ) -> Iterator[tuple[_Segment, list[Detection] | None]]:
+    """Each segment with the full pass of the next one when that is in the same shot."""
+    previous = None
+    for segment in segments:
+        if previous is not None:
+            yield previous, segment.found[0] if previous.continues else None
+        previous = segment
+    if previous is not None:
+        yield previous, None
+
+
+def _search(detector: CropDetector, image: np.ndarray,
+            boxes: Sequence[Box],
+            tracking: Tracking) -> list[Detection]:
+    """Faces in windows around `boxes` (faces found on a neighbouring sample)."""
+    height, width = image.shape[:2]
+    found: list[Detection] = []
+    for x, y, w, h in boxes:
+        side = max(w, h)
+        grow = tracking.margin * side + tracking.motion * max(width, height)
+        x0, y0 = max(0, int(x - grow)), max(0, int(y - grow))
+        x1, y1 = min(width, int(np.ceil(x + w + grow))), min(height, int(np.ceil(y + h + grow)))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        scale = min(tracking.max_scale,
+                    max(tracking.min_scale, tracking.target_px / max(side, 1.0)))
+        for det in detector.detect_crop(image[y0:y1, x0:x1], scale):
+            bx, by, bw, bh = det.box
+            cut = ((x0 > 0 and bx < EDGE_PX) or (y0 > 0 and by < EDGE_PX)
+                   or (x1 < width and bx + bw > x1 - x0 - EDGE_PX)
+                   or (y1 < height and by + bh > y1 - y0 - EDGE_PX))
+            if not cut:
+                found.append(Detection(box=(bx + x0, by + y0, bw, bh), score=det.score,
+                                       landmarks=det.landmarks + np.float32([x0, y0])))
+    return _merge(found)
+
+
+def _shown(box: Box, found: list[Detection]) -> bool:
+    return any(_iou(box, d.box) >= SAME_FACE_IOU for d in found)
+
+
+def _merge(found: list[Detection]) -> list[Detection]:
+    """One detection per face (the best scoring), best first."""
+    if len(found) < 2:
+        return found
+    corners = np.array([(x, y, x + w, y + h) for x, y, w, h in (d.box for d in found)])
+    return [found[i] for i in nms(corners, np.array([d.score for d in found]), SAME_FACE_IOU)]
+
+
+def _iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
