@@ -3,7 +3,7 @@
 on every sample: recall, precision and detector CPU per sample on movies with ground truth.
 
     python benchmarks/bench_detect_tracking.py [MOVIE.mp4 ...] --full-every 1,2,3,4
-        [--target-px 128] [--margin 0.5] [--analyzer max_side=1280 --analyzer upscale=1]
+        [--margin 0.5] [--motion 0.04] [--analyzer max_side=1280 --analyzer upscale=1]
 
 Frames are sampled at --fps and stored as JPEG as the frames stage does (detection reads JPEGs),
 with the frames stage's cut distances. The first row of each movie is the single-frame result
@@ -35,6 +35,9 @@ from moviefaces_dag.resources import FaceAnalyzerResource  # noqa: E402
 from moviefaces_dag.shots import colour_signature, cut_distance  # noqa: E402
 from moviefaces_dag.video import sample_frames  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from seed_yunet import SeedYuNet  # noqa: E402
+
 TESTDATA = Path(os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "testdata"))
 MIN_PX = 40
 
@@ -53,9 +56,9 @@ class Measured:
         self.cpu += cpu
         return found
 
-    def detect_crop(self, image, scale):
+    def detect_windows(self, image, windows):
         started = time.thread_time()
-        found = self.analyzer.detect_crop(image, scale)
+        found = self.analyzer.detect_windows(image, windows)
         self.crop_cpu += time.thread_time() - started
         self.cpu += time.thread_time() - started
         return found
@@ -87,34 +90,56 @@ def score(truth: GroundTruth, times: list[float], found: list[list]) -> tuple[fl
     return hit / max(total, 1), hit_px / max(total_px, 1), real / max(predicted, 1)
 
 
+def seed_row(name: str, truth: GroundTruth, times: list[float], images: list[np.ndarray],
+             settings: dict) -> float:
+    """Score and print the seed detector's single-frame result; its ms of CPU per sample."""
+    from moviefaces_dag.faces.opencv_backend import bundled_model
+    from moviefaces_dag.faces.types import Detection
+    from moviefaces_dag.faces.yunet import YUNET_FILE
+
+    cv2.setNumThreads(1)  # one core per call, as the pipeline ran it (one thread per core)
+    seed = SeedYuNet(str(bundled_model(YUNET_FILE)),
+                     **{k: v for k, v in settings.items() if k in ("max_side", "upscale")})
+    found, cpu = [], 0.0
+    for image in images:
+        started = time.thread_time()
+        rows = seed.detect(image)
+        cpu += time.thread_time() - started
+        found.append([Detection(tuple(r[:4]), float(r[14]), r[4:14].reshape(5, 2))
+                      for r in rows])
+    cv2.setNumThreads(-1)
+    recall, recall_px, precision = score(truth, times, found)
+    per_sample = 1000 * cpu / len(images)
+    print(f"{name:<8} {'seed (opencv, every sample)':>24} {recall:7.3f} {recall_px:7.3f} "
+          f"{precision:9.3f} {per_sample:13.1f}", flush=True)
+    return per_sample
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("movies", nargs="*", help="movies with a .json ground truth beside them")
     parser.add_argument("--full-every", default="1,2,3,4",
                         help="full pass at least every N samples (comma-separated)")
-    parser.add_argument("--target-px", default="128", help="comma-separated values to compare")
     parser.add_argument("--margin", default="0.5", help="comma-separated values to compare")
-    parser.add_argument("--min-scale", default="0.5", help="comma-separated values to compare")
     parser.add_argument("--motion", default="0.04", help="comma-separated values to compare")
     parser.add_argument("--fps", type=float, default=1.0)
     parser.add_argument("--analyzer", action="append", default=[], metavar="NAME=VALUE",
                         help="FaceAnalyzerResource setting (repeatable), e.g. max_side=1280")
+    parser.add_argument("--seed", action="store_true",
+                        help="first a row for the seed's detector (OpenCV's FaceDetectorYN, a "
+                             "full detection on every sample): the CPU every row is compared to")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
     movies = [Path(m) for m in args.movies] or [TESTDATA / "movies" / f"hard_{s}.mp4"
                                                 for s in "ab"]
     settings = {k: json.loads(v) for k, _, v in (a.partition("=") for a in args.analyzer)}
-    grid = [(int(n), float(t), float(m), float(s), float(v))
-            for n in args.full_every.split(",") for t in args.target_px.split(",")
-            for m in args.margin.split(",") for s in args.min_scale.split(",")
-            for v in args.motion.split(",")]
-    variants = [Tracking(full_every=n, target_px=t, margin=m, min_scale=s, motion=v)
-                for n, t, m, s, v in grid]
+    variants = [Tracking(full_every=int(n), margin=float(m), motion=float(v))
+                for n in args.full_every.split(",") for m in args.margin.split(",")
+                for v in args.motion.split(",")]
     rows = []
-    print(f"{'movie':<8} {'full every':>10} {'target px':>9} {'margin':>6} {'min sc':>6} "
-          f"{'motion':>6} {'recall':>7} "
+    print(f"{'movie':<8} {'full every':>10} {'margin':>6} {'motion':>6} {'recall':>7} "
           f"{'>=40px':>7} {'precision':>9} {'ms/sample cpu':>13} {'in windows':>10} "
-          f"{'vs single':>9}")
+          f"{'vs single':>9} {'vs seed':>7}")
     with FaceAnalyzerResource(**settings).analyzer() as analyzer:
         for movie in movies:
             truth = GroundTruth.load(movie.with_suffix(".json"))
@@ -126,6 +151,7 @@ def main() -> int:
                 found = analyzer.detect(image)
                 reference.append((found, time.thread_time() - started))
             single = sum(cpu for _, cpu in reference) / len(images)
+            seed = seed_row(movie.stem, truth, times, images, settings) if args.seed else None
             index = {id(image): i for i, image in enumerate(images)}
             for tracking in variants:
                 measured = Measured(analyzer, reference, index)
@@ -136,12 +162,13 @@ def main() -> int:
                 per_sample = 1000 * measured.cpu / len(images)
                 rows.append({"movie": movie.stem, **tracking.settings(), "recall": recall,
                              "recall_min_px": recall_px, "precision": precision,
-                             "ms_per_sample": per_sample, "single_ms": 1000 * single})
-                print(f"{movie.stem:<8} {tracking.full_every:>10} {tracking.target_px:>9g} "
-                      f"{tracking.margin:>6g} {tracking.min_scale:>6g} {tracking.motion:>6g} "
-                      f"{recall:7.3f} {recall_px:7.3f} {precision:9.3f} "
+                             "ms_per_sample": per_sample, "single_ms": 1000 * single,
+                             "seed_ms": seed})
+                print(f"{movie.stem:<8} {tracking.full_every:>10} {tracking.margin:>6g} "
+                      f"{tracking.motion:>6g} {recall:7.3f} {recall_px:7.3f} {precision:9.3f} "
                       f"{per_sample:13.1f} {1000 * measured.crop_cpu / len(images):10.1f} "
-                      f"{per_sample / (1000 * single):9.2f}", flush=True)
+                      f"{per_sample / (1000 * single):9.2f} "
+                      f"{per_sample / seed if seed else float('nan'):7.2f}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0

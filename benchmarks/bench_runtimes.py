@@ -30,6 +30,9 @@ from moviefaces_dag.faces.sface import SFACE_FILE  # noqa: E402
 from moviefaces_dag.faces.yunet import YUNET_FILE, YuNetDetector  # noqa: E402
 from moviefaces_dag.video import sample_frames  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from seed_yunet import SeedYuNet  # noqa: E402
+
 TESTDATA = REPO.parent / "shared" / "testdata"
 SIZES = ((1280, 720), (1920, 1080), (2880, 1620))
 
@@ -55,42 +58,36 @@ def in_pairs(fn, repeat: int) -> tuple[float, float]:
 
 
 def yunet(frame: np.ndarray, repeat: int) -> None:
-    path = str(bundled_model(YUNET_FILE))
     print(f"{'YuNet input':<14} {'runtime':<12} {'1 thread':>16} {'2 threads':>16} "
           f"{'2 calls at once':>16}   (ms per call: wall / CPU)")
     for width, height in SIZES:
-        image = cv2.resize(frame, (width, height))
-        ours = YuNetDetector(path, max_side=0, upscale=1.0)
-        cv_results = {}
-        for threads in (1, 2):
-            cv2.setNumThreads(threads)
-            model = cv2.FaceDetectorYN.create(path, "", (width, height), 0.5, 0.3, 5000)
-            cv_results[threads] = timed(lambda model=model: model.detect(image), repeat)
-        models = {}
+        yunet_size(cv2.resize(frame, (width, height)), repeat)
 
-        def per_thread(models=models):
-            import threading
-            key = threading.get_ident()
-            if key not in models:
-                models[key] = cv2.FaceDetectorYN.create(path, "", (width, height), 0.5, 0.3,
-                                                        5000)
-            return models[key].detect(image)
 
-        cv2.setNumThreads(1)
-        cv_results["pair"] = in_pairs(per_thread, repeat)
-        cv2.setNumThreads(2)
-        ort_results = {1: timed(lambda: ours.detect(image), repeat)}
-        two = YuNetDetector(path, max_side=0, upscale=1.0, threads=2)
-        ort_results[2] = timed(lambda: two.detect(image), repeat)
-        ort_results["pair"] = in_pairs(lambda: ours.detect(image), repeat)
-        for name, results in (("opencv dnn", cv_results), ("onnxruntime", ort_results)):
-            cells = " ".join(f"{w:7.1f} / {c:6.1f}" for w, c in results.values())
-            print(f"{width}x{height:<9} {name:<12} {cells}")
-        _, reference = cv2.FaceDetectorYN.create(path, "", (width, height), 0.5, 0.3,
-                                                 5000).detect(image)
-        found = ours.detect(image)
-        count = 0 if reference is None else len(reference)
-        print(f"{'':<14} detections: opencv {count}, onnxruntime {len(found)}")
+def yunet_size(image: np.ndarray, repeat: int) -> None:
+    """One pass at the image's size on both runtimes; one call at a time with 1 and 2 threads,
+    then two 1-thread calls at once."""
+    path = str(bundled_model(YUNET_FILE))
+    seed = SeedYuNet(path, min_face_px=0.0)
+    # one pass at the image's own size, as the OpenCV call below
+    ours = {threads: YuNetDetector(path, max_side=0, upscale=1.0, min_face_px=0.0,
+                                   threads=threads)
+            for threads in (1, 2)}
+    results: dict[str, list[tuple[float, float]]] = {"opencv dnn": [], "onnxruntime": []}
+    for threads in (1, 2):
+        cv2.setNumThreads(threads)
+        results["opencv dnn"].append(timed(lambda: seed.detect_at(image, 1.0), repeat))
+        results["onnxruntime"].append(timed(lambda t=threads: ours[t].detect(image),
+                                            repeat))
+    cv2.setNumThreads(1)
+    results["opencv dnn"].append(in_pairs(lambda: seed.detect_at(image, 1.0), repeat))
+    results["onnxruntime"].append(in_pairs(lambda: ours[1].detect(image), repeat))
+    cv2.setNumThreads(-1)
+    size = f"{image.shape[1]}x{image.shape[0]}"
+    for name, cells in results.items():
+        print(f"{size:<14} {name:<12} " + " ".join(f"{w:7.1f} / {c:6.1f}" for w, c in cells))
+    print(f"{'':<14} detections: opencv {len(seed.detect_at(image, 1.0))}, "
+          f"onnxruntime {len(ours[1].detect(image))}")
 
 
 def sface(frame: np.ndarray, repeat: int) -> None:
@@ -106,7 +103,7 @@ def sface(frame: np.ndarray, repeat: int) -> None:
     for batch in (1, 8, 32):
         blob = cv2.dnn.blobFromImages(faces[:batch], 1.0, (112, 112), (0, 0, 0), swapRB=True)
 
-        def opencv(blob=blob):
+        def opencv(blob: np.ndarray = blob) -> np.ndarray:
             net.setInput(blob, "data")
             return net.forward()
 

@@ -33,7 +33,7 @@ from .scoring import FramePrediction, PredictedFace
 class Detector(Protocol):
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
-    # and, for a Model with tracking on, crop_detection and detect_crop (faces/tracking.py)
+    # and, for a Model with tracking on, crop_detection and detect_windows (faces/tracking.py)
 
 
 class Recognizer(Protocol):

@@ -49,7 +49,7 @@ class ScrfdArcFaceAnalyzer:
             self.close()
             raise
         self.concurrency = settings.in_flight  # detect() is thread-safe: runners queue requests
-        # SCRFD letterboxes every call to its fixed input: a crop costs a full pass.
+        # SCRFD letterboxes every call to its fixed input: a window costs a whole frame.
         self.crop_detection = False
         self.detector_id = f"scrfd:{detector.model_id}"
         self.recognizer_id = recognizer.model_id
@@ -61,8 +61,11 @@ class ScrfdArcFaceAnalyzer:
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self._detector.detect(image)
 
-    def detect_crop(self, image: np.ndarray, scale: float) -> list[Detection]:
-        return self._detector.detect(image)  # letterboxed to the input size: `scale` is moot
+    def detect_windows(self, image: np.ndarray,
+                       windows: list[tuple[int, int, int, int]]) -> list[Detection]:
+        return [d for d in self._detector.detect(image)
+                if any(x0 <= d.box[0] + d.box[2] / 2 < x1 and y0 <= d.box[1] + d.box[3] / 2 < y1
+                       for x0, y0, x1, y1 in windows)]
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
         return self._recognizer.embed(aligned_faces)

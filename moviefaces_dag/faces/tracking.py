@@ -4,10 +4,10 @@ Within a shot, consecutive samples mostly show the same faces. The expensive ful
 (every pass of the backend's `detect`: YuNet at up to `max_side` plus the enlarged pass) runs
 where new faces can appear: on every shot's first sample (the frames stage's `cut_distance`)
 and, so that no face is missed for long, on at least every `full_every`-th sample. The samples
-between two full passes are searched only around faces already found: a window around each
-face of the sample before, enlarged (or shrunk) so that the face is about `target_px` wide, one
-pass per window (`detect_crop`). Faces that a full pass finds and the sample before did not
-show are then searched for backwards the same way, so a face that came into view (or out of
+between two full passes are searched only in windows around faces already found on the sample
+before (`detect_windows`: every pass of the full detection, run on those windows only, finds
+there what it finds on the whole frame). Faces that a full pass finds and the sample before did
+not show are then searched for backwards the same way, so a face that came into view (or out of
 blur) between two full passes is found on the samples it is on, not only from the next full
 pass on.
 
@@ -35,16 +35,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 # Boxes overlapping more than this are one face (the detectors' own NMS threshold is 0.3-0.4).
 SAME_FACE_IOU = 0.3
-# A face a window's edge cuts (unless the frame's edge) is left to its own window.
-EDGE_PX = 2.0
 
 
-class CropDetector(Protocol):
-    crop_detection: bool  # False: detect_crop costs a full pass (fixed input size)
+class WindowDetector(Protocol):
+    crop_detection: bool  # False: a window costs a whole frame (fixed input size)
 
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
-    def detect_crop(self, image: np.ndarray, scale: float) -> list[Detection]: ...
+    def detect_windows(self, image: np.ndarray,
+                       windows: list[tuple[int, int, int, int]]) -> list[Detection]: ...
 
 
 @dataclass(frozen=True)
@@ -52,13 +51,11 @@ class Tracking:
     """How detection spends its passes over a movie's samples (see the module's docstring)."""
 
     full_every: int = 3  # a full pass at least every this many samples; 1: on every sample
-    # Measured on hard_c / hard_d (benchmarks/bench_detect_tracking.py): these keep recall on
-    # faces >= 40 px within 0.003 of a full pass on every sample at about half the passes' cost.
-    target_px: float = 128.0  # a face already found is searched for at about this width...
-    min_scale: float = 0.5  # ... but never shrunk below this (big hard faces need pixels)
-    max_scale: float = 4.0  # ... nor enlarged beyond this
-    margin: float = 0.5  # search window: the face's box grown by this many face sizes a side...
-    motion: float = 0.04  # ... and by this share of the frame's long side (camera moves)
+    # The window around a face found on the sample before: its box grown by `margin` face sizes
+    # on every side (it turns, it walks) and by `motion` of the frame's long side (the camera
+    # pans); measured on hard_c..hard_f with benchmarks/bench_detect_tracking.py.
+    margin: float = 0.5
+    motion: float = 0.04
     cut: float = CUT_DISTANCE  # cut distance above which a sample starts a shot
 
     def settings(self) -> dict[str, Any]:
@@ -80,7 +77,7 @@ def full_passes(distances: Sequence[float | None], tracking: Tracking) -> list[b
 
 
 def detect_samples(
-    detector: CropDetector,
+    detector: WindowDetector,
     items: Sequence[T],
     distances: Sequence[float | None],
     read: Callable[[T], np.ndarray],
@@ -133,7 +130,7 @@ class _Segment:
     found: list[list[Detection]]
     continues: bool  # the next segment's full pass is in the same shot
 
-    def search_back(self, detector: CropDetector, after: list[Detection],
+    def search_back(self, detector: WindowDetector, after: list[Detection],
                     tracking: Tracking) -> None:
         """Faces of the next full pass that the samples before it lack, searched for backwards
         until a sample does not show them (never into the full pass of this segment)."""
@@ -159,30 +156,19 @@ def _with_next_full(segments: Iterator[_Segment]
         yield previous, None
 
 
-def _search(detector: CropDetector, image: np.ndarray,
-            boxes: Sequence[Box],
+def _search(detector: WindowDetector, image: np.ndarray, boxes: Sequence[Box],
             tracking: Tracking) -> list[Detection]:
     """Faces in windows around `boxes` (faces found on a neighbouring sample)."""
+    if not boxes:
+        return []
     height, width = image.shape[:2]
-    found: list[Detection] = []
+    windows = []
     for x, y, w, h in boxes:
-        side = max(w, h)
-        grow = tracking.margin * side + tracking.motion * max(width, height)
-        x0, y0 = max(0, int(x - grow)), max(0, int(y - grow))
-        x1, y1 = min(width, int(np.ceil(x + w + grow))), min(height, int(np.ceil(y + h + grow)))
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        scale = min(tracking.max_scale,
-                    max(tracking.min_scale, tracking.target_px / max(side, 1.0)))
-        for det in detector.detect_crop(image[y0:y1, x0:x1], scale):
-            bx, by, bw, bh = det.box
-            cut = ((x0 > 0 and bx < EDGE_PX) or (y0 > 0 and by < EDGE_PX)
-                   or (x1 < width and bx + bw > x1 - x0 - EDGE_PX)
-                   or (y1 < height and by + bh > y1 - y0 - EDGE_PX))
-            if not cut:
-                found.append(Detection(box=(bx + x0, by + y0, bw, bh), score=det.score,
-                                       landmarks=det.landmarks + np.float32([x0, y0])))
-    return _merge(found)
+        grow = tracking.margin * max(w, h) + tracking.motion * max(width, height)
+        windows.append((max(0, int(x - grow)), max(0, int(y - grow)),
+                        min(width, int(np.ceil(x + w + grow))),
+                        min(height, int(np.ceil(y + h + grow)))))
+    return detector.detect_windows(image, windows)
 
 
 def _shown(box: Box, found: list[Detection]) -> bool:

@@ -29,18 +29,19 @@ class FaceAnalyzer(Protocol):
     concurrency: int
     # Width of the embeddings; 0 or less when the model leaves it open.
     embedding_dimension: int
-    # Whether detect_crop costs in proportion to the crop's area (YuNet), so that searching
-    # around faces already found pays (faces/tracking.py); False for detectors with a fixed
-    # input size (SCRFD letterboxes every call to it).
+    # Whether detect_windows costs in proportion to the windows' area (YuNet), so that
+    # searching around faces already found pays (faces/tracking.py); False for detectors with a
+    # fixed input size (SCRFD letterboxes every call to it: a window costs a whole frame).
     crop_detection: bool
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Every pass of the detector on a whole frame."""
         ...
 
-    def detect_crop(self, image: np.ndarray, scale: float) -> list[Detection]:
-        """One pass on a crop around faces already found, resized by `scale` (where the
-        detector takes any size); boxes in the crop's pixels."""
+    def detect_windows(self, image: np.ndarray,
+                       windows: list[tuple[int, int, int, int]]) -> list[Detection]:
+        """What detect() finds on the frame with its box's centre in one of `windows`
+        (x0, y0, x1, y1 in frame pixels)."""
         ...
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
