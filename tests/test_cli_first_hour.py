@@ -286,3 +286,17 @@ def test_settings_says_what_is_in_force_and_where_it_came_from(tmp_path: Path) -
     assert rows["sampling.fps"][:2] == ["2", str(settings)]
     assert rows["clustering.algorithm"][:2] == ["'greedy'", "$MOVIEFACES_CLUSTERING"]
     assert rows["sampling.duration"][:2] == ["unset", "default"]
+
+
+def test_fast_preset_sets_the_detection_defaults_and_explicit_values_win(tmp_path: Path) -> None:
+    done = moviefaces("settings", env={"MOVIEFACES_PRESET": "fast",
+                                       "MOVIEFACES_DETECT_MAX_SIDE": "960"})
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:]}
+    assert rows["face_analyzer.preset"][:2] == ["'fast'", "$MOVIEFACES_PRESET"]
+    assert rows["face_analyzer.upscale"][:3] == ["1.0", "preset", "fast"]
+    assert rows["face_analyzer.full_pass_every"][:3] == ["6", "preset", "fast"]
+    assert rows["face_analyzer.max_side"][:2] == ["960", "$MOVIEFACES_DETECT_MAX_SIDE"]
+    refused = moviefaces("settings", env={"MOVIEFACES_PRESET": "fastest"})
+    assert refused.returncode == 1
+    assert "face_analyzer.preset must be one of default, fast" in refused.stderr

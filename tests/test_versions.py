@@ -22,6 +22,14 @@ def test_each_setting_moves_only_its_stages() -> None:
         changed = code_versions({**default_resources(), name: resource})
         moved = {stage for stage in base if base[stage] != changed[stage]}
         assert moved == expected, name
+    # where detection spends its full passes shapes the detections, and only them
+    changed = code_versions({**default_resources(),
+                             "face_analyzer": FaceAnalyzerResource(full_pass_every=1)})
+    assert {stage for stage in base if base[stage] != changed[stage]} == {"face_detections"}
+    # SCRFD takes a full pass on every sample: the tracking settings are not its
+    scrfd = FaceAnalyzerResource(backend="onnx", detector="scrfd")
+    assert scrfd.detector_settings() == FaceAnalyzerResource(
+        backend="onnx", detector="scrfd", full_pass_every=1).detector_settings()
 
 
 def test_template_edit_changes_the_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
