@@ -57,19 +57,21 @@ def test_windows_find_what_the_whole_frame_finds_there(testdata) -> None:
                    for x, y, w, h in (d.box for d in found[::2])]
         got = [(*d.box, d.score) for d in detector.detect_windows(image, windows)]
         whole = [(*d.box, d.score) for d in found]
-        def inside_windows(faces: list[tuple]) -> list[tuple]:
-            return [f for f in faces if any(x0 <= f[0] and f[0] + f[2] <= x1 and y0 <= f[1]
-                                            and f[1] + f[3] <= y1 for x0, y0, x1, y1 in windows)]
-
-        inside = inside_windows(whole)
+        inside = _inside(whole, windows)
         # every face lying in a window comes back as on the whole frame (within a fraction of a
         # pixel and a hundredth of score: the network's far context differs), and no other
         same = [0.5, 0.5, 0.5, 0.5, 0.02]
         assert all(any(np.all(np.abs(np.subtract(f, g)) <= same) for g in got) for f in inside)
         assert all(any(np.all(np.abs(np.subtract(f, g)) <= same) for f in whole)
-                   for g in inside_windows(got))
+                   for g in _inside(got, windows))
         checked += len(inside)
     assert checked >= 5
+
+
+def _inside(faces: list[tuple], windows: list[tuple]) -> list[tuple]:
+    """The faces (x, y, w, h, ...) whose boxes lie wholly in one of the windows."""
+    return [f for f in faces if any(x0 <= f[0] and f[0] + f[2] <= x1 and y0 <= f[1]
+                                    and f[1] + f[3] <= y1 for x0, y0, x1, y1 in windows)]
 
 
 @pytest.mark.slow
