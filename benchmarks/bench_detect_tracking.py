@@ -56,9 +56,9 @@ class Measured:
         self.cpu += cpu
         return found
 
-    def detect_windows(self, image, windows):
+    def detect_windows(self, image, windows, face_px):
         started = time.thread_time()
-        found = self.analyzer.detect_windows(image, windows)
+        found = self.analyzer.detect_windows(image, windows, face_px)
         self.crop_cpu += time.thread_time() - started
         self.cpu += time.thread_time() - started
         return found
