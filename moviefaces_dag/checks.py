@@ -8,7 +8,7 @@ from collections import defaultdict
 from urllib.parse import unquote, urlsplit
 
 from .store import MovieDB, MovieFolder
-from .store.folder import GENERATIONS, MAIN_PAGE
+from .store.generations import GENERATIONS, MAIN_PAGE
 from .words import timecode
 
 LINK = re.compile(r'(?:src|href)="([^"]*)"')
@@ -58,6 +58,9 @@ def broken_links(folder: MovieFolder) -> list[str]:
             parts = urlsplit(link.replace("&amp;", "&"))
             if parts.scheme or not parts.path:  # the movie file itself, or a link on the page
                 continue
-            if not (page.parent / unquote(parts.path)).exists():
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_relative_to(folder.path.resolve()):
+                continue  # the library's page: the library asset's business
+            if not target.exists():
                 broken.append(f"{page.relative_to(folder.path)}: {link}")
     return broken

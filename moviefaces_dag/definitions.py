@@ -12,7 +12,7 @@ from typing import Any
 from dagster import AssetsDefinition, Definitions, map_asset_specs
 
 from .assets import all_assets
-from .automation import rerun_when_changed
+from .automation import rebuild_library, rerun_when_changed
 from .jobs import process_and_export_movie, process_movie, refresh_movie
 from .progress import LogProgress
 from .resources import (
@@ -62,7 +62,8 @@ def versioned_assets(resources: dict[str, Any]) -> list[AssetsDefinition]:
         lambda spec: spec.replace_attributes(
             code_version=versions.get(spec.key.to_user_string(), spec.code_version),
             owners=["team:moviefaces"],
-            automation_condition=rerun_when_changed(),
+            automation_condition=rebuild_library() if spec.key.to_user_string() == "library"
+            else rerun_when_changed(),
         ),
         all_assets,
     )

@@ -3,6 +3,7 @@ from pydantic import Field
 
 from ..export import FORMATS, default_export_dir, export_dataset
 from ..partitions import movies_partitions
+from ..people.library import library_ids
 from ..resources import MovieStoreResource
 from .report import movie_report
 
@@ -27,7 +28,8 @@ def face_dataset(
     folder = store.root().folder(context.partition_key)
     metadata: dict = {}
     for fmt in config.formats:
-        result = export_dataset(folder, default_export_dir(folder, fmt), fmt)
+        result = export_dataset(folder, default_export_dir(folder, fmt), fmt,
+                                library_ids(store.root()))
         metadata[f"{fmt}_path"] = MetadataValue.path(result["path"])
         metadata.update({f"{fmt}_{k}": v for k, v in result.items()
                          if k not in ("path", "movie", "partition", "format")})

@@ -12,7 +12,6 @@ from dagster import (
 from ..checks import broken_links
 from ..partitions import movies_partitions
 from ..pipeline import publish_report
-from ..report import render_library
 from ..resources import MovieStoreResource
 from ..words import duration_text
 from .checks import REPORT_COMPLETE, check_result
@@ -27,7 +26,6 @@ def movie_report(context: AssetExecutionContext, store: MovieStoreResource) -> M
     a page per person. Writing it publishes the movie's result: readers switch to it at once."""
     with store.writing(context) as draft:
         result = publish_report(draft)
-        library = render_library(store.root())
         broken = broken_links(draft.folder)
     top = [TableRecord({"person": label, "faces": count, "screen_time": duration_text(seconds)})
            for label, count, seconds in result["top_people"]]
@@ -36,7 +34,6 @@ def movie_report(context: AssetExecutionContext, store: MovieStoreResource) -> M
         metadata={
             "path": MetadataValue.path(result["path"]),
             "url": MetadataValue.url(Path(result["path"]).as_uri()),
-            "library": MetadataValue.url(library.as_uri()),
             "generation": result["generation"],
             "people": result["people"],
             "faces": result["faces"],

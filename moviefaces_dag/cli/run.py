@@ -113,7 +113,7 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
     """Refresh the movie's identity, then run the stages that are out of date (all with
     `force`), publishing the result; return the stages that ran."""
     from ..definitions import code_versions, versioned_assets
-    from ..stale import SOURCES, STAGES, out_of_date
+    from ..stale import SOURCES, STAGES, library_out_of_date, out_of_date
 
     assets = versioned_assets(resources)
     execute(instance, assets, resources, folder.key, list(SOURCES))
@@ -125,10 +125,12 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
                                                    code_versions(resources), missing)
     if todo:
         execute(instance, assets, resources, folder.key, todo)
+    if todo or library_out_of_date(instance, folder.key):
+        execute(instance, assets, resources, None, ["library_decisions", "library"])
     return todo
 
 
-def execute(instance, assets, resources: dict, key: str, stages: list[str]) -> None:
+def execute(instance, assets, resources: dict, key: str | None, stages: list[str]) -> None:
     from dagster import AssetSelection, materialize
 
     result = materialize(
