@@ -10,9 +10,9 @@ def rebuild_library() -> AutomationCondition:
     report or the decisions changed since it last ran, and no movie is still running, so a
     batch of movies makes one build, not one per movie."""
     changed = (AutomationCondition.code_version_changed()
-               | AutomationCondition.any_deps_updated()
-               | AutomationCondition.missing()).since_last_handled()
-    return (changed & ~AutomationCondition.any_deps_in_progress()
+               | AutomationCondition.any_deps_updated()).since_last_handled()
+    return ((changed | AutomationCondition.missing())
+            & ~AutomationCondition.any_deps_in_progress()
             & ~AutomationCondition.in_progress()).with_label("rebuild_library")
 
 
