@@ -21,7 +21,7 @@ MOVIE_PAGE_BASE = ""
 GENERATION_PAGE_BASE = "../../"
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("moviefaces_dag", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
@@ -40,7 +40,7 @@ def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = ""
     """Write the movie's pages for `generation` into its staging folder; return a summary.
     `output_dir` goes into the commands the pages suggest."""
     view = build_movie_report(db, generation.folder, output_dir)
-    env = _environment()
+    env = environment()
     staging = generation.staging
 
     def write(name: str, template: str, **context: Any) -> None:
@@ -63,7 +63,7 @@ def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = ""
 def render_library_pages(db: LibraryDB, root: OutputRoot, generation: Generation) -> None:
     """Write the library's pages for `generation` into its staging folder."""
     view = build_library_view(db, root, f"library/{generation.folder}")
-    env = _environment()
+    env = environment()
 
     def write(name: str, template: str, base: str, **context: Any) -> None:
         html = env.get_template(template).render(library=view, base=base, **context)
