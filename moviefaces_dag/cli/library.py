@@ -71,7 +71,8 @@ def rebuild(root: OutputRoot, execute) -> None:
     from ..resources import MovieStoreResource
     from .common import dagster_instance
 
-    resources = {**default_resources(), "store": MovieStoreResource(output_dir=str(root.path))}
+    resources = {**default_resources(), "store": MovieStoreResource(output_dir=str(root.path),
+                                                                  scratch_dir=None)}
     execute(dagster_instance(root.path), versioned_assets(resources), resources, None,
             ["library_decisions", "library"])
 

@@ -87,7 +87,7 @@ def run_movie(args: argparse.Namespace, root, movie: Path) -> int:
     }
     key = register(movie, root)
     folder = root.folder(key)
-    resources["store"] = MovieStoreResource(output_dir=str(root.path))
+    resources["store"] = MovieStoreResource(output_dir=str(root.path), scratch_dir=None)
     instance = dagster_instance(root.path)
     dead = fail_dead_runs(instance)
     if dead:
@@ -133,15 +133,19 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
 def execute(instance, assets, resources: dict, key: str | None, stages: list[str]) -> None:
     from dagster import AssetSelection, materialize
 
+    from ..assets.launch import launch_tags
+
     result = materialize(
         assets,
         selection=AssetSelection.assets(*stages),
         partition_key=key,
         instance=instance,
         resources=resources,
-        tags={HOST_TAG: this_host()},
-        # The failure is reported once, as one line, by CliError; not as a log dump.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        tags={HOST_TAG: this_host(), **launch_tags(resources)},
+        # The failure is reported once, as one line, by CliError; not as a log dump. The user
+        # is waiting: no retries with backoff (they are for farms).
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+                    "execution": {"config": {"retries": {"disabled": {}}}}},
         raise_on_error=False,
     )
     if not result.success:

@@ -23,7 +23,7 @@ import numpy as np
 from ..clustering import default_threshold
 from ..report.views import person_page_name
 from ..shots import shot_ids
-from ..store import MovieDB, NotPublishedError, OutputRoot
+from ..store import MovieDB, OutputRoot
 from ..store.generations import GENERATIONS, Generations
 from ..store.library_db import LIBRARY_DB, LIBRARY_PAGE, LibraryDB
 from .graph import DisjointSets
@@ -112,13 +112,9 @@ def movie_people(key: str, db: MovieDB, generation: str) -> tuple[list[MoviePers
 def library_people(root: OutputRoot) -> tuple[list[MoviePerson], list[tuple[str, int, int, int]]]:
     """Every published movie's people, and the met-before pairs (movie, a, b, shots)."""
     people, met = [], []
-    for key in root.registered_keys():
-        folder = root.folder(key)
-        try:
-            db = folder.published()
-        except NotPublishedError:
-            continue
-        found, together = movie_people(key, db, folder.published_generation() or "")
+    for folder in root.published_folders():
+        key = folder.key
+        found, together = movie_people(key, folder.published(), folder.published_generation() or "")
         people += found
         met += [(key, a, b, n) for a, b, n in together]
     return people, met

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from ..store import NotPublishedError, OutputRoot
+from ..store import OutputRoot
 from ..store.library_db import LibraryDB, LibraryPerson
 
 LIBRARY_PEOPLE = 6
@@ -60,11 +60,8 @@ class LibraryView:
 def movie_entries(root: OutputRoot) -> list[LibraryEntry]:
     """Every movie with a published result, in title order, with its top people."""
     entries = []
-    for key in root.registered_keys():
-        try:
-            db = root.folder(key).published()
-        except NotPublishedError:
-            continue
+    for folder in root.published_folders():
+        key, db = folder.key, folder.published()
         movie = db.movie()
         faces = {f.id: f for f in db.faces()}
         people = db.people()
