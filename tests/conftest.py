@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from browser_pages import CHROMIUM, LAUNCH_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,17 +34,7 @@ def cast_a_truth(testdata: Path) -> dict:
     return json.loads((testdata / "movies" / "cast_a.json").read_text())
 
 
-# The real report in a real browser: Debian's chromium (scripts/test-env/browser.sh) through
-# Playwright, which never downloads a browser here.
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Load every image (also lazy ones and those in closed <details>), then report naturalWidth.
-LOAD_ALL_IMAGES = """async () => Promise.all([...document.images].map(img => {
-    img.loading = 'eager';
-    return img.decode().then(() => [img.getAttribute('src'), img.naturalWidth],
-                             () => [img.getAttribute('src'), 0]);
-}))"""
+# The real report in a real browser (browser_pages.py: Debian's chromium through Playwright).
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():

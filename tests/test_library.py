@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LOAD_ALL_IMAGES
+from browser_pages import LOAD_ALL_IMAGES
 
 from moviefaces_dag.evaluation.links import person_identities, score_links
 from moviefaces_dag.evaluation.truth import GroundTruth

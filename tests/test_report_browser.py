@@ -16,7 +16,7 @@ from moviefaces_dag.store import MovieDB, OutputRoot
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 DURATION = 40  # seconds of cast_a: 11 people, enough for every check and quick to process
 
-from conftest import LOAD_ALL_IMAGES  # noqa: E402  (the browser fixtures live there)
+from browser_pages import LOAD_ALL_IMAGES  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,18 @@ one-machine run, no SQLite file is ever opened on the root, and the pages work f
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import urllib.request
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from browser_pages import LOAD_ALL_IMAGES
 from farm_runs import machine, people, process
 
+from moviefaces_dag.definitions import build_definitions
+from moviefaces_dag.resources import MovieFolderResource
 from moviefaces_dag.store import MovieFolder, StoreError
 
 
@@ -80,10 +85,9 @@ def test_s3_on_moto(tmp_path: Path, bucket: str, s3_env: dict[str, str], farm_mo
     page = browser.new_page()
     for url in (f"{base}/index.html", f"{base}/{keys[0]}/index.html"):
         page.goto(url)
-        sizes = page.evaluate("""async () => Promise.all([...document.images].map(img => {
-            img.loading = 'eager';
-            return img.decode().then(() => img.naturalWidth, () => 0); }))""")
-        assert sizes and all(sizes), f"{url}: {sizes.count(0)} of {len(sizes)} images broken"
+        sizes = page.evaluate(LOAD_ALL_IMAGES)
+        broken = [src for src, width in sizes if not width]
+        assert sizes and not broken, f"{url}: {len(broken)} of {len(sizes)} images broken"
     page.close()
 
 
@@ -104,3 +108,20 @@ def test_unregistered_movie_on_a_shared_root_is_one_line(tmp_path: Path, bucket:
     with pytest.raises(StoreError, match="not registered"), \
             store.shared().writing("nothing", "test"):
         pass
+
+
+def test_the_folder_sensor_registers_into_object_storage(tmp_path: Path, bucket: str,
+                                                         farm_movies: list[Path]) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    shutil.copy(farm_movies[0], incoming / "night.mp4")
+    resources = {**machine(f"{bucket}/library", tmp_path / "scratch"),
+                 "movie_folder": MovieFolderResource(folder=str(incoming), settle_seconds=0)}
+    sensor = build_definitions(**resources).resolve_sensor_def("movie_folder_sensor")
+    instance = dg.DagsterInstance.ephemeral()
+    for _tick in range(2):  # the second tick finds the movie registered, under the same key
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert [r.partition_key for r in result.run_requests] == ["night"]
+    movies = resources["store"].registry().movies()
+    assert list(movies) == ["night"]
+    assert movies["night"].path == str((incoming / "night.mp4").resolve())
