@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .store import MovieDB, MovieFolder
-from .store.folder import GENERATIONS, MAIN_PAGE
+from .store.generations import GENERATIONS, MAIN_PAGE
 from .words import timecode
 
 LINK = re.compile(r'(?:src|href)="([^"]*)"')
@@ -45,8 +47,10 @@ def same_frame_people(db: MovieDB) -> list[str]:
             for (frame, person), count in sorted(seen.items()) if count > 1]
 
 
-def broken_links(folder: MovieFolder) -> list[str]:
-    """Images and links of the published pages that lead nowhere."""
+def broken_links(folder: MovieFolder, exists: Callable[[Path], bool] | None = None) -> list[str]:
+    """Images and links of the published pages that lead nowhere (`exists`: whether a file is
+    there, when the folder is a partial copy of a shared root's)."""
+    exists = exists or Path.exists
     generation = folder.published_generation()
     pages = [folder.report_path]
     if generation:
@@ -58,6 +62,9 @@ def broken_links(folder: MovieFolder) -> list[str]:
             parts = urlsplit(link.replace("&amp;", "&"))
             if parts.scheme or not parts.path:  # the movie file itself, or a link on the page
                 continue
-            if not (page.parent / unquote(parts.path)).exists():
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_relative_to(folder.path.resolve()):
+                continue  # the library's page: the library asset's business
+            if not exists(target):
                 broken.append(f"{page.relative_to(folder.path)}: {link}")
     return broken

@@ -1,8 +1,9 @@
 """Take the result away as a labelled dataset: person folders, YOLO annotations or JSON lines.
 
-People are numbered by rank (1 = most faces), as in the report; in YOLO the class index is the
-rank minus one. Every export is written into a staging folder beside the target and moved into
-place at the end, so a failed export never leaves a half-written dataset behind.
+People keep their ids (as in the report and `moviefaces people`), with their names and library
+ids where there are some; in YOLO the class index is the person's rank (most faces first) minus
+one. Every export is written into a staging folder beside the target and moved into place at the
+end, so a failed export never leaves a half-written dataset behind.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import numpy as np
 
 from .images import read_image, write_jpeg
 from .store import FaceRow, FrameRow, MovieDB, MovieFolder, NotPublishedError
+from .store.files import write_atomic
+from .store.library_db import LibraryDB
 
 FORMATS = ("folders", "yolo", "jsonl")
 MANIFEST = "moviefaces-export.json"  # also marks a folder as ours to replace
@@ -37,26 +40,37 @@ class ExportError(Exception):
 
 
 @dataclass(frozen=True)
+class Person:
+    id: int
+    rank: int  # 1 = most faces
+    name: str | None
+    library_id: int | None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"person_{self.id:03d}"
+
+
+@dataclass(frozen=True)
 class Dataset:
-    """One movie's published faces with people ranked as in the report."""
+    """One movie's published faces and people."""
 
     folder: MovieFolder
     db: MovieDB
     movie_path: str
     frames: dict[int, FrameRow]  # by frame id
     faces: list[FaceRow]  # time order
-    rank: dict[int, int]  # store person id -> person number (1 = most faces)
+    people: dict[int, Person]  # by person id, most faces first
 
-    def number(self, face: FaceRow) -> int | None:
-        return self.rank.get(face.person_id) if face.person_id is not None else None
+    def person(self, face: FaceRow) -> Person | None:
+        return self.people.get(face.person_id) if face.person_id is not None else None
 
     def by_person(self) -> dict[int, list[FaceRow]]:
         groups: dict[int, list[FaceRow]] = defaultdict(list)
         for face in self.faces:
-            number = self.number(face)
-            if number is not None:
-                groups[number].append(face)
-        return dict(sorted(groups.items()))
+            if face.person_id in self.people:
+                groups[face.person_id].append(face)
+        return {pid: groups[pid] for pid in self.people if pid in groups}
 
     def file(self, path: str) -> np.ndarray:
         try:
@@ -69,30 +83,34 @@ def default_export_dir(folder: MovieFolder, fmt: str) -> Path:
     return folder.path / "dataset" / fmt
 
 
-def load_dataset(folder: MovieFolder) -> Dataset:
+def load_dataset(folder: MovieFolder, library_ids: dict[tuple[str, int], int]) -> Dataset:
     """The movie's published result (ExportError when there is none)."""
     try:
         db = folder.published()
     except NotPublishedError as exc:
         raise ExportError(str(exc)) from exc
-    people = db.people()
+    names = db.names()
     return Dataset(
         folder=folder,
         db=db,
         movie_path=db.movie().path,
         frames={f.id: f for f in db.frames()},
         faces=db.faces(),
-        rank={p.person_id: n for n, p in enumerate(people, start=1)},
+        people={p.person_id: Person(p.person_id, rank, names.get(p.person_id),
+                                    library_ids.get((folder.key, p.person_id)))
+                for rank, p in enumerate(db.people(), start=1)},
     )
 
 
-def export_dataset(folder: MovieFolder, out_dir: Path, fmt: str) -> dict[str, Any]:
-    """Write the movie's dataset in `fmt` to `out_dir`, replacing an earlier export there."""
+def export_dataset(folder: MovieFolder, out_dir: Path, fmt: str,
+                   library_ids: dict[tuple[str, int], int] | None = None) -> dict[str, Any]:
+    """Write the movie's dataset in `fmt` to `out_dir`, replacing an earlier export there.
+    `library_ids` ((movie, person) -> library id) labels people across movies."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out_dir = Path(out_dir).resolve()
     _check_replaceable(out_dir)
-    dataset = load_dataset(folder)
+    dataset = load_dataset(folder, library_ids or {})
     staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -166,9 +184,16 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 # formats ----------------------------------------------------------------------------------------
+def _person_json(person: Person) -> dict[str, Any]:
+    return {"id": person.id, "rank": person.rank, "name": person.name,
+            "library_id": person.library_id}
+
+
 def write_folders(data: Dataset, out: Path) -> dict[str, Any]:
-    """person_001/ ... with portrait crops and montage.jpg; unassigned/ with the rest."""
-    folder_of = {face.id: out / (f"person_{n:03d}" if (n := data.number(face)) else "unassigned")
+    """person_<id>/ with portrait crops and montage.jpg, unassigned/ with the rest, and
+    people.json naming each folder's person."""
+    folder_of = {face.id: out / (f"person_{p.id:03d}" if (p := data.person(face))
+                                 else "unassigned")
                  for face in data.faces}
     for folder in set(folder_of.values()):
         folder.mkdir()
@@ -181,12 +206,15 @@ def write_folders(data: Dataset, out: Path) -> dict[str, Any]:
             write_jpeg(folder_of[face.id] / _face_name(face), portrait_crop(image, face.box),
                        EXPORT_JPEG_QUALITY)
     people = data.by_person()
-    for number, group in people.items():
+    for person_id, group in people.items():
         best = sorted(group, key=lambda f: -f.quality)[:MONTAGE_FACES]
-        write_jpeg(out / f"person_{number:03d}" / "montage.jpg",
+        write_jpeg(out / f"person_{person_id:03d}" / "montage.jpg",
                    montage([data.file(f.crop_path) for f in best]), EXPORT_JPEG_QUALITY)
+    (out / "people.json").write_text(json.dumps(
+        {f"person_{pid:03d}": _person_json(data.people[pid]) for pid in people},
+        indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return {"people": len(people), "faces": len(data.faces),
-            "unassigned": sum(1 for f in data.faces if data.number(f) is None)}
+            "unassigned": sum(1 for f in data.faces if data.person(f) is None)}
 
 
 def write_yolo(data: Dataset, out: Path) -> dict[str, Any]:
@@ -202,21 +230,22 @@ def write_yolo(data: Dataset, out: Path) -> dict[str, Any]:
     written = skipped = boxes = 0
     for frame_id, frame in sorted(data.frames.items(), key=lambda item: item[1].idx):
         faces = by_frame.get(frame_id, [])
-        if any(data.number(f) is None for f in faces):
+        if any(data.person(f) is None for f in faces):
             skipped += 1
             continue
         stem = f"{frame.idx:06d}"
         _link_or_copy(data.folder.file(frame.path), out / "images" / f"{stem}.jpg")
-        lines = [_yolo_line(data.number(f) - 1, f.box, frame.width, frame.height) for f in faces]
+        lines = [_yolo_line(data.person(f).rank - 1, f.box, frame.width, frame.height)
+                 for f in faces]
         (out / "labels" / f"{stem}.txt").write_text("".join(f"{line}\n" for line in lines))
         written += 1
         boxes += len(lines)
-    names = [f"person_{n:03d}" for n in range(1, len(data.rank) + 1)]
-    (out / "classes.txt").write_text("".join(f"{name}\n" for name in names))
+    names = [p.label for p in data.people.values()]  # by rank: class index = rank - 1
+    (out / "classes.txt").write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
     (out / "data.yaml").write_text(
         "path: .\ntrain: images\nval: images\nnames:\n"
-        + "".join(f"  {i}: {name}\n" for i, name in enumerate(names))
-    )
+        + "".join(f"  {i}: {json.dumps(name, ensure_ascii=False)}\n"
+                  for i, name in enumerate(names)), encoding="utf-8")
     return {"classes": len(names), "images": written, "boxes": boxes,
             "frames_skipped_unassigned": skipped}
 
@@ -236,10 +265,10 @@ def write_jsonl(data: Dataset, out: Path) -> dict[str, Any]:
     row_of = {face_id: row for row, face_id in enumerate(face_ids)}
     np.save(out / "embeddings.npy", matrix)
     lines = []
-    for number, group in data.by_person().items():
+    for person_id, group in data.by_person().items():
         best = max(group, key=lambda f: f.quality)
         lines.append({
-            "type": "person", "id": number, "count": len(group),
+            "type": "person", **_person_json(data.people[person_id]), "count": len(group),
             "first_seen": min(f.time for f in group), "last_seen": max(f.time for f in group),
             "appearances": sorted({f.time for f in group}),
             "best_face": f"faces/{_face_name(best)}",
@@ -248,7 +277,8 @@ def write_jsonl(data: Dataset, out: Path) -> dict[str, Any]:
         _link_or_copy(data.folder.file(face.crop_path), out / "faces" / _face_name(face))
         row = row_of.get(face.id)
         lines.append({
-            "type": "face", "id": face.id, "person": data.number(face), "time": face.time,
+            "type": "face", "id": face.id, "person": face.person_id if data.person(face) else None,
+            "time": face.time,
             "frame": data.frames[face.frame_id].idx, "image": f"faces/{_face_name(face)}",
             "box": list(face.box), "score": face.score, "quality": face.quality,
             "landmarks": [list(p) for p in face.landmarks],
@@ -256,10 +286,33 @@ def write_jsonl(data: Dataset, out: Path) -> dict[str, Any]:
             {"file": "embeddings.npy", "row": row, "model": model, "norm": face.embedding_norm},
         })
     with (out / "dataset.jsonl").open("w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(line) + "\n" for line in lines)
-    return {"people": len(data.rank), "faces": len(data.faces), "embeddings": len(face_ids)}
+        fh.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    return {"people": len(data.people), "faces": len(data.faces), "embeddings": len(face_ids)}
 
 
 WRITERS: dict[str, Callable[[Dataset, Path], dict[str, Any]]] = {
     "folders": write_folders, "yolo": write_yolo, "jsonl": write_jsonl,
 }
+
+
+def export_library(library: LibraryDB, out: Path) -> dict[str, Any]:
+    """`library.jsonl`: a line per library person (`"type": "person"`: id, name, members, and
+    per movie first and last seen, faces, screen time) and per pair who met (`"type": "met"`).
+    Scripts read it: the field names stay."""
+    people = library.people()
+    lines: list[dict[str, Any]] = [{
+        "type": "person", "id": p.id, "name": p.name,
+        "members": [{"movie": m.movie, "person": m.person_id} for m in p.members],
+        "movies": [{"movie": m.movie, "person": m.person_id, "first_seen": m.first_seen,
+                    "last_seen": m.last_seen, "faces": m.faces,
+                    "screen_time": round(m.screen_time, 3)} for m in p.members],
+    } for p in people]
+    together: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for a, b, movie, shots in library.met():
+        together[(a, b)].append({"movie": movie, "shots": shots})
+    lines += [{"type": "met", "people": [a, b], "movies": movies,
+               "shots": sum(m["shots"] for m in movies)}
+              for (a, b), movies in sorted(together.items())]
+    out = Path(out)
+    write_atomic(out, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    return {"path": str(out), "people": len(people), "met": len(together)}

@@ -26,11 +26,21 @@ from .faces.types import Detection, FaceAnalyzer
 from .faults import fault_point
 from .images import THUMB_QUALITY, read_image, thumbnail, write_jpeg
 from .people.decisions import Decisions
+from .people.library import (
+    group_people,
+    keep_library_ids,
+    library_path,
+    library_people,
+    published_library,
+)
 from .people.movie_people import make_people
 from .progress import LogFn, ProgressReporter
-from .report import render_movie_pages
+from .report import render_library_pages, render_movie_pages
 from .shots import colour_signature, cut_distance
-from .store import Draft, FaceRow, FrameRow, MovieDB
+from .store import Draft, FaceRow, FrameRow, Generation, MovieDB, OutputRoot
+from .store.generations import Generations
+from .store.library_db import LIBRARY_DB, LIBRARY_PAGE, LibraryDB, LibraryPerson, Member
+from .store.lock import writer_lock
 from .streaming import batches, bounded_map, prefetch
 from .video import (
     Damage,
@@ -267,3 +277,57 @@ def publish_report(draft: Draft) -> dict[str, Any]:
     summary["generation"] = draft.publish(render)
     summary["path"] = str(draft.folder.report_path)
     return summary
+
+
+# library ----------------------------------------------------------------------------------------
+LIBRARY_LOCK_WAIT = 600.0  # one library writer at a time: a second waits its turn
+
+
+def publish_library(root: OutputRoot) -> dict[str, Any]:
+    """Link every published movie's people across movies, with the user's library decisions,
+    and publish the library (its store and pages, `<output>/index.html` among them)."""
+    folder = library_path(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    decisions = Decisions(folder)
+    generations = Generations(folder, root.path / LIBRARY_PAGE)
+    with writer_lock(folder / ".writer.lock", "the library", "the library is being written",
+                     wait=LIBRARY_LOCK_WAIT):
+        previous = published_library(root)
+        people, met = library_people(root)
+        groups, names, stale = group_people(people, decisions.load())
+        before = {(m.movie, m.person_id): p.id for p in (previous.people() if previous else [])
+                  for m in p.members}
+        ids = keep_library_ids([[people[n].ref for n in g] for g in groups], before,
+                               previous.next_id() if previous else 1)
+        library = [_library_person(lid, [people[n] for n in g], names)
+                   for lid, g in zip(ids, groups, strict=True)]
+        library_of = {m: p.id for p in library for m in ((x.movie, x.person_id)
+                                                          for x in p.members)}
+        pairs = [(*sorted((library_of[(movie, a)], library_of[(movie, b)])), movie, shots)
+                 for movie, a, b, shots in met
+                 if (movie, a) in library_of and (movie, b) in library_of]
+
+        def build(generation: Generation) -> None:
+            db = LibraryDB(generation.staging / LIBRARY_DB)
+            db.write(library, pairs, max([p.id for p in library], default=0) + 1)
+            render_library_pages(LibraryDB(generation.staging / LIBRARY_DB, readonly=True),
+                                 root, generation)
+
+        name = generations.publish(build)
+    linked = [p for p in library if p.movies > 1]
+    return {"generation": name, "people": len(library), "across_movies": len(linked),
+            "met_pairs": len(pairs), "stale_decisions": stale,
+            "path": str(root.path / LIBRARY_PAGE)}
+
+
+def _library_person(library_id: int, members: list, names: dict) -> LibraryPerson:
+    top = max(members, key=lambda m: m.screen_time)
+    name = next((names[m.ref] for m in members if m.ref in names), None) or next(
+        (m.name for m in sorted(members, key=lambda m: -m.screen_time) if m.name), None)
+    return LibraryPerson(
+        id=library_id, name=name, model=top.model, faces=sum(m.faces for m in members),
+        screen_time=sum(m.screen_time for m in members), movies=len(members),
+        best_face=top.best_face,
+        members=tuple(Member(m.movie, m.person_id, m.label, m.faces, m.screen_time,
+                             m.first_seen, m.last_seen, m.page, m.best_face)
+                      for m in sorted(members, key=lambda m: (m.movie, m.person_id))))

@@ -10,32 +10,43 @@ from dagster import (
     AutomationConditionSensorDefinition,
     DefaultSensorStatus,
     RunRequest,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
     sensor,
 )
 
-from .jobs import process_and_export_movie, process_movie, refresh_movie
+from .jobs import MovieJobs
 from .partitions import MOVIES_PARTITION, movies_partitions
 from .resources import MovieFolderResource, MovieStoreResource
 from .watch import scan
 
 
-@sensor(
-    jobs=[process_movie, process_and_export_movie, refresh_movie],
-    minimum_interval_seconds=30,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Registers and processes movies dropped into the watched folder; re-reads "
-    "registered movies whose files changed (downstream reruns only if the bytes changed).",
-)
-def movie_folder_sensor(
-    context: SensorEvaluationContext, movie_folder: MovieFolderResource, store: MovieStoreResource
-) -> SensorResult | SkipReason:
+def movie_folder_sensor(jobs: MovieJobs) -> SensorDefinition:
+    """The folder watcher, requesting runs of these `jobs`."""
+
+    @sensor(
+        name="movie_folder_sensor",
+        jobs=jobs.all(),
+        minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Registers and processes movies dropped into the watched folder; re-reads "
+        "registered movies whose files changed (downstream reruns only if the bytes changed).",
+    )
+    def watch_folder(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
+                     store: MovieStoreResource) -> SensorResult | SkipReason:
+        return _tick(context, movie_folder, store, jobs)
+
+    return watch_folder
+
+
+def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
+          store: MovieStoreResource, jobs: MovieJobs) -> SensorResult | SkipReason:
     cursor = json.loads(context.cursor) if context.cursor else {}
     rejected_before = cursor.get("rejected", {})
     reported_vanished = set(cursor.get("vanished", []))
-    found = scan(movie_folder.path, store.root(), movie_folder.settle_seconds, rejected_before)
+    found = scan(movie_folder.path, store.registry(), movie_folder.settle_seconds, rejected_before)
 
     for why, _ in found.rejected.values():
         context.log.warning(f"not a movie, skipped: {why}")
@@ -50,17 +61,18 @@ def movie_folder_sensor(
     processed = context.instance.get_materialized_partitions(AssetKey("movie"))
     new = {key: path for key, path in found.found.items() if key not in processed}
     # Once a dataset was asked for (materialized for any movie), every new movie gets one.
-    job = process_and_export_movie if context.instance.get_materialized_partitions(
-        AssetKey("face_dataset")) else process_movie
+    job = jobs.process_and_export_movie if context.instance.get_materialized_partitions(
+        AssetKey("face_dataset")) else jobs.process_movie
     requests = [
         RunRequest(job_name=job.name, partition_key=key, run_key=f"new:{key}:{path}")
         for key, path in sorted(new.items())
     ] + [
-        RunRequest(job_name=refresh_movie.name, partition_key=key,
+        RunRequest(job_name=jobs.refresh_movie.name, partition_key=key,
                    run_key=f"refresh:{key}:{':'.join(map(str, identity))}")
         for key, identity in found.changed.items()
     ] + [
-        RunRequest(job_name=refresh_movie.name, partition_key=key, run_key=f"moved:{key}:{path}")
+        RunRequest(job_name=jobs.refresh_movie.name, partition_key=key,
+                   run_key=f"moved:{key}:{path}")
         for key, path in found.renamed.items()
     ]
     rejected = {**rejected_before, **{p: version for p, (_, version) in found.rejected.items()}}
@@ -77,10 +89,13 @@ def movie_folder_sensor(
     )
 
 
-automation_sensor = AutomationConditionSensorDefinition(
-    "moviefaces_automation",
-    target=AssetSelection.all(),
-    default_status=DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Reruns movie partitions whose inputs or settings changed.",
-)
+def automation_sensor(tags: dict[str, str]) -> AutomationConditionSensorDefinition:
+    """The sensor that reruns what changed; its runs carry `tags` (the code versions)."""
+    return AutomationConditionSensorDefinition(
+        "moviefaces_automation",
+        target=AssetSelection.all(),
+        default_status=DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        run_tags=tags,
+        description="Reruns movie partitions whose inputs or settings changed.",
+    )

@@ -82,6 +82,17 @@ def _optional_path(text: str) -> str | None:
     return text or None
 
 
+def _location(value: Any) -> bool:
+    """A path, or a URL whose scheme fsspec knows (its package installed)."""
+    if not value:
+        return False
+    if "://" not in value:
+        return True
+    from fsspec.registry import known_implementations
+
+    return value.split("://", 1)[0] in known_implementations
+
+
 # A preset changes the defaults of the settings it names; a value given on the command line, in
 # the environment or in the settings file still wins.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -96,8 +107,17 @@ PRESET_KEY = "face_analyzer.preset"
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("store.output_dir", "MOVIEFACES_OUTPUT_DIR", "--output-dir", _text,
-            "a folder path", lambda v: bool(v), "moviefaces_output",
-            "folder for every movie's store, frames, faces and report"),
+            "a folder path, or a URL of object storage (s3://bucket/prefix)", _location,
+            "moviefaces_output", "folder for every movie's store, frames, faces and report"),
+    Setting("store.scratch_dir", "MOVIEFACES_SCRATCH_DIR", None, _optional_path,
+            "a local folder path, or unset", lambda v: v is None or "://" not in v, None,
+            "work here on local copies and write results back to the output folder: for an "
+            "output folder that several machines share (object storage always works so, in "
+            "the system's temporary folder if this is unset)"),
+    Setting("store.lease_seconds", "MOVIEFACES_LEASE_SECONDS", None, _number,
+            "a number of seconds from 5 to 86400", _finite(5, 86400, low_open=False), 60.0,
+            "with object storage: a worker's claim on a movie lasts this long unless renewed, "
+            "so a killed worker's movie is free again after it"),
     Setting("sampling.fps", "MOVIEFACES_FPS", "--fps", _number,
             "a number of frames per second above 0 (0.5 = one frame every 2 s)",
             _finite(0), 1.0, "frames sampled per movie second"),
@@ -152,6 +172,18 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "a cosine similarity between -1 and 1 (exclusive), or unset for the recogniser's "
             "default", lambda v: math.isfinite(v) and -1 < v < 1, None,
             "cosine similarity joining two faces"),
+    Setting("farm.executor", "MOVIEFACES_EXECUTOR", None, _text,
+            "one of processes, celery, kubernetes", _choice("processes", "celery", "kubernetes"),
+            "processes", "where a run's steps run: processes on the machine that runs the run, "
+            "Celery workers (`moviefaces worker`, broker farm.celery_broker), or a Kubernetes "
+            "pod each (dagster-k8s, with each stage's resources)"),
+    Setting("farm.celery_broker", "MOVIEFACES_CELERY_BROKER", None, _optional_path,
+            "a Celery broker URL (amqp://user:password@host:5672//), or unset",
+            lambda v: v is None or "://" in v, None,
+            "the RabbitMQ broker that hands steps to the workers (farm.executor celery)"),
+    Setting("farm.celery_backend", "MOVIEFACES_CELERY_BACKEND", None, _text,
+            "a Celery result backend URL", lambda v: "://" in v, "rpc://",
+            "where workers send step results (rpc:// sends them back through the broker)"),
     Setting("movie_folder.folder", "MOVIEFACES_WATCH_DIR", None, _optional_path,
             "a folder path, or unset to watch nothing", lambda v: True, None,
             "folder the sensor watches for new movies"),

@@ -57,3 +57,17 @@ def out_of_date(instance: DagsterInstance, partition: str, code_versions: dict[s
             if used is None or now is None or used.get(_DATA_VERSION) != now.get(_DATA_VERSION):
                 return list(STAGES[n:])
     return []
+
+
+def _latest_id(instance: DagsterInstance, asset: str, partition: str | None) -> int | None:
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(asset),
+                           asset_partitions=[partition] if partition else None), limit=1).records
+    return records[0].storage_id if records else None
+
+
+def library_out_of_date(instance: DagsterInstance, partition: str) -> bool:
+    """Whether the library was built before this movie's latest report (or never)."""
+    built = _latest_id(instance, "library", None)
+    report = _latest_id(instance, "movie_report", partition)
+    return built is None or (report is not None and report > built)

@@ -22,6 +22,8 @@ REVISIONS = {
     "movie_report": "1",
     "face_dataset": "1",
     "people_decisions": "1",
+    "library_decisions": "1",
+    "library": "1",
 }
 
 PACKAGE = "moviefaces_dag"
@@ -42,10 +44,14 @@ SOURCES = {
     "frames": ("video.py", "shots.py"),
     "face_detections": DETECTOR_SOURCES,
     "face_embeddings": RECOGNIZER_SOURCES,
-    "face_clusters": ("clustering.py", "shots.py", "people"),
+    "face_clusters": ("clustering.py", "shots.py", "people/graph.py", "people/linkage.py",
+                      "people/evidence.py", "people/movie_people.py", "people/stable_ids.py",
+                      "people/decisions.py"),
     "people_decisions": ("people/decisions.py",),
     "movie_report": ("report", "templates", "words.py"),
     "face_dataset": ("export.py",),
+    "library_decisions": ("people/decisions.py",),
+    "library": ("people/library.py", "report", "templates", "store/library_db.py"),
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .store import OutputRoot
+from .store.shared import SharedRoot
 from .video import MovieError, file_identity, probe_movie
 
 VIDEO_EXTENSIONS = (
@@ -43,7 +44,7 @@ def video_files(folder: Path, extensions: tuple[str, ...] = VIDEO_EXTENSIONS) ->
 
 def scan(
     folder: Path | None,
-    root: OutputRoot,
+    root: OutputRoot | SharedRoot,
     settle_seconds: float,
     rejected_before: dict[str, list[int]],
 ) -> ScanResult:

@@ -14,8 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from moviefaces_dag.pipeline import publish_report
-from moviefaces_dag.report import render_library
+from moviefaces_dag.pipeline import publish_library, publish_report
 from moviefaces_dag.store import FaceRow, FrameRow, MovieDB, MovieFolder, OutputRoot, PersonRow
 
 THRESHOLD = 0.36
@@ -58,10 +57,11 @@ class SyntheticMovie:
         return self.folder.path / "g" / self.folder.published_generation()
 
     def publish(self) -> Path:
-        """Publish the draft with its report (as the report asset does); the movie page."""
+        """Publish the draft with its report, then the library (as the assets do); the movie
+        page."""
         with self.folder.writing("test") as draft:
             publish_report(draft)
-        render_library(self.root)
+        publish_library(self.root)
         return self.folder.report_path
 
     def assign_people(self, min_faces: int = 2) -> None:

@@ -113,8 +113,14 @@ def world(tmp_path: Path, testdata: Path) -> World:
     assert isinstance(first, dg.SensorResult)
     for request in first.run_requests:
         world.materialize(request.partition_key)
-    assert world.settle() == {}  # the initial evaluation requests nothing
+    # The library is built once, after both movies; then nothing is asked for.
+    assert world.settle() == {"library": {None}}
+    assert world.settle() == {}
     return world
+
+
+def library_builds(world: World) -> int:
+    return len(world.instance.fetch_materializations(dg.AssetKey("library"), limit=100).records)
 
 
 def root_of(world: World) -> OutputRoot:
@@ -176,6 +182,7 @@ def test_changed_bytes_rerun_exactly_that_partition(world: World, testdata: Path
     assert set(ran) >= {"frames", "face_detections", "face_embeddings", "face_clusters",
                         "movie_report"}
     assert "movie" not in ran
+    assert ran.pop("library") == {None}
     assert all(partitions == {"alpha"} for partitions in ran.values()), ran
 
 
@@ -190,8 +197,11 @@ def test_detector_setting_reruns_detections_everywhere_not_frames(world: World) 
 
 def test_clustering_change_reruns_clusters_and_report_only(world: World) -> None:
     looser = ClusteringResource(similarity_threshold=0.2)
+    builds = library_builds(world)
     ran = world.settle(clustering=looser)
-    assert ran == {"face_clusters": {"alpha", "beta"}, "movie_report": {"alpha", "beta"}}
+    assert ran == {"face_clusters": {"alpha", "beta"}, "movie_report": {"alpha", "beta"},
+                   "library": {None}}
+    assert library_builds(world) == builds + 1  # once after both movies, not once per movie
     assert world.settle(clustering=looser) == {}
 
 
@@ -199,7 +209,7 @@ def test_report_code_change_reruns_the_report_only(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(versions.REVISIONS, "movie_report", "2")
-    assert world.settle() == {"movie_report": {"alpha", "beta"}}
+    assert world.settle() == {"movie_report": {"alpha", "beta"}, "library": {None}}
 
 
 def test_sampling_change_reruns_frames_and_below(world: World) -> None:

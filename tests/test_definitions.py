@@ -60,7 +60,8 @@ def test_materialize_every_asset_for_a_partition(tmp_path: Path, cast_a: Path) -
     people = result.asset_materializations_for_node("face_clusters")[0].metadata
     assert people["dagster/row_count"].value == people["people"].value
     top = report.metadata["top_people"].value
-    assert [r.data["person"] for r in top.records] == list(range(1, len(top.records) + 1))
+    assert [r.data["person"] for r in top.records] == [
+        f"Person {n}" for n in range(1, len(top.records) + 1)]
     spec = job_defs.resolve_assets_def("face_clusters").specs_by_key[dg.AssetKey("face_clusters")]
     assert "person_id" in [c.name for c in spec.metadata["dagster/column_schema"].columns]
     assert spec.owners == ["team:moviefaces"]

@@ -35,14 +35,17 @@ def test_folders_hold_portrait_crops_and_a_montage(movie, tmp_path: Path):
     for folder in sorted(out.iterdir()):
         if folder.is_dir():
             counts[folder.name] = len([p for p in folder.glob("*.jpg") if p.name != "montage.jpg"])
-    assert counts == {"person_001": 10, "person_002": 7, "person_003": 4, "person_004": 3,
+    # Folders by the people's ids (as in the report); people.json says who is who.
+    assert counts == {"person_003": 10, "person_001": 7, "person_004": 4, "person_002": 3,
                       "unassigned": 1}
-    crop = cv2.imread(str(next((out / "person_001").glob("00000.00s_face*.jpg"))))
+    people = json.loads((out / "people.json").read_text())
+    assert people["person_003"] == {"id": 3, "rank": 1, "name": None, "library_id": None}
+    crop = cv2.imread(str(next((out / "person_003").glob("00000.00s_face*.jpg"))))
     # Face box 60x80 at (20, 40); margins 0.45 w at the sides (27 px, the left one clipped at
     # the frame edge), 0.6 h above (48 px, clipped), 0.9 h below (72 px).
     assert crop.shape[:2] == (40 + 80 + 72, 20 + 60 + 27)
     assert crop.shape[0] > crop.shape[1]  # portrait
-    sheet = cv2.imread(str(out / "person_001" / "montage.jpg"))
+    sheet = cv2.imread(str(out / "person_003" / "montage.jpg"))
     assert sheet.shape[:2] == (3 * 128, 4 * 128)  # 10 faces: 4 columns, 3 rows
     assert json.loads((out / MANIFEST).read_text())["format"] == "folders"
 
@@ -57,8 +60,9 @@ def test_montage_holds_at_most_25_faces():
 def test_yolo_labels_are_normalised_boxes_by_person_rank(movie, tmp_path: Path):
     out = tmp_path / "yolo"
     result = export_dataset(movie.folder, out, "yolo")
+    # Classes by rank (most faces first), named by the people's ids.
     assert (out / "classes.txt").read_text().split() == [
-        "person_001", "person_002", "person_003", "person_004"]
+        "person_003", "person_001", "person_004", "person_002"]
     # 20 frames, the one with the unassigned face (19) is left out
     assert result["images"] == 19 and result["frames_skipped_unassigned"] == 1
     assert sorted(p.stem for p in (out / "images").iterdir()) == [f"{i:06d}" for i in range(19)]
@@ -69,7 +73,7 @@ def test_yolo_labels_are_normalised_boxes_by_person_rank(movie, tmp_path: Path):
     assert first[1:] == pytest.approx([50 / WIDTH, 80 / HEIGHT, 60 / WIDTH, 80 / HEIGHT], abs=1e-6)
     assert lines[1].split()[0] == "1"
     assert (out / "labels" / "000012.txt").read_text().split()[0] == "2"
-    assert "names:\n  0: person_001\n" in (out / "data.yaml").read_text()
+    assert 'names:\n  0: "person_003"\n' in (out / "data.yaml").read_text()
 
 
 def test_jsonl_has_people_faces_and_embedding_rows(movie, tmp_path: Path):
@@ -79,6 +83,8 @@ def test_jsonl_has_people_faces_and_embedding_rows(movie, tmp_path: Path):
     people = [line for line in lines if line["type"] == "person"]
     faces = [line for line in lines if line["type"] == "face"]
     assert [p["count"] for p in people] == [10, 7, 4, 3]
+    assert [(p["id"], p["rank"], p["name"], p["library_id"]) for p in people] == [
+        (3, 1, None, None), (1, 2, None, None), (4, 3, None, None), (2, 4, None, None)]
     assert people[1]["appearances"] == [float(t) for t in range(5, 12)]
     assert (people[1]["first_seen"], people[1]["last_seen"]) == (5.0, 11.0)
     assert all((out / p["best_face"]).is_file() for p in people)
@@ -134,3 +140,22 @@ def test_cli_explains_an_unknown_movie(movie, tmp_path: Path, capsys):
     code = main(["export", "x.mp4", "--output-dir", str(tmp_path / "empty")])
     assert code == 1
     assert "run `moviefaces run x.mp4` first" in capsys.readouterr().err
+
+
+def test_names_and_library_ids_reach_every_format(movie, tmp_path: Path):
+    with movie.folder.writing("test") as draft:
+        people = draft.db.people()
+        assignments = {f.id: f.person_id for f in draft.db.faces()}
+        draft.db.replace_people(assignments, people, {}, {}, names={3: "Ann <b>", 1: "Bo"})
+    movie.publish()
+    library = {("film", 3): 41}
+    out = tmp_path / "jsonl"
+    export_dataset(movie.folder, out, "jsonl", library)
+    person = next(json.loads(line) for line in (out / "dataset.jsonl").read_text().splitlines()
+                  if '"person"' in line and '"id": 3' in line)
+    assert (person["name"], person["library_id"]) == ("Ann <b>", 41)
+    export_dataset(movie.folder, tmp_path / "yolo", "yolo", library)
+    assert (tmp_path / "yolo" / "classes.txt").read_text().splitlines()[:2] == ["Ann <b>", "Bo"]
+    export_dataset(movie.folder, tmp_path / "folders", "folders", library)
+    named = json.loads((tmp_path / "folders" / "people.json").read_text())["person_003"]
+    assert named == {"id": 3, "rank": 1, "name": "Ann <b>", "library_id": 41}

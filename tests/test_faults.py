@@ -21,7 +21,8 @@ import pytest
 
 from moviefaces_dag.faults import ENV as FAULT
 from moviefaces_dag.store import OutputRoot
-from moviefaces_dag.store.folder import FILE_KINDS, GENERATIONS, MAIN_PAGE
+from moviefaces_dag.store.folder import FILE_KINDS
+from moviefaces_dag.store.generations import GENERATIONS, MAIN_PAGE
 
 KEY = "cast_b"
 SECONDS = "6"

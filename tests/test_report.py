@@ -214,7 +214,7 @@ def test_one_of_everything_reads_right(tmp_path: Path):
     html = movie.publish().read_text()
     assert "<span>person</span>" in html and "1 people" not in html
     library = (tmp_path / "out" / "index.html").read_text()
-    assert "1 person ·" in library and "1 processed movie," in library
+    assert "1 person ·" in library and "1 processed movie." in library
 
 
 def test_every_face_links_its_frame(movie, report: Path):

@@ -13,18 +13,10 @@ import pytest
 from moviefaces_dag.cli import main
 from moviefaces_dag.store import MovieDB, OutputRoot
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 DURATION = 40  # seconds of cast_a: 11 people, enough for every check and quick to process
 
-# Load every image (also lazy ones and those in closed <details>), then report naturalWidth.
-LOAD_ALL_IMAGES = """async () => Promise.all([...document.images].map(img => {
-    img.loading = 'eager';
-    return img.decode().then(() => [img.getAttribute('src'), img.naturalWidth],
-                             () => [img.getAttribute('src'), 0]);
-}))"""
+from browser_pages import LOAD_ALL_IMAGES  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,40 +27,6 @@ def cast_a_report(cast_a: Path, tmp_path_factory) -> tuple[Path, MovieDB, str]:
     root = OutputRoot(output)
     (key,) = root.registered_keys()
     return output, root.folder(key).published(), key
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing; run `bash scripts/test-env/browser.sh` (or make test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture()
-def browse(browser):
-    """(page factory, list of every URL any page requested)."""
-    seen: list[str] = []
-    contexts = []
-
-    def open_page(url: str, width: int = 1280, height: int = 900):
-        context = browser.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("request", lambda request: seen.append(request.url))
-        page.goto(url)
-        return page
-
-    yield open_page, seen
-    for context in contexts:
-        context.close()
-    offline = [url for url in seen if not url.startswith("file://")]
-    assert not offline, f"the report requested the network: {offline[:5]}"
-    assert seen  # the recorder saw at least the page itself
 
 
 def report_url(cast_a_report) -> str:

@@ -26,7 +26,7 @@ from moviefaces_dag.store import (
     StoreError,
     movie_key,
 )
-from moviefaces_dag.store.folder import MAIN_PAGE
+from moviefaces_dag.store.generations import MAIN_PAGE
 
 
 def face(frame_id: int, n: int) -> FaceRow:

@@ -79,3 +79,10 @@ def test_every_source_listed_for_a_stage_exists() -> None:
         versions.stage_version(stage, {})
     with pytest.raises(FileNotFoundError, match="report.py, listed as shaping a stage"):
         versions.version_of("movie_report", {}, "report.py")
+
+
+def test_every_people_module_is_hashed_into_the_stage_it_shapes() -> None:
+    package = Path(versions.__file__).parent
+    modules = {f"people/{p.name}" for p in (package / "people").glob("*.py")}
+    assert modules - {"people/__init__.py"} <= {*SOURCES["face_clusters"], *SOURCES["library"]}
+    assert "people/library.py" not in SOURCES["face_clusters"]  # never re-clusters movies

@@ -11,11 +11,13 @@ from .checks import ONE_FACE_PER_FRAME, check_result
 from .decisions import people_decisions
 from .embeddings import face_embeddings
 from .launch import refuse_launch_overrides
+from .steps import op_tags
 from .tables import PEOPLE
 
 
 @asset(deps=[face_embeddings, people_decisions], partitions_def=movies_partitions,
        group_name="moviefaces", kinds={"sqlite"}, tags={"stage": "people"},
+       op_tags=op_tags("face_clusters"),
        check_specs=[ONE_FACE_PER_FRAME], metadata={"dagster/column_schema": PEOPLE})
 def face_clusters(
     context: AssetExecutionContext, clustering: ClusteringResource, store: MovieStoreResource

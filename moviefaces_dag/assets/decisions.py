@@ -13,7 +13,7 @@ def people_decisions(context: AssetExecutionContext, store: MovieStoreResource
     splits, faces assigned by hand, detections that are no faces), written by `moviefaces
     people`, never by a stage. Its data version is the decisions' digest: a new decision reruns
     the people and the report, nothing else."""
-    decisions = Decisions(store.root().folder(context.partition_key).path)
+    decisions = Decisions(store.decisions_folder(context.partition_key))
     made = decisions.load()
     return MaterializeResult(
         data_version=DataVersion(decisions.digest()),

@@ -8,11 +8,13 @@ from ..resources import FaceAnalyzerResource, MovieStoreResource
 from .checks import CROPS, check_result
 from .frames import frames
 from .launch import refuse_launch_overrides
+from .steps import MODEL_RETRIES, op_tags
 from .tables import FACES
 
 
 @asset(deps=[frames], partitions_def=movies_partitions, group_name="moviefaces",
-       pool="face_models", kinds={"sqlite"}, tags={"stage": "face-models"},
+       pool="face_models", retry_policy=MODEL_RETRIES, op_tags=op_tags("face_detections"),
+       kinds={"sqlite"}, tags={"stage": "face-models"},
        check_specs=[CROPS], metadata={"dagster/column_schema": FACES})
 def face_detections(
     context: AssetExecutionContext,
@@ -23,7 +25,7 @@ def face_detections(
     """Face boxes, scores, 5 landmarks and quality figures per frame; a padded crop per face."""
     settings = face_analyzer.detector_settings()
     refuse_launch_overrides(context, "face_detections", settings)
-    with store.writing(context) as draft, face_analyzer.analyzer() as analyzer:
+    with store.writing(context, needs=("frames",)) as draft, face_analyzer.analyzer() as analyzer:
         settings["models"] = f"{analyzer.detector_id} + {analyzer.recognizer_id}"
         stats = detect_faces(draft, analyzer, settings, progress, context.log.info,
                              face_analyzer.tracking())

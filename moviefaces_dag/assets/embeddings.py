@@ -8,11 +8,13 @@ from ..resources import FaceAnalyzerResource, MovieStoreResource
 from .checks import EMBEDDED, check_result
 from .detections import face_detections
 from .launch import refuse_launch_overrides
+from .steps import MODEL_RETRIES, op_tags
 from .tables import EMBEDDINGS
 
 
 @asset(deps=[face_detections], partitions_def=movies_partitions, group_name="moviefaces",
-       pool="face_models", kinds={"sqlite"}, tags={"stage": "face-models"},
+       pool="face_models", retry_policy=MODEL_RETRIES, op_tags=op_tags("face_embeddings"),
+       kinds={"sqlite"}, tags={"stage": "face-models"},
        check_specs=[EMBEDDED], metadata={"dagster/column_schema": EMBEDDINGS})
 def face_embeddings(
     context: AssetExecutionContext,
@@ -23,7 +25,7 @@ def face_embeddings(
     """An L2-normalised embedding per face, from the face aligned to the ArcFace template."""
     settings = face_analyzer.recognizer_settings()
     refuse_launch_overrides(context, "face_embeddings", settings)
-    with store.writing(context) as draft, face_analyzer.analyzer() as analyzer:
+    with store.writing(context, needs=("frames",)) as draft, face_analyzer.analyzer() as analyzer:
         stats = embed_faces(draft, analyzer, settings, progress, context.log.info)
         version = stage_token(draft.db, "face_embeddings")
         problems = embedding_problems(draft.db, analyzer.embedding_dimension)

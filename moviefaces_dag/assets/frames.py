@@ -6,11 +6,12 @@ from ..progress import ProgressReporter
 from ..resources import MovieStoreResource, SamplingResource
 from .launch import refuse_launch_overrides
 from .movie import movie
+from .steps import op_tags
 from .tables import FRAMES
 
 
 @asset(deps=[movie], partitions_def=movies_partitions, group_name="moviefaces",
-       kinds={"sqlite"}, tags={"stage": "decode"},
+       kinds={"sqlite"}, tags={"stage": "decode"}, op_tags=op_tags("frames"),
        metadata={"dagster/column_schema": FRAMES})
 def frames(
     context: AssetExecutionContext,

@@ -3,10 +3,11 @@ from dagster import AssetExecutionContext, DataVersion, MaterializeResult, Metad
 from ..partitions import movies_partitions
 from ..pipeline import identify_movie
 from ..resources import MovieStoreResource
+from .steps import op_tags
 
 
 @asset(partitions_def=movies_partitions, group_name="moviefaces",
-       kinds={"video"}, tags={"stage": "decode"})
+       kinds={"video"}, tags={"stage": "decode"}, op_tags=op_tags("movie"))
 def movie(context: AssetExecutionContext, store: MovieStoreResource) -> MaterializeResult:
     """The movie file's identity: path, size, content fingerprint and container metadata.
 

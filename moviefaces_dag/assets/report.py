@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from dagster import (
     AssetExecutionContext,
     DataVersion,
@@ -12,31 +10,31 @@ from dagster import (
 from ..checks import broken_links
 from ..partitions import movies_partitions
 from ..pipeline import publish_report
-from ..report import render_library
 from ..resources import MovieStoreResource
+from ..store.folder import REPORT_NAME
 from ..words import duration_text
 from .checks import REPORT_COMPLETE, check_result
 from .clusters import face_clusters
+from .steps import op_tags
 from .tables import TOP_PEOPLE
 
 
 @asset(deps=[face_clusters], partitions_def=movies_partitions, group_name="moviefaces",
-       kinds={"html"}, tags={"stage": "report"}, check_specs=[REPORT_COMPLETE])
+       kinds={"html"}, tags={"stage": "report"}, op_tags=op_tags("movie_report"),
+       check_specs=[REPORT_COMPLETE])
 def movie_report(context: AssetExecutionContext, store: MovieStoreResource) -> MaterializeResult:
     """`<output>/<movie>/index.html`: every person, most face images first, with thumbnails and
     a page per person. Writing it publishes the movie's result: readers switch to it at once."""
     with store.writing(context) as draft:
         result = publish_report(draft)
-        library = render_library(store.root())
-        broken = broken_links(draft.folder)
+        broken = broken_links(draft.folder, store.files(context.partition_key))
     top = [TableRecord({"person": label, "faces": count, "screen_time": duration_text(seconds)})
            for label, count, seconds in result["top_people"]]
     return MaterializeResult(
         data_version=DataVersion(result["generation"]),
         metadata={
-            "path": MetadataValue.path(result["path"]),
-            "url": MetadataValue.url(Path(result["path"]).as_uri()),
-            "library": MetadataValue.url(library.as_uri()),
+            "path": MetadataValue.path(store.location(context.partition_key, REPORT_NAME)),
+            "url": MetadataValue.url(store.url(context.partition_key, REPORT_NAME)),
             "generation": result["generation"],
             "people": result["people"],
             "faces": result["faces"],

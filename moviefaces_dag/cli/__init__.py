@@ -7,10 +7,10 @@ import argparse
 import sys
 from typing import NoReturn
 
-from . import add, eval, export, people, run, settings, triton_serve
+from . import add, eval, export, library, people, run, settings, triton_serve, worker
 from .common import EXPECTED_FAILURES, printable
 
-SUBCOMMANDS = [run, add, people, export, eval, settings, triton_serve]
+SUBCOMMANDS = [run, add, people, library, export, eval, settings, triton_serve, worker]
 
 
 class Parser(argparse.ArgumentParser):

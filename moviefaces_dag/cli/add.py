@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_movie_arguments, output_root, register
+from .common import add_movie_arguments, output_root, register, shared_root
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +15,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    key = register(Path(args.movie), output_root(args))
+    key = register(Path(args.movie), shared_root(args) or output_root(args))
     print(f"registered {args.movie} as partition {key}")
     return 0

@@ -13,6 +13,7 @@ from ..export import ExportError
 from ..faces.types import FaceModelError
 from ..settings import SETTINGS, SettingError, resolve
 from ..store import MovieBusyError, MovieFolder, OutputRoot, StoreError
+from ..store.shared import SharedRoot
 from ..upgrade import open_output
 from ..video import MovieError, probe_movie
 
@@ -63,9 +64,20 @@ def dagster_instance(output_dir: Path):
         raise CliError(f"Dagster instance under {output_dir}: {exc}") from exc
 
 
+def shared_root(args: argparse.Namespace) -> SharedRoot | None:
+    """The output root as a shared one (object storage, or a scratch folder set), else None."""
+    from ..resources import MovieStoreResource
+
+    return MovieStoreResource(output_dir=setting(args, "store.output_dir")).shared()
+
+
 def output_root(args: argparse.Namespace) -> OutputRoot:
     """The output folder the command works in, checked: a folder moviefaces can write to."""
-    path = Path(setting(args, "store.output_dir"))
+    location = setting(args, "store.output_dir")
+    if "://" in location:
+        raise CliError(f"output folder {location} is object storage: this command works on a "
+                       "local or mounted folder (the farm's steps run through Dagster)")
+    path = Path(location)
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".moviefaces-write-test-{os.getpid()}"
@@ -94,16 +106,20 @@ def movie_folder(root: OutputRoot, movie: str) -> MovieFolder:
                        f"run `moviefaces run {movie}` first") from None
 
 
-def register(movie: Path, root: OutputRoot) -> str:
-    """Check the file is a readable video, then register it in the store and as a partition."""
+def register(movie: Path, root: OutputRoot | SharedRoot) -> str:
+    """Check the file is a readable video, then register it in the store and as a partition
+    (of $DAGSTER_HOME's instance for a shared root: the farm's)."""
     from ..partitions import MOVIES_PARTITION
 
     try:
         probe_movie(movie)
     except MovieError as exc:
         raise CliError(str(exc)) from exc
+    if isinstance(root, SharedRoot) and not os.environ.get("DAGSTER_HOME"):
+        raise CliError(f"{root.url} is shared: set DAGSTER_HOME to the folder of the farm's "
+                       "dagster.yaml (deploy/farm) so that the movie becomes its partition")
     key = root.register(movie)
-    instance = dagster_instance(root.path)
+    instance = dagster_instance(root.path if isinstance(root, OutputRoot) else Path("."))
     if not instance.has_dynamic_partition(MOVIES_PARTITION, key):
         instance.add_dynamic_partitions(MOVIES_PARTITION, [key])
     return key

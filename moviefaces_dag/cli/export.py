@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..export import FORMATS, ExportError, default_export_dir, export_dataset
+from ..people.library import library_ids
 from .common import CliError, add_movie_arguments, movie_folder, output_root
 
 
@@ -27,7 +28,7 @@ def run_export(args: argparse.Namespace) -> int:
     folder = movie_folder(root, args.movie)
     out = Path(args.out) if args.out else default_export_dir(folder, args.format)
     try:
-        result = export_dataset(folder, out, args.format)
+        result = export_dataset(folder, out, args.format, library_ids(root))
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     details = ", ".join(f"{k} {v}" for k, v in result.items()

@@ -197,8 +197,9 @@ def apply_decisions_now(root, folder: MovieFolder) -> None:
     recorded = folder.published().stage_runs()["face_clusters"].settings
     clustering = ClusteringResource(**{name: recorded[name] for name in
                                        ClusteringResource.model_fields if name in recorded})
-    resources = {**default_resources(), "store": MovieStoreResource(output_dir=str(root.path)),
-                 "clustering": clustering, "progress": LogProgress()}
+    store = MovieStoreResource(output_dir=str(root.path), scratch_dir=None)
+    resources = {**default_resources(), "store": store, "clustering": clustering,
+                 "progress": LogProgress()}
     with folder.writing("moviefaces people"):
         execute(dagster_instance(root.path), versioned_assets(resources), resources, folder.key,
                 ["people_decisions", "face_clusters", "movie_report"])

@@ -87,7 +87,7 @@ def run_movie(args: argparse.Namespace, root, movie: Path) -> int:
     }
     key = register(movie, root)
     folder = root.folder(key)
-    resources["store"] = MovieStoreResource(output_dir=str(root.path))
+    resources["store"] = MovieStoreResource(output_dir=str(root.path), scratch_dir=None)
     instance = dagster_instance(root.path)
     dead = fail_dead_runs(instance)
     if dead:
@@ -113,7 +113,7 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
     """Refresh the movie's identity, then run the stages that are out of date (all with
     `force`), publishing the result; return the stages that ran."""
     from ..definitions import code_versions, versioned_assets
-    from ..stale import SOURCES, STAGES, out_of_date
+    from ..stale import SOURCES, STAGES, library_out_of_date, out_of_date
 
     assets = versioned_assets(resources)
     execute(instance, assets, resources, folder.key, list(SOURCES))
@@ -125,11 +125,15 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
                                                    code_versions(resources), missing)
     if todo:
         execute(instance, assets, resources, folder.key, todo)
+    if todo or library_out_of_date(instance, folder.key):
+        execute(instance, assets, resources, None, ["library_decisions", "library"])
     return todo
 
 
-def execute(instance, assets, resources: dict, key: str, stages: list[str]) -> None:
+def execute(instance, assets, resources: dict, key: str | None, stages: list[str]) -> None:
     from dagster import AssetSelection, materialize
+
+    from ..assets.launch import launch_tags
 
     result = materialize(
         assets,
@@ -137,9 +141,11 @@ def execute(instance, assets, resources: dict, key: str, stages: list[str]) -> N
         partition_key=key,
         instance=instance,
         resources=resources,
-        tags={HOST_TAG: this_host()},
-        # The failure is reported once, as one line, by CliError; not as a log dump.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        tags={HOST_TAG: this_host(), **launch_tags(resources)},
+        # The failure is reported once, as one line, by CliError; not as a log dump. The user
+        # is waiting: no retries with backoff (they are for farms).
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+                    "execution": {"config": {"retries": {"disabled": {}}}}},
         raise_on_error=False,
     )
     if not result.success:

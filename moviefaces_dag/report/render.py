@@ -8,21 +8,20 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..store import Generation, MovieDB, OutputRoot
-from ..store.files import write_atomic
-from ..store.folder import MAIN_PAGE
+from ..store.generations import MAIN_PAGE
+from ..store.library_db import LibraryDB
 from ..words import duration_text, plural, rate_text, timecode
-from .library import build_library
+from .library import LIBRARY_PAGES_BASE, build_library_view
 from .views import FRAME_PAGE, UNASSIGNED_PAGE, build_movie_report
 
 UNASSIGNED_PREVIEW = 48  # the rest are on their own page: the main page stays light
-LIBRARY_NAME = "index.html"
 # Links on the movie page start at the movie's folder; pages in a generation's folder are two
 # folders further down.
 MOVIE_PAGE_BASE = ""
 GENERATION_PAGE_BASE = "../../"
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("moviefaces_dag", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
@@ -41,7 +40,7 @@ def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = ""
     """Write the movie's pages for `generation` into its staging folder; return a summary.
     `output_dir` goes into the commands the pages suggest."""
     view = build_movie_report(db, generation.folder, output_dir)
-    env = _environment()
+    env = environment()
     staging = generation.staging
 
     def write(name: str, template: str, **context: Any) -> None:
@@ -61,8 +60,20 @@ def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = ""
     }
 
 
-def render_library(root: OutputRoot) -> Path:
-    path = root.path / LIBRARY_NAME
-    html = _environment().get_template("library.html.j2").render(movies=build_library(root))
-    write_atomic(path, html)
-    return path
+def render_library_pages(db: LibraryDB, root: OutputRoot, generation: Generation) -> None:
+    """Write the library's pages for `generation` into its staging folder."""
+    view = build_library_view(db, root, f"library/{generation.folder}")
+    env = environment()
+
+    def write(name: str, template: str, base: str, **context: Any) -> None:
+        html = env.get_template(template).render(library=view, base=base, **context)
+        (generation.staging / name).write_text(html, encoding="utf-8")
+
+    write(MAIN_PAGE, "library.html.j2", "", people=view.people, by="screen time")
+    by_movies = sorted(view.people, key=lambda p: (-p.movies, -p.screen_time, p.id))
+    write("by-movies.html", "library.html.j2", LIBRARY_PAGES_BASE, people=by_movies,
+          by="number of movies")
+    write("met.html", "library_met.html.j2", LIBRARY_PAGES_BASE)
+    for person in view.people:
+        write(Path(view.page(person)).name, "library_person.html.j2", LIBRARY_PAGES_BASE,
+              person=person)

@@ -19,43 +19,26 @@ published result points at.
 
 from __future__ import annotations
 
-import json
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..faults import fault_point
-from .files import fsync_tree, write_atomic
+from .generations import GENERATIONS, Generation, Generations, subfolders
 from .lock import writer_lock
 from .movie_db import MovieDB
 from .schema import StoreError
 
 DRAFT_NAME = "work.sqlite"
 LOCK_NAME = ".writer.lock"
-POINTER_NAME = "published.json"
-GENERATIONS = "g"
 SNAPSHOT_NAME = "movie.sqlite"
-MAIN_PAGE = "main.html"  # in a generation: the movie page, rendered for <movie>/index.html
 REPORT_NAME = "index.html"
 FILE_KINDS = ("frames", "faces")
 
 
 class NotPublishedError(StoreError):
     """The movie has no complete result yet."""
-
-
-@dataclass(frozen=True)
-class Generation:
-    """A result being published: its name, the folder it will have once published (relative
-    to the movie's folder, for links), and the folder its pages are written into now."""
-
-    name: str
-    folder: str
-    staging: Path
 
 
 class MovieFolder:
@@ -81,14 +64,13 @@ class MovieFolder:
         """A stored file path, relative to this folder (absolute ones, from old stores, stay)."""
         return self.path / relative
 
+    @property
+    def generations(self) -> Generations:
+        return Generations(self.path, self.report_path)
+
     # reading ------------------------------------------------------------------------------------
     def published_generation(self) -> str | None:
-        try:
-            return json.loads((self.path / POINTER_NAME).read_text())["generation"]
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError) as exc:
-            raise StoreError(f"{self.path / POINTER_NAME} is damaged ({exc})") from exc
+        return self.generations.current()
 
     def published(self) -> MovieDB:
         """The published result, read-only; NotPublishedError when there is none yet."""
@@ -151,55 +133,26 @@ class Draft:
             raise StoreError(
                 f"movie {self.folder.key} cannot be published: {', '.join(stale)} "
                 "missing or made from older data; run them first (the published result is kept)")
-        root = self.folder.path / GENERATIONS
-        previous = self.folder.published_generation()
-        number = int(previous.split("-")[0]) + 1 if previous else 1
-        name = f"{number:06d}-{uuid.uuid4().hex[:6]}"
-        staging = root / f".{name}.tmp"
-        staging.mkdir(parents=True)
-        try:
-            self.db.snapshot(staging / SNAPSHOT_NAME)
-            render(MovieDB(staging / SNAPSHOT_NAME, readonly=True),
-                   Generation(name, f"{GENERATIONS}/{name}", staging))
-            if not (staging / MAIN_PAGE).is_file():
-                raise StoreError(f"the report of {self.folder.key} wrote no {MAIN_PAGE}")
-            fsync_tree(staging)
-            fault_point("publish:staged")
-            staging.rename(root / name)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        fault_point("publish:renamed")
-        write_atomic(self.folder.path / POINTER_NAME, json.dumps(
-            {"generation": name, "published_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}))
-        fault_point("publish:switched")
-        self.recover()
+
+        def build(generation: Generation) -> None:
+            self.db.snapshot(generation.staging / SNAPSHOT_NAME)
+            render(MovieDB(generation.staging / SNAPSHOT_NAME, readonly=True), generation)
+
+        name = self.folder.generations.publish(build)
+        self._prune(name)
         return name
 
     def recover(self) -> None:
         """Finish what a stopped writer left: the published movie page in place, then every file
         and generation that nothing points at removed."""
-        generation = self.folder.published_generation()
-        if generation is not None:
-            page = (self.folder.path / GENERATIONS / generation / MAIN_PAGE).read_bytes()
-            report = self.folder.report_path
-            if not report.is_file() or report.read_bytes() != page:
-                write_atomic(report, page)
-                fault_point("publish:installed")
-        self._prune(generation)
+        self.folder.generations.recover()
+        self._prune(self.folder.published_generation())
 
     def _prune(self, generation: str | None) -> None:
         keep = self.db.folders()
         if generation is not None:
             keep |= self.folder.published().folders()
         for kind in FILE_KINDS:
-            for version in _subfolders(self.folder.path / kind):
+            for version in subfolders(self.folder.path / kind):
                 if f"{kind}/{version.name}" not in keep:
                     shutil.rmtree(version, ignore_errors=True)
-        for old in _subfolders(self.folder.path / GENERATIONS):
-            if old.name != generation:
-                shutil.rmtree(old, ignore_errors=True)
-
-
-def _subfolders(path: Path) -> list[Path]:
-    return [p for p in path.iterdir() if p.is_dir()] if path.is_dir() else []

@@ -40,27 +40,38 @@ def describe(info: dict) -> str:
     return f"{what}{where}"
 
 
+def _acquire(path: Path, key: str, busy_message: str, wait: float) -> int:
+    fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise MovieBusyError(f"{busy_message} by {describe(holder(path))}") from None
+            time.sleep(0.2)
+
+
 @contextmanager
-def writer_lock(path: Path, what: str, busy_message: str) -> Iterator[bool]:
-    """Hold the lock at `path` for the block; MovieBusyError(busy_message + holder) if taken.
-    Yields whether this call took it (False: this process held it already)."""
+def writer_lock(path: Path, what: str, busy_message: str, wait: float = 0.0) -> Iterator[bool]:
+    """Hold the lock at `path` for the block; MovieBusyError(busy_message + holder) if another
+    process still holds it after `wait` seconds. Yields whether this call took it (False: this
+    process held it already)."""
     key = str(path.resolve())
     with _guard:
         entry = _held.get(key)
-        first = entry is None
         if entry is not None:
             entry[1] += 1
-        else:
-            fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise MovieBusyError(f"{busy_message} by {describe(holder(path))}") from None
-            info = {"what": what, "pid": os.getpid(), "host": socket.gethostname(),
-                    "since": time.strftime("%Y-%m-%d %H:%M:%S")}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(info).encode(), 0)
+    first = entry is None
+    if first:
+        fd = _acquire(path, key, busy_message, wait)
+        info = {"what": what, "pid": os.getpid(), "host": socket.gethostname(),
+                "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        with _guard:
             _held[key] = [fd, 1]
     try:
         yield first

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..video import fingerprint_file
 from .folder import DRAFT_NAME, MovieFolder
+from .generations import POINTER_NAME
 from .movie_db import MovieDB
 from .rows import MovieRow
 from .schema import StoreError
@@ -59,6 +60,14 @@ class OutputRoot:
         if not self.path.is_dir():
             return []
         return sorted(p.name for p in self.path.iterdir() if (p / DRAFT_NAME).is_file())
+
+    def published_folders(self) -> list[MovieFolder]:
+        """The folders of movies with a published result, by key (a shared root's local copy
+        holds only what readers need: the published result, no draft)."""
+        if not self.path.is_dir():
+            return []
+        return [MovieFolder(p) for p in sorted(self.path.iterdir())
+                if (p / POINTER_NAME).is_file() and p.name.casefold() not in RESERVED]
 
     def movies(self) -> dict[str, MovieRow]:
         """Every registered movie's row, by key."""
@@ -106,9 +115,12 @@ class OutputRoot:
         return next((key for key in gone if movies[key].fingerprint == fingerprint), None)
 
     def _new_key(self, movie: Path, movies: dict[str, MovieRow]) -> str:
-        base = movie_key(movie.stem)
-        taken = {key.casefold() for key in movies} | {
-            p.name.casefold() for p in self.path.iterdir()}
-        if base.casefold() not in taken:
-            return base
-        return f"{base}-{hashlib.sha1(str(movie).encode()).hexdigest()[:8]}"
+        return new_key(movie, set(movies) | {p.name for p in self.path.iterdir()})
+
+
+def new_key(movie: Path, taken: set[str]) -> str:
+    """A key for a movie not registered yet, unlike every name in `taken` (case-folded)."""
+    base = movie_key(movie.stem)
+    if base.casefold() not in {name.casefold() for name in taken}:
+        return base
+    return f"{base}-{hashlib.sha1(str(movie).encode()).hexdigest()[:8]}"

@@ -1,0 +1,24 @@
+"""How steps run: the pod resources a step asks for on Kubernetes, and when a failed step runs
+again by itself.
+
+Every stage replaces its results in one transaction and a retried one starts from the same
+draft, so retrying is always safe. It helps where a failure can pass: a face model server that
+restarts, a worker that lost its network, the library reading a movie that was just
+republished. A failure the user must fix (a bad movie, setting or store) is never retried
+(resources/store.py raises it as final).
+"""
+
+from dagster import Backoff, Jitter, RetryPolicy
+
+from ..farm.k8s import k8s_op_tags
+from ..settings import value
+
+# 10 s, 20 s, 40 s (give or take a few seconds so that many steps do not retry in step).
+MODEL_RETRIES = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL,
+                            jitter=Jitter.PLUS_MINUS)
+LIBRARY_RETRIES = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
+
+
+def op_tags(stage: str) -> dict[str, str]:
+    """The stage's op tags: its pod resources for the face models' backend in force."""
+    return k8s_op_tags(stage, value("face_analyzer.backend"))

@@ -1,0 +1,1 @@
+"""Running moviefaces on a render farm: Kubernetes step resources."""

@@ -1,0 +1,279 @@
+"""People across the library: each movie's people linked to the same people in other movies.
+
+Precision first (a wrong link across movies is worse than a missing one): two people of
+different movies, seen by the same recogniser, are one library person only when their good
+faces' mean embeddings are close, each is the other's closest person in the other's movie, and
+their clearest faces agree too. A library person never holds two people of one movie. Candidates
+come from an approximate nearest-neighbour index (faiss HNSW), so thousands of people stay fast.
+The user's library decisions (link, unlink, name) are applied on top; library ids are kept for
+the same people from one build to the next.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+
+from ..clustering import default_threshold
+from ..report.views import person_page_name
+from ..shots import shot_ids
+from ..store import MovieDB, OutputRoot
+from ..store.generations import GENERATIONS, Generations
+from ..store.library_db import LIBRARY_DB, LIBRARY_PAGE, LibraryDB
+from .graph import DisjointSets
+
+EXEMPLARS = 5  # a person's clearest faces, compared face to face
+NEIGHBOURS = 10
+# How much closer than within one movie two people of different movies must be: the bar
+# within a movie is the recogniser's same-person threshold, which also joins degraded faces.
+LINK_MARGIN = 0.25
+EXEMPLAR_MARGIN = 0.2
+
+
+@dataclass
+class MoviePerson:
+    """One person of one movie's published result, as the library sees them."""
+
+    movie: str
+    person_id: int
+    name: str | None
+    model: str
+    faces: int
+    screen_time: float
+    first_seen: float
+    last_seen: float
+    page: str  # URL path from the output root
+    best_face: str | None
+    centroid: np.ndarray
+    exemplars: np.ndarray
+    shots: set[int] = field(default_factory=set)
+
+    @property
+    def label(self) -> str:
+        return self.name or f"Person {self.person_id}"
+
+    @property
+    def ref(self) -> tuple[str, int]:
+        return self.movie, self.person_id
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=-1, keepdims=True), 1e-12)
+
+
+def movie_people(key: str, db: MovieDB, generation: str) -> tuple[list[MoviePerson],
+                                                                   list[tuple[int, int, int]]]:
+    """The movie's people, and who shares how many shots with whom (person, person, shots)."""
+    face_ids, matrix, model = db.embeddings()
+    row = {fid: n for n, fid in enumerate(face_ids)}
+    faces = db.faces()
+    frames = db.frames()
+    shot = dict(zip((f.id for f in frames),
+                    shot_ids(f.cut_distance or 0.0 for f in frames).tolist(), strict=True)) \
+        if frames else {}
+    rate = float(db.stage_runs()["frames"].stats.get("rate") or 1.0)
+    names = db.names()
+    by_person: dict[int, list] = defaultdict(list)
+    for face in faces:
+        if face.person_id is not None and face.id in row:
+            by_person[face.person_id].append(face)
+    prefix = quote(key) + "/"
+    people = []
+    for p in db.people():
+        group = by_person.get(p.person_id)
+        if not group:
+            continue
+        clearest = sorted(group, key=lambda f: -f.quality)
+        vectors = matrix[[row[f.id] for f in clearest]]
+        best = next((f for f in group if f.id == p.best_face_id), clearest[0])
+        people.append(MoviePerson(
+            movie=key, person_id=p.person_id, name=names.get(p.person_id), model=model or "",
+            faces=p.face_count, screen_time=len({f.time for f in group}) / rate,
+            first_seen=p.first_seen, last_seen=p.last_seen,
+            page=f"{prefix}{GENERATIONS}/{quote(generation)}/{person_page_name(p.person_id)}",
+            best_face=prefix + quote(best.thumb_path or best.crop_path),
+            centroid=_unit(vectors[:max(EXEMPLARS * 2, 1)].mean(axis=0)),
+            exemplars=vectors[:EXEMPLARS],
+            shots={shot.get(f.frame_id, 0) for f in group}))
+    together: Counter = Counter()
+    for a in people:
+        for b in people:
+            if a.person_id < b.person_id and a.shots & b.shots:
+                together[(a.person_id, b.person_id)] = len(a.shots & b.shots)
+    return people, [(a, b, n) for (a, b), n in sorted(together.items())]
+
+
+def library_people(root: OutputRoot) -> tuple[list[MoviePerson], list[tuple[str, int, int, int]]]:
+    """Every published movie's people, and the met-before pairs (movie, a, b, shots)."""
+    people, met = [], []
+    for folder in root.published_folders():
+        key = folder.key
+        found, together = movie_people(key, folder.published(), folder.published_generation() or "")
+        people += found
+        met += [(key, a, b, n) for a, b, n in together]
+    return people, met
+
+
+def candidate_pairs(people: list[MoviePerson]) -> Iterable[tuple[float, int, int]]:
+    """(similarity, i, j) of people of different movies, each among the other's nearest."""
+    import faiss
+
+    centroids = np.stack([p.centroid for p in people]).astype(np.float32)
+    index = faiss.IndexHNSWFlat(centroids.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efSearch = 64
+    index.add(centroids)
+    sims, nearest = index.search(centroids, min(NEIGHBOURS + 1, len(people)))
+    for i in range(len(people)):
+        for sim, j in zip(sims[i], nearest[i], strict=True):
+            if j > i and people[j].movie != people[i].movie:
+                yield float(sim), i, int(j)
+
+
+class _Closest:
+    """Who in a given movie each person is closest to (computed once per person and movie)."""
+
+    def __init__(self, people: list[MoviePerson]):
+        self.people = people
+        members: dict[str, list[int]] = defaultdict(list)
+        for n, person in enumerate(people):
+            members[person.movie].append(n)
+        self.movies = {movie: (np.array(ns), np.stack([people[n].centroid for n in ns]))
+                       for movie, ns in members.items()}
+        self.cache: dict[tuple[int, str], int] = {}
+
+    def __call__(self, i: int, movie: str) -> int:
+        if (i, movie) not in self.cache:
+            index, centroids = self.movies[movie]
+            self.cache[(i, movie)] = int(index[np.argmax(centroids @ self.people[i].centroid)])
+        return self.cache[(i, movie)]
+
+
+def _faces_agree(a: MoviePerson, b: MoviePerson, bar: float) -> bool:
+    """Each of a's clearest faces finds one of b's at least `bar` alike, for most of them."""
+    sims = a.exemplars @ b.exemplars.T
+    return _median(sims.max(axis=1)) >= bar and _median(sims.max(axis=0)) >= bar
+
+
+def _median(values: np.ndarray) -> float:
+    # np.median costs ~50 us of checks per call; this runs for every candidate pair.
+    ordered = np.sort(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return float(ordered[middle - 1] + ordered[middle]) / 2
+
+
+def link_people(people: list[MoviePerson]) -> list[tuple[int, int]]:
+    """Links (i, j) between people of different movies who are the same person, surest first."""
+    links = []
+    by_model: dict[str, list[int]] = defaultdict(list)
+    for n, person in enumerate(people):
+        by_model[person.model].append(n)
+    for model, members in by_model.items():
+        if len(members) < 2:
+            continue
+        group = [people[n] for n in members]
+        bar = default_threshold(model) + LINK_MARGIN
+        closest = _Closest(group)
+        for sim, i, j in sorted(candidate_pairs(group), reverse=True):
+            a, b = group[i], group[j]
+            if (sim >= bar and closest(i, b.movie) == j and closest(j, a.movie) == i
+                    and _faces_agree(a, b, default_threshold(model) + EXEMPLAR_MARGIN)):
+                links.append((members[i], members[j]))
+    return links
+
+
+def group_people(people: list[MoviePerson], decisions: list[dict[str, Any]]
+                 ) -> tuple[list[list[int]], dict[tuple[str, int], str], list[str]]:
+    """Library persons as groups of indices into `people`, with the decisions applied: the
+    links the user made or unmade, and the names given (by member, so they follow ids)."""
+    index = {p.ref: n for n, p in enumerate(people)}
+    unlinked = {(d["movie"], int(d["person"])) for d in decisions if d.get("op") == "unlink"}
+    stale: list[str] = []
+    forced = []
+    for d in decisions:
+        if d.get("op") == "link":
+            a, b = (d["movie"], int(d["person"])), (d["other_movie"], int(d["other"]))
+            if a in index and b in index:
+                forced.append((index[a], index[b]))
+                unlinked -= {a, b}
+            else:
+                stale.append(f"link of {a[0]} person {a[1]} and {b[0]} person {b[1]}: "
+                             "one of them is no longer found")
+    sets = DisjointSets(len(people))
+    movies: dict[int, set[str]] = {n: {p.movie} for n, p in enumerate(people)}
+
+    def join(i: int, j: int) -> bool:
+        ri, rj = sets.find(i), sets.find(j)
+        if ri == rj or movies[ri] & movies[rj]:
+            return False
+        sets.union(ri, rj)
+        movies[sets.find(ri)] = movies.pop(ri, set()) | movies.pop(rj, set())
+        return True
+
+    for i, j in forced:
+        if not join(i, j):
+            stale.append(f"link of {people[i].movie} person {people[i].person_id} and "
+                         f"{people[j].movie} person {people[j].person_id}: it would put two "
+                         "people of one movie together")
+    for i, j in link_people(people):
+        if people[i].ref not in unlinked and people[j].ref not in unlinked:
+            join(i, j)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for n in range(len(people)):
+        groups[sets.find(n)].append(n)
+    names = {}
+    for d in decisions:
+        if d.get("op") == "name":
+            ref = (d["movie"], int(d["person"]))
+            if ref in index:
+                names[ref] = str(d["name"])
+            else:
+                stale.append(f"name {d['name']!r}: {ref[0]} person {ref[1]} is no longer found")
+    return sorted(groups.values(), key=lambda g: min(g)), names, stale
+
+
+def keep_library_ids(groups: list[list[tuple[str, int]]],
+                     previous: dict[tuple[str, int], int], next_id: int) -> list[int]:
+    """A library id per group: the id most of its members had (if most of that id's members
+    are here), else a new one."""
+    sizes = Counter(previous.values())
+    votes = []
+    for g, members in enumerate(groups):
+        for old, count in Counter(previous[m] for m in members if m in previous).items():
+            if count * 2 >= len(members) and count * 2 >= sizes[old]:
+                votes.append((count, g, old))
+    ids: dict[int, int] = {}
+    used: set[int] = set()
+    for _count, g, old in sorted(votes, reverse=True):
+        if g not in ids and old not in used:
+            ids[g], used = old, used | {old}
+    for g in range(len(groups)):
+        if g not in ids:
+            ids[g] = next_id
+            next_id += 1
+    return [ids[g] for g in range(len(groups))]
+
+
+def library_path(root: OutputRoot) -> Path:
+    return root.path / "library"
+
+
+def published_library(root: OutputRoot) -> LibraryDB | None:
+    """The library as last published (None before the first build)."""
+    generations = Generations(library_path(root), root.path / LIBRARY_PAGE)
+    current = generations.current()
+    return LibraryDB(generations.path(current) / LIBRARY_DB, readonly=True) if current else None
+
+
+def library_ids(root: OutputRoot) -> dict[tuple[str, int], int]:
+    """(movie, person id) -> library id, from the published library."""
+    library = published_library(root)
+    return {(m.movie, m.person_id): p.id for p in (library.people() if library else [])
+            for m in p.members}

@@ -1,0 +1,97 @@
+"""Results published whole: a folder of generations and a pointer that names the current one.
+
+    <folder>/published.json   names the published generation: the commit point
+    <folder>/g/<generation>/  one published result (its store snapshot and pages)
+    <page>                    the result's main page (a copy of g/<generation>/main.html)
+
+A new generation is built in a staging folder, renamed into place, then the pointer is switched
+in one rename, so a crash at any point leaves the old result or the new one. The main page is
+installed and older generations removed only after that switch.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..faults import fault_point
+from .files import fsync_tree, write_atomic
+from .schema import StoreError
+
+POINTER_NAME = "published.json"
+GENERATIONS = "g"
+MAIN_PAGE = "main.html"  # in a generation: the main page, installed at its own address
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A result being published: its name, the folder it will have once published (relative
+    to the folder of generations, for links), and the folder it is written into now."""
+
+    name: str
+    folder: str
+    staging: Path
+
+
+class Generations:
+    def __init__(self, folder: Path, page: Path):
+        self.folder = Path(folder)
+        self.page = Path(page)
+
+    def current(self) -> str | None:
+        try:
+            return json.loads((self.folder / POINTER_NAME).read_text())["generation"]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError) as exc:
+            raise StoreError(f"{self.folder / POINTER_NAME} is damaged ({exc})") from exc
+
+    def path(self, generation: str) -> Path:
+        return self.folder / GENERATIONS / generation
+
+    def publish(self, build: Callable[[Generation], None]) -> str:
+        """Publish what `build` writes into the new generation's staging folder (its main page
+        as MAIN_PAGE); return the generation's name."""
+        previous = self.current()
+        number = int(previous.split("-")[0]) + 1 if previous else 1
+        name = f"{number:06d}-{uuid.uuid4().hex[:6]}"
+        staging = self.folder / GENERATIONS / f".{name}.tmp"
+        staging.mkdir(parents=True)
+        try:
+            build(Generation(name, f"{GENERATIONS}/{name}", staging))
+            if not (staging / MAIN_PAGE).is_file():
+                raise StoreError(f"publishing {self.folder.name} wrote no {MAIN_PAGE}")
+            fsync_tree(staging)
+            fault_point("publish:staged")
+            staging.rename(self.path(name))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        fault_point("publish:renamed")
+        write_atomic(self.folder / POINTER_NAME, json.dumps(
+            {"generation": name, "published_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}))
+        fault_point("publish:switched")
+        self.recover()
+        return name
+
+    def recover(self) -> None:
+        """Finish what a stopped writer left: the main page in place, older generations and
+        unfinished staging folders removed."""
+        generation = self.current()
+        if generation is not None:
+            page = (self.path(generation) / MAIN_PAGE).read_bytes()
+            if not self.page.is_file() or self.page.read_bytes() != page:
+                write_atomic(self.page, page)
+                fault_point("publish:installed")
+        for old in subfolders(self.folder / GENERATIONS):
+            if old.name != generation:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def subfolders(path: Path) -> list[Path]:
+    return [p for p in path.iterdir() if p.is_dir()] if path.is_dir() else []

@@ -1,0 +1,159 @@
+"""Real servers for the farm tests, each started on 127.0.0.1 and a free port in a temporary
+folder and stopped afterwards: moto's S3, Debian's PostgreSQL and RabbitMQ (installed by
+scripts/test-env/farm.sh). As root, the databases run as their own unprivileged users."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path("/usr/lib/postgresql")
+RABBITMQ = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited ({process.returncode}): {log.read_text()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"server not listening on {port} after {seconds} s: {log.read_text()[-2000:]}")
+
+
+@contextmanager
+def server_folder(user: str) -> Iterator[tuple[Path, list[str]]]:
+    """A new folder for a server's files and the command prefix that runs it as `user` when
+    the tests run as root (PostgreSQL and RabbitMQ refuse root). The folder is outside
+    pytest's (which only root may enter) and removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=f"moviefaces-{user}-"))
+    try:
+        if os.geteuid() != 0:
+            yield folder, []
+        else:
+            shutil.chown(folder, user)
+            yield folder, ["runuser", "-u", user, "--"]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def moto_s3(folder: Path) -> Iterator[dict[str, str]]:
+    """moto's S3 server; yields the environment that points boto/s3fs at it."""
+    port = free_port()
+    log = folder / "moto.log"
+    moto = Path(sys.executable).parent / "moto_server"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(port, process, log)
+        yield {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    finally:
+        stop(process)
+
+
+def _pg_bin() -> Path:
+    versions = sorted(PG_BIN.glob("*/bin/initdb"))
+    if not versions:
+        pytest.fail("PostgreSQL is not installed; run `bash scripts/test-env/farm.sh` "
+                    "(or make test)")
+    return versions[-1].parent
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A new PostgreSQL cluster with database `dagster`; yields its SQLAlchemy URL (psycopg2:
+    with SQLAlchemy 2.1 a plain postgresql:// URL means psycopg 3)."""
+    bin_dir, port = _pg_bin(), free_port()
+    with server_folder("postgres") as (folder, prefix):
+        data = folder / "data"
+        done = subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust",
+                               "-U", "dagster", "--no-sync"], capture_output=True, text=True)
+        if done.returncode:
+            pytest.fail(f"initdb failed: {done.stderr[-2000:]}")
+        log = folder / "postgres.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [*prefix, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
+                 "-h", "127.0.0.1", "-k", str(folder), "-c", "fsync=off",
+                 "-c", "max_connections=200"],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        with _running(process):
+            wait_for_port(port, process, log)
+            subprocess.run([*prefix, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p",
+                            str(port), "-U", "dagster", "dagster"], check=True,
+                           capture_output=True)
+            yield f"postgresql+psycopg2://dagster@127.0.0.1:{port}/dagster"
+
+
+@contextmanager
+def _running(process: subprocess.Popen) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        stop(process)
+
+
+@contextmanager
+def rabbitmq() -> Iterator[str]:
+    """A RabbitMQ node; yields its AMQP URL."""
+    if not RABBITMQ.exists():
+        pytest.fail("RabbitMQ is not installed; run `bash scripts/test-env/farm.sh` "
+                    "(or make test)")
+    port, dist = free_port(), free_port()
+    with server_folder("rabbitmq") as (home, prefix):
+        (home / "rabbitmq.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{port}\n"
+            "loopback_users = none\n"
+            # Steps are acknowledged when done: allow a day per step (default 30 min).
+            "consumer_timeout = 86400000\n")
+        (home / "enabled_plugins").write_text("[].\n")
+        env = {**os.environ, "HOME": str(home), "RABBITMQ_MNESIA_BASE": str(home / "mnesia"),
+               "RABBITMQ_LOG_BASE": str(home / "log"),
+               "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq.conf"),
+               "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
+               "RABBITMQ_NODENAME": f"moviefaces{port}@localhost",
+               "RABBITMQ_DIST_PORT": str(dist), "RABBITMQ_PID_FILE": str(home / "pid")}
+        for name in ("rabbitmq.conf", "enabled_plugins"):
+            if prefix:
+                shutil.chown(home / name, "rabbitmq")
+        log = home / "rabbitmq.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen([*prefix, str(RABBITMQ)], env=env, cwd=home,
+                                       stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        with _running(process):
+            wait_for_port(port, process, log)
+            yield f"amqp://guest:guest@127.0.0.1:{port}//"

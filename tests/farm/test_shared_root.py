@@ -1,0 +1,127 @@
+"""A shared output root, with each stage run by another "machine" in turn (its own mount path
+and scratch folder): a folder mounted at two paths, and S3 on moto's server. The result equals a
+one-machine run, no SQLite file is ever opened on the root, and the pages work from there."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from browser_pages import LOAD_ALL_IMAGES
+from farm_runs import machine, people, process
+
+from moviefaces_dag.definitions import build_definitions
+from moviefaces_dag.resources import MovieFolderResource
+from moviefaces_dag.store import MovieFolder, StoreError
+
+
+@pytest.fixture()
+def opened_databases(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQLite file this process opens from now on."""
+    opened: list[str] = []
+    connect = sqlite3.connect
+
+    def recording(database, *args, **kwargs):
+        opened.append(str(database))
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", recording)
+    return opened
+
+
+def test_a_folder_mounted_at_two_paths(tmp_path: Path, farm_movies: list[Path],
+                                       one_machine: dict, opened_databases: list[str]) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    machines = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "mnt").symlink_to(share)  # the same share at another path
+        machines.append(machine(str(tmp_path / name / "mnt" / "out"), tmp_path / name / "scratch"))
+    keys = process(machines, farm_movies)
+    opened = [str(Path(db.removeprefix("file:").split("?")[0]).resolve())
+              for db in opened_databases]
+
+    on_share = [db for db in opened if db.startswith(str(share.resolve()))]
+    assert not on_share, f"SQLite opened on the shared root: {on_share[:3]}"
+    assert any("scratch" in db for db in opened)
+    assert {key: people(MovieFolder(share / "out" / key)) for key in keys} == one_machine
+    for key in keys:  # both results whole, and nothing left of the uploads
+        assert (share / "out" / key / "index.html").is_file()
+        assert not list((share / "out" / key).rglob("*.part*"))
+        assert not list((share / "out").rglob("*.sqlite-*"))
+    assert (share / "out" / "index.html").is_file()  # the library page
+
+
+def test_s3_on_moto(tmp_path: Path, bucket: str, s3_env: dict[str, str], farm_movies: list[Path],
+                    one_machine: dict, browser) -> None:
+    import s3fs
+
+    root = f"{bucket}/moviefaces"
+    machines = [machine(root, tmp_path / name / "scratch") for name in ("a", "b")]
+    keys = process(machines, farm_movies)
+
+    reader = machine(root, tmp_path / "reader")["store"].library_reading()
+    assert {key: people(reader.path and MovieFolder(reader.path / key)) for key in keys} \
+        == one_machine
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    for key in keys:
+        objects = fs.find(f"{root}/{key}")
+        assert not [o for o in objects if o.endswith((".sqlite-wal", ".sqlite-shm"))]
+        assert f"{root.removeprefix('s3://')}/{key}/work.sqlite" in objects
+    # The pages as a bucket's static hosting serves them (to anyone): every image loads.
+    public_read(bucket)
+    base = f"{s3_env['AWS_ENDPOINT_URL']}/{root.removeprefix('s3://')}"
+    with urllib.request.urlopen(f"{base}/index.html") as response:
+        assert response.headers["Content-Type"].startswith("text/html")
+        library_page = response.read().decode()
+    links = re.findall(r'href="([^"#]+\.html)"', library_page)
+    assert any(link.startswith(keys[0]) for link in links)
+    page = browser.new_page()
+    for url in (f"{base}/index.html", f"{base}/{keys[0]}/index.html"):
+        page.goto(url)
+        sizes = page.evaluate(LOAD_ALL_IMAGES)
+        broken = [src for src, width in sizes if not width]
+        assert sizes and not broken, f"{url}: {len(broken)} of {len(sizes)} images broken"
+    page.close()
+
+
+def public_read(bucket: str) -> None:
+    import json
+
+    import boto3
+
+    name = bucket.removeprefix("s3://")
+    boto3.client("s3").put_bucket_policy(Bucket=name, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                       "Resource": f"arn:aws:s3:::{name}/*"}]}))
+
+
+def test_unregistered_movie_on_a_shared_root_is_one_line(tmp_path: Path, bucket: str) -> None:
+    store = machine(f"{bucket}/x", tmp_path / "scratch")["store"]
+    with pytest.raises(StoreError, match="not registered"), \
+            store.shared().writing("nothing", "test"):
+        pass
+
+
+def test_the_folder_sensor_registers_into_object_storage(tmp_path: Path, bucket: str,
+                                                         farm_movies: list[Path]) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    shutil.copy(farm_movies[0], incoming / "night.mp4")
+    resources = {**machine(f"{bucket}/library", tmp_path / "scratch"),
+                 "movie_folder": MovieFolderResource(folder=str(incoming), settle_seconds=0)}
+    sensor = build_definitions(**resources).resolve_sensor_def("movie_folder_sensor")
+    instance = dg.DagsterInstance.ephemeral()
+    for _tick in range(2):  # the second tick finds the movie registered, under the same key
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert [r.partition_key for r in result.run_requests] == ["night"]
+    movies = resources["store"].registry().movies()
+    assert list(movies) == ["night"]
+    assert movies["night"].path == str((incoming / "night.mp4").resolve())
