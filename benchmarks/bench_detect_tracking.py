@@ -56,9 +56,9 @@ class Measured:
         self.cpu += cpu
         return found
 
-    def detect_windows(self, image, windows, face_px):
+    def detect_windows(self, image, windows):
         started = time.thread_time()
-        found = self.analyzer.detect_windows(image, windows, face_px)
+        found = self.analyzer.detect_windows(image, windows)
         self.crop_cpu += time.thread_time() - started
         self.cpu += time.thread_time() - started
         return found

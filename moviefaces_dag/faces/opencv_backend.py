@@ -64,9 +64,9 @@ class OpenCVFaceAnalyzer:
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self.detector.detect(image)
 
-    def detect_windows(self, image: np.ndarray, windows: list[tuple[int, int, int, int]],
-                       face_px: list[float]) -> list[Detection]:
-        return self.detector.detect_windows(image, windows, face_px)
+    def detect_windows(self, image: np.ndarray,
+                       windows: list[tuple[int, int, int, int]]) -> list[Detection]:
+        return self.detector.detect_windows(image, windows)
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
         return self.recognizer.embed(aligned_faces)

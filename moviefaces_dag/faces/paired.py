@@ -38,9 +38,9 @@ class YuNetPairedAnalyzer:
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self._yunet.detect(image)
 
-    def detect_windows(self, image: np.ndarray, windows: list[tuple[int, int, int, int]],
-                       face_px: list[float]) -> list[Detection]:
-        return self._yunet.detect_windows(image, windows, face_px)
+    def detect_windows(self, image: np.ndarray,
+                       windows: list[tuple[int, int, int, int]]) -> list[Detection]:
+        return self._yunet.detect_windows(image, windows)
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:
         return self._recognizer.embed(aligned_faces)

@@ -61,8 +61,8 @@ class ScrfdArcFaceAnalyzer:
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self._detector.detect(image)
 
-    def detect_windows(self, image: np.ndarray, windows: list[tuple[int, int, int, int]],
-                       face_px: list[float]) -> list[Detection]:
+    def detect_windows(self, image: np.ndarray,
+                       windows: list[tuple[int, int, int, int]]) -> list[Detection]:
         return [d for d in self._detector.detect(image)
                 if any(x0 <= d.box[0] + d.box[2] / 2 < x1 and y0 <= d.box[1] + d.box[3] / 2 < y1
                        for x0, y0, x1, y1 in windows)]

@@ -42,8 +42,8 @@ class WindowDetector(Protocol):
 
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
-    def detect_windows(self, image: np.ndarray, windows: list[tuple[int, int, int, int]],
-                       face_px: list[float]) -> list[Detection]: ...
+    def detect_windows(self, image: np.ndarray,
+                       windows: list[tuple[int, int, int, int]]) -> list[Detection]: ...
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def _search(detector: WindowDetector, image: np.ndarray, boxes: Sequence[Box],
         windows.append((max(0, int(x - grow)), max(0, int(y - grow)),
                         min(width, int(np.ceil(x + w + grow))),
                         min(height, int(np.ceil(y + h + grow)))))
-    return detector.detect_windows(image, windows, [max(w, h) for _, _, w, h in boxes])
+    return detector.detect_windows(image, windows)
 
 
 def _shown(box: Box, found: list[Detection]) -> bool:

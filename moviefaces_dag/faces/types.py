@@ -38,10 +38,10 @@ class FaceAnalyzer(Protocol):
         """Every pass of the detector on a whole frame."""
         ...
 
-    def detect_windows(self, image: np.ndarray, windows: list[tuple[int, int, int, int]],
-                       face_px: list[float]) -> list[Detection]:
+    def detect_windows(self, image: np.ndarray,
+                       windows: list[tuple[int, int, int, int]]) -> list[Detection]:
         """What detect() finds on the frame with its box's centre in one of `windows`
-        (x0, y0, x1, y1 in frame pixels), each around a face `face_px` wide."""
+        (x0, y0, x1, y1 in frame pixels)."""
         ...
 
     def embed(self, aligned_faces: list[np.ndarray]) -> np.ndarray:

@@ -23,10 +23,6 @@ GRID = 32  # the coarsest stride: crops starting on it see the frame's own grid
 # computes inside the window does not feel the crop's edge (measured: detections in windows
 # equal the whole frame's, tests/faces/test_tracking.py).
 CONTEXT = 64
-# In windows around faces at least this wide (at the first pass's scale) only the first pass
-# runs: the enlarged pass is for small faces (measured on hard_c..hard_f and the 2-minute
-# benchmark movie: the same recall, a third of the windows' cost; benchmarks/README.md).
-ENLARGE_BELOW = 96.0
 Window = tuple[int, int, int, int]  # x0, y0, x1, y1
 # A row is x, y, w, h, 5 landmarks (x, y), score: the columns that hold x and y positions.
 X_COLUMNS, Y_COLUMNS = [0, 4, 6, 8, 10, 12], [1, 5, 7, 9, 11, 13]
@@ -67,25 +63,20 @@ class YuNetDetector:
     def detect(self, image: np.ndarray) -> list[Detection]:
         return self._detections([self._detect_at(image, scale) for scale in self.scales(image)])
 
-    def detect_windows(self, image: np.ndarray, windows: list[Window],
-                       face_px: list[float]) -> list[Detection]:
+    def detect_windows(self, image: np.ndarray, windows: list[Window]) -> list[Detection]:
         """What detect() finds in `windows` (x0, y0, x1, y1; a detection belongs to the window
-        its centre is in) around faces `face_px` wide, at a cost in proportion to their area.
+        its centre is in), at a cost in proportion to their area.
 
         Each pass resizes the frame as detect() does and runs on crops of it that start on the
         network's coarsest grid (32 px) and reach `CONTEXT` px beyond the window: YuNet is
         convolutional, so inside a window it computes what it computes on the whole frame
         (exactly, for faces within CONTEXT px of it; a big box reaching far out may differ).
-        The enlarged pass runs only in windows of faces under ENLARGE_BELOW px at the first
-        pass's scale: bigger ones it would see bigger still, where the first pass finds them.
         """
         passes = []
-        for n, scale in enumerate(self.scales(image)):
+        for scale in self.scales(image):
             resized = self._resize(image, scale)
             height, width = resized.shape[:2]
-            first = self.scales(image)[0]
-            scaled = [tuple(v * scale for v in w) for w, px in zip(windows, face_px, strict=True)
-                      if n == 0 or px * first < ENLARGE_BELOW]
+            scaled = [tuple(v * scale for v in w) for w in windows]
             rows = []
             for u0, v0, u1, v1 in _merge_rects([_grid_rect(w, width, height) for w in scaled]):
                 found = self._run(resized[v0:v1, u0:u1])
@@ -179,26 +170,21 @@ def _grid_rect(window: tuple[float, ...], width: int, height: int) -> Window:
 
 
 def _merge_rects(rects: list[Window]) -> list[Window]:
-    """Rectangles joined into their bounding rectangle wherever that is no bigger than the two
-    apart, until no such pair is left: fewer pixels run twice, none run for nothing."""
+    """Overlapping rectangles joined into their bounding rectangle until none overlap: no
+    pixel is run twice in one pass."""
     merged: list[Window] = []
     for rect in rects:
-        joined = True
-        while joined:
-            joined = False
-            for r in merged:
-                union = (min(r[0], rect[0]), min(r[1], rect[1]), max(r[2], rect[2]),
-                         max(r[3], rect[3]))
-                if _area(union) <= _area(r) + _area(rect):
-                    merged.remove(r)
-                    rect, joined = union, True
-                    break
+        while True:
+            overlapping = [r for r in merged if r[0] < rect[2] and rect[0] < r[2]
+                           and r[1] < rect[3] and rect[1] < r[3]]
+            if not overlapping:
+                break
+            for r in overlapping:
+                merged.remove(r)
+                rect = (min(r[0], rect[0]), min(r[1], rect[1]), max(r[2], rect[2]),
+                        max(r[3], rect[3]))
         merged.append(rect)
     return merged
-
-
-def _area(rect: Window) -> int:
-    return (rect[2] - rect[0]) * (rect[3] - rect[1])
 
 
 def _centred_in(rows: np.ndarray, windows: list[tuple[float, ...]]) -> np.ndarray:

@@ -55,9 +55,7 @@ def test_windows_find_what_the_whole_frame_finds_there(testdata) -> None:
         # a window around every other face: faces outside every window must not come back
         windows = [(int(x - w), int(y - h), int(x + 2 * w), int(y + 2 * h))
                    for x, y, w, h in (d.box for d in found[::2])]
-        # faces counted as small: every pass runs in every window
-        got = [(*d.box, d.score) for d in detector.detect_windows(image, windows,
-                                                                  [1.0] * len(windows))]
+        got = [(*d.box, d.score) for d in detector.detect_windows(image, windows)]
         whole = [(*d.box, d.score) for d in found]
         inside = _inside(whole, windows)
         # every face lying in a window comes back as on the whole frame (within a fraction of a
@@ -96,8 +94,8 @@ def test_tracking_keeps_recall_with_fewer_full_passes(testdata) -> None:
             calls["full"] += 1
             return analyzer.detect(image)
 
-        def detect_windows(self, image, windows, face_px):
-            return analyzer.detect_windows(image, windows, face_px)
+        def detect_windows(self, image, windows):
+            return analyzer.detect_windows(image, windows)
 
     def recall(tracking: Tracking, workers: int) -> tuple[float, list]:
         found = list(detect_samples(Counting(), frames, distances, lambda f: f.image,
