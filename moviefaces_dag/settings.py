@@ -99,7 +99,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     # One detection pass (no enlarged copy) and a full pass at least every 6th sample: recall
     # on faces >= 40 px 0.935 / 0.869 on hard_a / hard_b against 0.964 / 0.945 by default, at
-    # a quarter of the default's detection CPU (benchmarks/README.md). At 1280 px hard_b's
+    # a third of the default's detection CPU (benchmarks/README.md). At 1280 px hard_b's
     # recall falls to 0.80.
     "fast": {"face_analyzer.upscale": 1.0, "face_analyzer.full_pass_every": 6},
 }
