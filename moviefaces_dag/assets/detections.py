@@ -8,7 +8,7 @@ from ..resources import FaceAnalyzerResource, MovieStoreResource
 from .checks import CROPS, check_result
 from .frames import frames
 from .launch import refuse_launch_overrides
-from .steps import MODEL_RETRIES, op_tags
+from .steps import MODEL_RETRIES, op_tags, retried_unless_tagged
 from .tables import FACES
 
 
@@ -25,7 +25,8 @@ def face_detections(
     """Face boxes, scores, 5 landmarks and quality figures per frame; a padded crop per face."""
     settings = face_analyzer.detector_settings()
     refuse_launch_overrides(context, "face_detections", settings)
-    with store.writing(context, needs=("frames",)) as draft, face_analyzer.analyzer() as analyzer:
+    with retried_unless_tagged(context), store.writing(context, needs=("frames",)) as draft, \
+            face_analyzer.analyzer() as analyzer:
         settings["models"] = f"{analyzer.detector_id} + {analyzer.recognizer_id}"
         stats = detect_faces(draft, analyzer, settings, progress, context.log.info,
                              face_analyzer.tracking())

@@ -8,7 +8,7 @@ from ..resources import FaceAnalyzerResource, MovieStoreResource
 from .checks import EMBEDDED, check_result
 from .detections import face_detections
 from .launch import refuse_launch_overrides
-from .steps import MODEL_RETRIES, op_tags
+from .steps import MODEL_RETRIES, op_tags, retried_unless_tagged
 from .tables import EMBEDDINGS
 
 
@@ -25,7 +25,8 @@ def face_embeddings(
     """An L2-normalised embedding per face, from the face aligned to the ArcFace template."""
     settings = face_analyzer.recognizer_settings()
     refuse_launch_overrides(context, "face_embeddings", settings)
-    with store.writing(context, needs=("frames",)) as draft, face_analyzer.analyzer() as analyzer:
+    with retried_unless_tagged(context), store.writing(context, needs=("frames",)) as draft, \
+            face_analyzer.analyzer() as analyzer:
         stats = embed_faces(draft, analyzer, settings, progress, context.log.info)
         version = stage_token(draft.db, "face_embeddings")
         problems = embedding_problems(draft.db, analyzer.embedding_dimension)

@@ -12,7 +12,7 @@ from ..resources import MovieStoreResource
 from ..store.library_db import LIBRARY_PAGE
 from ..store.shared import LIBRARY
 from .report import movie_report
-from .steps import LIBRARY_RETRIES, op_tags
+from .steps import LIBRARY_RETRIES, op_tags, retried_unless_tagged
 
 
 @asset(group_name="library", kinds={"json"}, tags={"stage": "library"})
@@ -31,7 +31,7 @@ def library(context: AssetExecutionContext, store: MovieStoreResource) -> Materi
     """People across movies: each movie's people linked to the same people in other movies
     (same recogniser only, precision first), who met whom, and `<output>/index.html`. The one
     writer of library-level data; built once after movie runs, never by a movie's report."""
-    with store.library_writing() as root:
+    with retried_unless_tagged(context), store.library_writing() as root:
         result = publish_library(root)
     for stale in result["stale_decisions"]:
         context.log.warning(f"library decision not applied: {stale}")

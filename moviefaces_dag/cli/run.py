@@ -134,6 +134,7 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
     from dagster import AssetSelection, materialize
 
     from ..assets.launch import launch_tags
+    from ..assets.steps import NO_RETRIES_TAG
 
     result = materialize(
         assets,
@@ -141,11 +142,10 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
         partition_key=key,
         instance=instance,
         resources=resources,
-        tags={HOST_TAG: this_host(), **launch_tags(resources)},
-        # The failure is reported once, as one line, by CliError; not as a log dump. The user
-        # is waiting: no retries with backoff (they are for farms).
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-                    "execution": {"config": {"retries": {"disabled": {}}}}},
+        # The user is waiting: no retries with backoff (they are for farms), and Ctrl-C stops.
+        tags={HOST_TAG: this_host(), NO_RETRIES_TAG: "off", **launch_tags(resources)},
+        # The failure is reported once, as one line, by CliError; not as a log dump.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         raise_on_error=False,
     )
     if not result.success:
@@ -156,10 +156,17 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
 
 
 def interrupted(result) -> bool:
-    return any(e.event_type_value == "STEP_FAILURE"
-               and e.step_failure_data.error is not None
-               and "DagsterExecutionInterruptedError" in (e.step_failure_data.error.cls_name or "")
-               for e in result.all_events)
+    """Whether a step failed because the run was interrupted (the interrupt may be the cause
+    of the final Failure that assets/steps.py raises)."""
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error = event.step_failure_data.error
+        while error is not None:
+            if (error.cls_name or "") in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
+                return True
+            error = error.cause
+    return False
 
 
 def failure_message(result) -> str:
