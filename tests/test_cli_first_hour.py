@@ -72,11 +72,12 @@ def test_progress_bar_is_drawn_in_a_real_terminal(tmp_path: Path, testdata: Path
 
 def test_without_a_terminal_progress_is_plain_lines(tmp_path: Path, testdata: Path) -> None:
     """A log file gets a line every 10 s of a long stage, and none from short ones."""
-    done = moviefaces("run", testdata / "movies" / "hard_b.mp4", "--duration", "40",
-                      "--output-dir", tmp_path / "out")
+    # 120 samples, each with a full detection: detection lasts well over 10 s here
+    done = moviefaces("run", testdata / "movies" / "hard_b.mp4", "--duration", "60", "--fps", "2",
+                      "--output-dir", tmp_path / "out", env={"MOVIEFACES_FULL_PASS_EVERY": "1"})
     assert done.returncode == 0, done.stderr
-    assert re.search(r"^detect faces: \d+/40 \(\d+%\), \d+ s$", done.stderr, re.M), done.stderr
-    assert re.search(r"^detect faces: 40 done in \d+ s$", done.stderr, re.M), done.stderr
+    assert re.search(r"^detect faces: \d+/120 \(\d+%\), \d+ s$", done.stderr, re.M), done.stderr
+    assert re.search(r"^detect faces: 120 done in \d+ s$", done.stderr, re.M), done.stderr
     assert "frames:" not in done.stderr and "\r" not in done.stderr
 
 
