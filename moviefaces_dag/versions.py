@@ -36,7 +36,7 @@ _MODEL_SOURCES = ("faces/types.py", "faces/runners.py", "faces/triton_runner.py"
                   "faces/buffalo.py", "resources/face_analyzer.py")
 # tracking.py picks the passes (shots.py: where shots start); dequantize.py makes YuNet's net.
 DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/quality.py",
-                    "faces/tracking.py", "faces/dequantize.py", "shots.py")
+                    "faces/tracking.py", "faces/dequantize.py", "shots.py", "boxes.py")
 RECOGNIZER_SOURCES = (*_MODEL_SOURCES, "faces/sface.py", "faces/recognizer.py",
                       "faces/alignment.py", "faces/scrfd.py")  # scrfd.py: input layouts
 SOURCES = {
@@ -46,11 +46,11 @@ SOURCES = {
     "face_embeddings": RECOGNIZER_SOURCES,
     "face_clusters": ("clustering.py", "shots.py", "people/graph.py", "people/linkage.py",
                       "people/evidence.py", "people/movie_people.py", "people/stable_ids.py",
-                      "people/decisions.py"),
-    "people_decisions": ("people/decisions.py",),
+                      "people/decisions.py", "boxes.py"),
+    "people_decisions": ("people/decisions.py", "boxes.py"),
     "movie_report": ("report", "templates", "words.py"),
     "face_dataset": ("export.py",),
-    "library_decisions": ("people/decisions.py",),
+    "library_decisions": ("people/decisions.py", "boxes.py"),
     "library": ("people/library.py", "report", "templates", "store/library_db.py"),
 }
 

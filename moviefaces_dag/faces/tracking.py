@@ -25,12 +25,12 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from ..boxes import Box, iou
 from ..shots import CUT_DISTANCE
 from ..streaming import bounded_map
 from .scrfd import nms
 from .types import Detection
 
-Box = tuple[float, float, float, float]  # x, y, w, h
 T = TypeVar("T")
 R = TypeVar("R")
 # Boxes overlapping more than this are one face (the detectors' own NMS threshold is 0.3-0.4).
@@ -172,7 +172,7 @@ def _search(detector: WindowDetector, image: np.ndarray, boxes: Sequence[Box],
 
 
 def _shown(box: Box, found: list[Detection]) -> bool:
-    return any(_iou(box, d.box) >= SAME_FACE_IOU for d in found)
+    return any(iou(box, d.box) >= SAME_FACE_IOU for d in found)
 
 
 def _merge(found: list[Detection]) -> list[Detection]:
@@ -181,11 +181,3 @@ def _merge(found: list[Detection]) -> list[Detection]:
         return found
     corners = np.array([(x, y, x + w, y + h) for x, y, w, h in (d.box for d in found)])
     return [found[i] for i in nms(corners, np.array([d.score for d in found]), SAME_FACE_IOU)]
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0

@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..boxes import Box, iou
 from ..store.files import write_atomic
-from .stable_ids import iou
 
 DECISIONS_NAME = "decisions.json"
 OPS = ("name", "merge", "split", "assign", "reject")
-Box = tuple[float, float, float, float]
 
 
 class DecisionError(ValueError):

@@ -11,19 +11,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-Box = tuple[float, float, float, float]
+from ..boxes import Box, iou
+
 SAME_FACE_IOU = 0.5
 SAME_PERSON_SHARE = 0.5
-
-
-def iou(a: Box, b: Box) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = min(ax + aw, bx + bw) - max(ax, bx)
-    h = min(ay + ah, by + bh) - max(ay, by)
-    inter = max(0.0, w) * max(0.0, h)
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
 
 
 class FacePlaces:
