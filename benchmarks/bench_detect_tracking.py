@@ -97,7 +97,6 @@ def seed_row(name: str, truth: GroundTruth, times: list[float], images: list[np.
     from moviefaces_dag.faces.types import Detection
     from moviefaces_dag.faces.yunet import YUNET_FILE
 
-    cv2.setNumThreads(1)  # one core per call, as the pipeline ran it (one thread per core)
     seed = SeedYuNet(str(bundled_model(YUNET_FILE)),
                      **{k: v for k, v in settings.items() if k in ("max_side", "upscale")})
     found, cpu = [], 0.0
@@ -107,7 +106,6 @@ def seed_row(name: str, truth: GroundTruth, times: list[float], images: list[np.
         cpu += time.thread_time() - started
         found.append([Detection(tuple(r[:4]), float(r[14]), r[4:14].reshape(5, 2))
                       for r in rows])
-    cv2.setNumThreads(-1)
     recall, recall_px, precision = score(truth, times, found)
     per_sample = 1000 * cpu / len(images)
     print(f"{name:<8} {'seed (opencv, every sample)':>24} {recall:7.3f} {recall_px:7.3f} "
@@ -120,8 +118,10 @@ def main() -> int:
     parser.add_argument("movies", nargs="*", help="movies with a .json ground truth beside them")
     parser.add_argument("--full-every", default="1,2,3,4",
                         help="full pass at least every N samples (comma-separated)")
-    parser.add_argument("--margin", default="0.5", help="comma-separated values to compare")
-    parser.add_argument("--motion", default="0.04", help="comma-separated values to compare")
+    parser.add_argument("--margin", default=str(Tracking().margin),
+                        help="comma-separated values to compare")
+    parser.add_argument("--motion", default=str(Tracking().motion),
+                        help="comma-separated values to compare")
     parser.add_argument("--fps", type=float, default=1.0)
     parser.add_argument("--analyzer", action="append", default=[], metavar="NAME=VALUE",
                         help="FaceAnalyzerResource setting (repeatable), e.g. max_side=1280")
@@ -130,6 +130,9 @@ def main() -> int:
                              "full detection on every sample): the CPU every row is compared to")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
+    # OpenCV's own threads (resizing, blobs, its DNN) would work outside the thread whose CPU
+    # time is counted: one thread, so every row's CPU is all of its work.
+    cv2.setNumThreads(1)
     movies = [Path(m) for m in args.movies] or [TESTDATA / "movies" / f"hard_{s}.mp4"
                                                 for s in "ab"]
     settings = {k: json.loads(v) for k, _, v in (a.partition("=") for a in args.analyzer)}

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""How close does moviefaces get to the decode limit? One run, one movie, three measurements.
+"""How close does moviefaces get to the decode limit? One run, one movie, four measurements.
 
 1. floor:    only sampling frames at --fps with the best decoding strategy (moviefaces' own);
-2. naive:    the seed design: cv2.VideoCapture.read() on every frame, every Nth frame handed
-             synchronously to detection, then embedding one face at a time (same face models
-             and settings as the pipeline part);
+2. seed:     the seed design: cv2.VideoCapture.read() on every frame, every Nth frame handed
+             synchronously to detection (YuNet on OpenCV's DNN, as the seed ran it), then
+             embedding one face at a time (same face models and settings as the pipeline part);
+   naive:    the seed's loop on moviefaces' own face analyzer (its runtime, no tracking);
 3. pipeline: moviefaces end to end through the stage functions with a real movie store and the
              embedded backend: movie -> frames -> detections -> embeddings -> clusters -> report.
 
@@ -32,8 +33,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-PARTS = ("floor", "grab", "naive", "pipeline")
-DEFAULT_PARTS = ("floor", "naive", "pipeline")
+PARTS = ("floor", "grab", "seed", "naive", "pipeline")
+DEFAULT_PARTS = ("floor", "seed", "naive", "pipeline")
 
 
 def main() -> int:
@@ -161,7 +162,8 @@ def print_ratios(results: dict[str, dict[str, Any]]) -> None:
     if not pipeline:
         return
     for base, label in (("floor", "3/1 pipeline / decode floor"),
-                        ("naive", "3/2 pipeline / naive baseline"),
+                        ("seed", "3/2 pipeline / seed loop"),
+                        ("naive", "pipeline / naive, same runtime"),
                         ("grab", "pipeline / cv2 grab floor")):
         if base in results:
             # The CPU ratio compares work done, whatever else the machine was running.
@@ -177,7 +179,7 @@ def run_part(part: str, movie: Path, fps: float, analyzer: dict[str, Any]) -> di
 
     info = probe_movie(movie)
     started, cpu = time.monotonic(), time.process_time()
-    detail, stages = {"floor": floor, "grab": grab_floor, "naive": naive,
+    detail, stages = {"floor": floor, "grab": grab_floor, "seed": seed, "naive": naive,
                       "pipeline": pipeline}[part](movie, fps, info, analyzer)
     return {"movie_seconds": info.duration, "wall_s": time.monotonic() - started,
             "cpu_s": time.process_time() - cpu, "detail": detail, "stages": stages}
@@ -206,7 +208,25 @@ def grab_floor(movie: Path, fps: float, info, _analyzer: dict) -> tuple[str, dic
     return f"{kept} of {n} frames retrieved", {}
 
 
-def naive(movie: Path, fps: float, info, settings: dict) -> tuple[str, dict]:
+def seed(movie: Path, fps: float, info, settings: dict) -> tuple[str, dict]:
+    """The seed as it was: its loop, with YuNet on OpenCV's DNN (benchmarks/seed_yunet.py) at
+    the same detector settings, and the same recogniser."""
+    from moviefaces_dag.faces.opencv_backend import bundled_model
+    from moviefaces_dag.faces.yunet import YUNET_FILE
+    from moviefaces_dag.resources import FaceAnalyzerResource
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from seed_yunet import SeedYuNet
+
+    resource = FaceAnalyzerResource(**settings)
+    detector = SeedYuNet(str(bundled_model(YUNET_FILE)), max_side=resource.max_side,
+                         upscale=resource.upscale, score_threshold=resource.score_threshold)
+    return naive(movie, fps, info, settings,
+                 lambda frame: [row[4:14].reshape(5, 2) for row in detector.detect(frame)])
+
+
+def naive(movie: Path, fps: float, info, settings: dict,
+          landmarks_of=None) -> tuple[str, dict]:
     """The same face models and settings as the pipeline part, in the seed design's loop."""
     import cv2
     import numpy as np
@@ -218,13 +238,15 @@ def naive(movie: Path, fps: float, info, settings: dict) -> tuple[str, dict]:
     every = max(1, round(info.fps / fps))
     n = faces = 0
     with FaceAnalyzerResource(**settings).analyzer() as analyzer:
+        landmarks_of = landmarks_of or (
+            lambda frame: [np.asarray(d.landmarks) for d in analyzer.detect(frame)])
         while True:
             ok, frame = capture.read()
             if not ok:
                 break
             if n % every == 0:
-                for det in analyzer.detect(frame):
-                    analyzer.embed([align_face(frame, np.asarray(det.landmarks))])
+                for landmarks in landmarks_of(frame):
+                    analyzer.embed([align_face(frame, landmarks)])
                     faces += 1
             n += 1
     return f"{-(-n // every)} frames, {faces} faces", {}

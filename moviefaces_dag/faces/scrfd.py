@@ -12,6 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .blobs import planar_blob
 from .runners import ModelRunner, ModelSpec
 from .types import Detection, FaceModelError
 
@@ -92,9 +93,8 @@ class ScrfdDetector:
         h, w = image.shape[:2]
         scale = min(width / w, height / h)
         new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-        canvas = np.zeros((height, width, 3), np.uint8)
-        canvas[:new_h, :new_w] = cv2.resize(image, (new_w, new_h))
-        blob = cv2.dnn.blobFromImage(canvas, SCALE, (width, height), (MEAN,) * 3, swapRB=True)
+        blob = planar_blob(cv2.resize(image, (new_w, new_h)), height, width, MEAN, SCALE,
+                           swap_rb=True)
         if self.layout == "NHWC":
             blob = blob.transpose(0, 2, 3, 1)
         return np.ascontiguousarray(blob, dtype=self._dtype), scale

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .blobs import planar_blob
 from .dequantize import cpu_session, float_model
 from .types import Detection
 
@@ -130,10 +131,9 @@ class YuNetDetector:
     def _run(self, image: np.ndarray) -> np.ndarray:
         """Every candidate above the score threshold, before NMS, in `image`'s pixels."""
         height, width = image.shape[:2]
-        padded_h, padded_w = -(-height // 32) * 32, -(-width // 32) * 32
-        padded = cv2.copyMakeBorder(image, 0, padded_h - height, 0, padded_w - width,
-                                    cv2.BORDER_CONSTANT, value=0)
-        blob = cv2.dnn.blobFromImage(padded)  # YuNet takes BGR 0..255 as it is
+        padded_w = -(-width // 32) * 32
+        # YuNet takes BGR 0..255 as it is, padded to a multiple of 32.
+        blob = planar_blob(image, -(-height // 32) * 32, padded_w)
         out = dict(zip(self._outputs, self._session.run(self._outputs, {self._input: blob}),
                        strict=True))
         rows = []
