@@ -34,9 +34,11 @@ PACKAGE = "moviefaces_dag"
 _MODEL_SOURCES = ("faces/types.py", "faces/runners.py", "faces/triton_runner.py",
                   "faces/opencv_backend.py", "faces/scrfd_arcface.py", "faces/paired.py",
                   "faces/buffalo.py", "resources/face_analyzer.py")
-# tracking.py picks the passes (shots.py: where shots start); dequantize.py makes YuNet's net.
+# tracking.py picks the passes (shots.py: where shots start); dequantize.py makes YuNet's net;
+# blobs.py makes the detectors' inputs.
 DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/quality.py",
-                    "faces/tracking.py", "faces/dequantize.py", "shots.py", "boxes.py")
+                    "faces/tracking.py", "faces/dequantize.py", "faces/blobs.py", "shots.py",
+                    "boxes.py")
 RECOGNIZER_SOURCES = (*_MODEL_SOURCES, "faces/sface.py", "faces/recognizer.py",
                       "faces/alignment.py", "faces/scrfd.py")  # scrfd.py: input layouts
 SOURCES = {

@@ -1,7 +1,7 @@
 """Network inputs from BGR frames without `cv2.dnn.blobFromImage`, which is slow on big inputs:
-a quarter of its cost at 2880x1632 (it took 70-200 ms there, a third of a YuNet detection) and
-an eighth at 640x640 (12 ms against 1.5 ms: more than SCRFD itself takes on a GPU). Measured on
-2026-11-29, one thread; the values are the same to the last bit."""
+on one thread it took 208 ms at 2880x1632 with the padding (against 16 ms here; a third of a
+YuNet detection) and 12 ms at 640x640 (against 1.5 ms; more than SCRFD itself takes on a GPU).
+Measured 2026-11-29; the values are the same to the last bit (tests/faces/test_blobs.py)."""
 
 from __future__ import annotations
 
