@@ -165,18 +165,20 @@ def test_benchmark_measures_every_part_in_its_own_process(testdata: Path, tmp_pa
     report = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "benchmarks/bench_pipeline.py", "--movie", str(movie),
-         "--parts", "floor,grab,naive,pipeline", "--json", str(report)],
+         "--parts", "floor,grab,seed,naive,pipeline", "--json", str(report)],
         cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True,
     )
     results = json.loads(report.read_text())
-    assert set(results) == {"floor", "grab", "naive", "pipeline"}
+    assert set(results) == {"floor", "grab", "seed", "naive", "pipeline"}
     for part in results.values():
         assert part["movie_seconds"] == pytest.approx(2.4, abs=0.1)
         assert part["speed"] > 0 and 50 < part["peak_rss_mb"] < 1500
     stages = results["pipeline"]["stages"]
     assert list(stages) == ["movie", "frames", "detections", "embeddings", "clusters", "report"]
     assert sum(wall for wall, _cpu in stages.values()) <= results["pipeline"]["wall_s"]
-    assert results["naive"]["detail"].startswith("3 frames")
+    # the seed's detector and moviefaces' own find the one face on each of the 3 samples
+    assert results["seed"]["detail"] == results["naive"]["detail"] == "3 frames, 3 faces"
     assert results["pipeline"]["detail"].startswith("3 frames")
     assert "3/1 pipeline / decode floor" in done.stdout
-    assert "3/2 pipeline / naive baseline" in done.stdout
+    assert "3/2 pipeline / seed loop" in done.stdout
+    assert "pipeline / naive, same runtime" in done.stdout
