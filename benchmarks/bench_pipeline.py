@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""How close does moviefaces get to the decode limit? One run, one movie, four measurements.
+"""How close does moviefaces get to the decode limit? One run, one movie, a measurement per part
+(--parts; by default floor, seed, naive and pipeline).
 
 1. floor:    only sampling frames at --fps with the best decoding strategy (moviefaces' own);
 2. seed:     the seed design: cv2.VideoCapture.read() on every frame, every Nth frame handed
@@ -8,6 +9,9 @@
    naive:    the seed's loop on moviefaces' own face analyzer (its runtime, no tracking);
 3. pipeline: moviefaces end to end through the stage functions with a real movie store and the
              embedded backend: movie -> frames -> detections -> embeddings -> clusters -> report.
+   overlap:  would running decoding and detection at once pay? The frames and detections stages
+             one after the other, then both at once (one store's frames while another's faces
+             are detected, in one process): the best a streaming frames+detections stage can do.
 
 Each part runs in its own subprocess, so its peak RSS is its own (ru_maxrss of that child).
 Speeds are movie-seconds processed per wall-second; the machine may be shared, so compare the
@@ -17,6 +21,7 @@ The movie is generated with ../shared/tools/make_movie.py (H.264 through ffmpeg)
     python benchmarks/bench_pipeline.py                 # 10 min, 1920x1080, 24 fps
     python benchmarks/bench_pipeline.py --minutes 2     # a quicker look
     python benchmarks/bench_pipeline.py --movie X.mp4   # any movie
+    python benchmarks/bench_pipeline.py --minutes 2 --parts overlap,pipeline
 """
 
 from __future__ import annotations
@@ -28,12 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-PARTS = ("floor", "grab", "seed", "naive", "pipeline")
+PARTS = ("floor", "grab", "seed", "naive", "pipeline", "overlap")
 DEFAULT_PARTS = ("floor", "seed", "naive", "pipeline")
 
 
@@ -180,7 +186,7 @@ def run_part(part: str, movie: Path, fps: float, analyzer: dict[str, Any]) -> di
     info = probe_movie(movie)
     started, cpu = time.monotonic(), time.process_time()
     detail, stages = {"floor": floor, "grab": grab_floor, "seed": seed, "naive": naive,
-                      "pipeline": pipeline}[part](movie, fps, info, analyzer)
+                      "pipeline": pipeline, "overlap": overlap}[part](movie, fps, info, analyzer)
     return {"movie_seconds": info.duration, "wall_s": time.monotonic() - started,
             "cpu_s": time.process_time() - cpu, "detail": detail, "stages": stages}
 
@@ -252,6 +258,14 @@ def naive(movie: Path, fps: float, info, settings: dict,
     return f"{-(-n // every)} frames, {faces} faces", {}
 
 
+def time_into(times: dict[str, tuple[float, float]], name: str, fn, *args):
+    """fn(*args), with its wall and CPU seconds recorded as times[name]."""
+    started, cpu = time.monotonic(), time.process_time()
+    result = fn(*args)
+    times[name] = (time.monotonic() - started, time.process_time() - cpu)
+    return result
+
+
 def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
     from moviefaces_dag import pipeline as stages
     from moviefaces_dag.clustering import ClusterSettings
@@ -263,12 +277,7 @@ def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
     progress, quiet = LogProgress(), (lambda _message: None)
     times: dict[str, tuple[float, float]] = {}
 
-    def timed(name, fn, *args):
-        started, cpu = time.monotonic(), time.process_time()
-        result = fn(*args)
-        times[name] = (time.monotonic() - started, time.process_time() - cpu)
-        return result
-
+    timed = partial(time_into, times)
     with tempfile.TemporaryDirectory(prefix="moviefaces-bench-") as tmp:
         out = Path(tmp)
         root = OutputRoot(out)
@@ -287,6 +296,49 @@ def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
               f"{clustered['people']} people, detector {resource.detector_settings()}")
     return detail, times
 
+
+def overlap(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
+    import threading
+    from contextlib import ExitStack
+
+    from moviefaces_dag import pipeline as stages
+    from moviefaces_dag.progress import LogProgress
+    from moviefaces_dag.resources import FaceAnalyzerResource
+    from moviefaces_dag.store import OutputRoot
+
+    resource = FaceAnalyzerResource(**analyzer)
+    progress, quiet = LogProgress(), (lambda _message: None)
+    times: dict[str, tuple[float, float]] = {}
+
+    timed = partial(time_into, times)
+    with tempfile.TemporaryDirectory(prefix="moviefaces-bench-") as tmp, ExitStack() as stack:
+        face_analyzer = stack.enter_context(resource.analyzer())
+        drafts = []
+        for name in ("first", "second"):  # two stores of the same movie
+            root = OutputRoot(Path(tmp) / name)
+            drafts.append(stack.enter_context(root.folder(root.register(movie))
+                                              .writing("benchmark")))
+            stages.identify_movie(drafts[-1])
+
+        def frames(draft):
+            stages.extract_frames(draft, fps, None, progress, quiet)
+
+        def detections(draft):
+            stages.detect_faces(draft, face_analyzer, resource.detector_settings(), progress,
+                                quiet, resource.tracking())
+
+        def both():
+            decoding = threading.Thread(target=frames, args=(drafts[1],))
+            decoding.start()
+            detections(drafts[0])
+            decoding.join()
+
+        timed("frames", frames, drafts[0])
+        timed("detections", detections, drafts[0])
+        timed("both at once", both)
+    apart, together = times["frames"][0] + times["detections"][0], times["both at once"][0]
+    return (f"frames and detections one after the other {apart:.1f} s, at once "
+            f"{together:.1f} s: {apart / together:.2f} x"), times
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -165,11 +165,11 @@ def test_benchmark_measures_every_part_in_its_own_process(testdata: Path, tmp_pa
     report = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "benchmarks/bench_pipeline.py", "--movie", str(movie),
-         "--parts", "floor,grab,seed,naive,pipeline", "--json", str(report)],
+         "--parts", "floor,grab,seed,naive,pipeline,overlap", "--json", str(report)],
         cwd=Path(__file__).parents[1], capture_output=True, text=True, check=True,
     )
     results = json.loads(report.read_text())
-    assert set(results) == {"floor", "grab", "seed", "naive", "pipeline"}
+    assert set(results) == {"floor", "grab", "seed", "naive", "pipeline", "overlap"}
     for part in results.values():
         assert part["movie_seconds"] == pytest.approx(2.4, abs=0.1)
         assert part["speed"] > 0 and 50 < part["peak_rss_mb"] < 1500
@@ -179,6 +179,9 @@ def test_benchmark_measures_every_part_in_its_own_process(testdata: Path, tmp_pa
     # the seed's detector and moviefaces' own find the one face on each of the 3 samples
     assert results["seed"]["detail"] == results["naive"]["detail"] == "3 frames, 3 faces"
     assert results["pipeline"]["detail"].startswith("3 frames")
+    # the overlap part times both stages apart, then at once on a second store
+    assert list(results["overlap"]["stages"]) == ["frames", "detections", "both at once"]
+    assert "at once" in results["overlap"]["detail"]
     assert "3/1 pipeline / decode floor" in done.stdout
     assert "3/2 pipeline / seed loop" in done.stdout
     assert "pipeline / naive, same runtime" in done.stdout
