@@ -340,5 +340,6 @@ def overlap(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
     return (f"frames and detections one after the other {apart:.1f} s, at once "
             f"{together:.1f} s: {apart / together:.2f} x"), times
 
+
 if __name__ == "__main__":
     raise SystemExit(main())
