@@ -298,7 +298,7 @@ def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
 
 
 def overlap(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
-    import threading
+    from concurrent.futures import ThreadPoolExecutor
     from contextlib import ExitStack
 
     from moviefaces_dag import pipeline as stages
@@ -328,10 +328,11 @@ def overlap(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
                                 quiet, resource.tracking())
 
         def both():
-            decoding = threading.Thread(target=frames, args=(drafts[1],))
-            decoding.start()
-            detections(drafts[0])
-            decoding.join()
+            # The decoding thread's errors re-raise here: a failed stage must not time as fast.
+            with ThreadPoolExecutor(1) as pool:
+                decoding = pool.submit(frames, drafts[1])
+                detections(drafts[0])
+                decoding.result()
 
         timed("frames", frames, drafts[0])
         timed("detections", detections, drafts[0])
