@@ -4,27 +4,34 @@ VENV := .venv
 BIN := $(VENV)/bin
 TESTDATA ?= $(or $(MOVIEFACES_TESTDATA),../shared/testdata)
 MOVIE ?= $(TESTDATA)/movies/cast_b.mp4
+# The runtime alone for a demo; the test and farm extras (Playwright, moto, Celery, the
+# PostgreSQL driver, the Kubernetes client) only for the tests.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test test-env lint clean dev
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/moviefaces run $(MOVIE) --output-dir moviefaces_output
 
 # Everything the tests need beyond the project's venv (system packages, the Triton venv).
-test-env: $(STAMP)
+test-env: $(TEST_STAMP)
 	@for script in scripts/test-env/*.sh; do [ -e "$$script" ] && bash "$$script"; done; true
 
 test: test-env
 	MOVIEFACES_TESTDATA=$(abspath $(TESTDATA)) $(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
 clean:
@@ -32,6 +39,6 @@ clean:
 
 # The Dagster UI on the instance `moviefaces run` uses (moviefaces_output/dagster_home).
 dev: $(STAMP)
-	$(BIN)/python -c "from moviefaces_dag.instance import open_instance; open_instance('moviefaces_output')"
+	$(BIN)/python -c "from moviefaces_dag.defs.instance import open_instance; open_instance('moviefaces_output')"
 	DAGSTER_HOME=$(abspath moviefaces_output/dagster_home) \
 		MOVIEFACES_OUTPUT_DIR=$(abspath moviefaces_output) $(BIN)/dg dev

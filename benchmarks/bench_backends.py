@@ -31,8 +31,8 @@ from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
 from moviefaces_dag.faces.recognizer import PROFILES
 from moviefaces_dag.faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
 from moviefaces_dag.faces.triton_server import ServedModel, TritonServer
-from moviefaces_dag.streaming import bounded_map
-from moviefaces_dag.video import sample_frames
+from moviefaces_dag.media.streaming import bounded_map
+from moviefaces_dag.media.video import sample_frames
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

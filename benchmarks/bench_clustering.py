@@ -25,13 +25,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moviefaces_dag.clustering import (  # noqa: E402
+from moviefaces_dag.evaluation import metrics
+from moviefaces_dag.people.clustering import (
     ALGORITHMS,
     ClusterSettings,
     FaceContext,
     cluster_embeddings,
 )
-from moviefaces_dag.evaluation import metrics  # noqa: E402
 
 DIM = 128
 

@@ -20,10 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moviefaces_dag.evaluation.matching import match_boxes  # noqa: E402
-from moviefaces_dag.evaluation.truth import GroundTruth  # noqa: E402
-from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer  # noqa: E402
-from moviefaces_dag.video import sample_frames  # noqa: E402
+from moviefaces_dag.evaluation.matching import match_boxes
+from moviefaces_dag.evaluation.truth import GroundTruth
+from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
+from moviefaces_dag.media.video import sample_frames
 
 TESTDATA = Path(os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "testdata"))
 SMALL_PX = 40  # faces narrower than this (movie pixels) are counted separately

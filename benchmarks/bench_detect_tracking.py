@@ -27,16 +27,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moviefaces_dag.evaluation.matching import match_boxes  # noqa: E402
-from moviefaces_dag.evaluation.truth import GroundTruth  # noqa: E402
-from moviefaces_dag.faces.tracking import Tracking, detect_samples  # noqa: E402
-from moviefaces_dag.images import JPEG_QUALITY  # noqa: E402
-from moviefaces_dag.resources import FaceAnalyzerResource  # noqa: E402
-from moviefaces_dag.shots import colour_signature, cut_distance  # noqa: E402
-from moviefaces_dag.video import sample_frames  # noqa: E402
+from moviefaces_dag.defs.resources import FaceAnalyzerResource
+from moviefaces_dag.evaluation.matching import match_boxes
+from moviefaces_dag.evaluation.truth import GroundTruth
+from moviefaces_dag.faces.tracking import Tracking, detect_samples
+from moviefaces_dag.media.images import JPEG_QUALITY
+from moviefaces_dag.media.shots import colour_signature, cut_distance
+from moviefaces_dag.media.video import sample_frames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed_yunet import SeedYuNet  # noqa: E402
+from seed_yunet import SeedYuNet
 
 TESTDATA = Path(os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "testdata"))
 MIN_PX = 40

@@ -28,11 +28,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moviefaces_dag.faces.alignment import align_face  # noqa: E402
-from moviefaces_dag.faces.recognizer import PROFILES, Recognizer  # noqa: E402
-from moviefaces_dag.faces.runners import OnnxRunner  # noqa: E402
-from moviefaces_dag.faces.scrfd import ScrfdDetector  # noqa: E402
-from moviefaces_dag.video import sample_frames  # noqa: E402
+from moviefaces_dag.faces.alignment import align_face
+from moviefaces_dag.faces.recognizer import PROFILES, Recognizer
+from moviefaces_dag.faces.runners import OnnxRunner
+from moviefaces_dag.faces.scrfd import ScrfdDetector
+from moviefaces_dag.media.video import sample_frames
 
 SHARED = REPO.parent / "shared"
 

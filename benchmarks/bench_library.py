@@ -23,12 +23,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moviefaces_dag.people.library import published_library  # noqa: E402
-from moviefaces_dag.pipeline import publish_library  # noqa: E402
-from moviefaces_dag.report.library import build_library_view  # noqa: E402
-from moviefaces_dag.report.render import environment  # noqa: E402
-from moviefaces_dag.store import FaceRow, FrameRow, MovieFolder, OutputRoot, PersonRow  # noqa: E402
-from moviefaces_dag.store.generations import MAIN_PAGE  # noqa: E402
+from moviefaces_dag.people.library import published_library
+from moviefaces_dag.pipeline.stages import publish_library
+from moviefaces_dag.report.library import build_library_view
+from moviefaces_dag.report.render import environment
+from moviefaces_dag.store import FaceRow, FrameRow, MovieFolder, OutputRoot, PersonRow
+from moviefaces_dag.store.generations import MAIN_PAGE
 
 DIM = 128
 POOL = 2000  # identities the movies draw their casts from

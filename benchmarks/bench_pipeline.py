@@ -181,7 +181,7 @@ def print_ratios(results: dict[str, dict[str, Any]]) -> None:
 # the children ---------------------------------------------------------------------------------
 def run_part(part: str, movie: Path, fps: float, analyzer: dict[str, Any]) -> dict[str, Any]:
     sys.path.insert(0, str(REPO))
-    from moviefaces_dag.video import probe_movie
+    from moviefaces_dag.media.video import probe_movie
 
     info = probe_movie(movie)
     started, cpu = time.monotonic(), time.process_time()
@@ -192,7 +192,7 @@ def run_part(part: str, movie: Path, fps: float, analyzer: dict[str, Any]) -> di
 
 
 def floor(movie: Path, fps: float, info, _analyzer: dict) -> tuple[str, dict]:
-    from moviefaces_dag.video import keyframe_interval, sample_frames, seek_gap
+    from moviefaces_dag.media.video import keyframe_interval, sample_frames, seek_gap
 
     frames = sum(1 for _ in sample_frames(movie, fps))
     gap = seek_gap("auto", fps, keyframe_interval(movie))
@@ -217,9 +217,9 @@ def grab_floor(movie: Path, fps: float, info, _analyzer: dict) -> tuple[str, dic
 def seed(movie: Path, fps: float, info, settings: dict) -> tuple[str, dict]:
     """The seed as it was: its loop, with YuNet on OpenCV's DNN (benchmarks/seed_yunet.py) at
     the same detector settings, and the same recogniser."""
+    from moviefaces_dag.defs.resources import FaceAnalyzerResource
     from moviefaces_dag.faces.opencv_backend import bundled_model
     from moviefaces_dag.faces.yunet import YUNET_FILE
-    from moviefaces_dag.resources import FaceAnalyzerResource
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from seed_yunet import SeedYuNet
@@ -237,8 +237,8 @@ def naive(movie: Path, fps: float, info, settings: dict,
     import cv2
     import numpy as np
 
+    from moviefaces_dag.defs.resources import FaceAnalyzerResource
     from moviefaces_dag.faces.alignment import align_face
-    from moviefaces_dag.resources import FaceAnalyzerResource
 
     capture = cv2.VideoCapture(str(movie))
     every = max(1, round(info.fps / fps))
@@ -267,10 +267,10 @@ def time_into(times: dict[str, tuple[float, float]], name: str, fn, *args):
 
 
 def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
-    from moviefaces_dag import pipeline as stages
-    from moviefaces_dag.clustering import ClusterSettings
-    from moviefaces_dag.progress import LogProgress
-    from moviefaces_dag.resources import FaceAnalyzerResource
+    from moviefaces_dag.core.progress import LogProgress
+    from moviefaces_dag.defs.resources import FaceAnalyzerResource
+    from moviefaces_dag.people.clustering import ClusterSettings
+    from moviefaces_dag.pipeline import stages
     from moviefaces_dag.store import OutputRoot
 
     resource = FaceAnalyzerResource(**analyzer)
@@ -301,9 +301,9 @@ def overlap(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
     from concurrent.futures import ThreadPoolExecutor
     from contextlib import ExitStack
 
-    from moviefaces_dag import pipeline as stages
-    from moviefaces_dag.progress import LogProgress
-    from moviefaces_dag.resources import FaceAnalyzerResource
+    from moviefaces_dag.core.progress import LogProgress
+    from moviefaces_dag.defs.resources import FaceAnalyzerResource
+    from moviefaces_dag.pipeline import stages
     from moviefaces_dag.store import OutputRoot
 
     resource = FaceAnalyzerResource(**analyzer)

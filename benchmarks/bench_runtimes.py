@@ -24,14 +24,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moviefaces_dag.faces.dequantize import cpu_session, float_model  # noqa: E402
-from moviefaces_dag.faces.opencv_backend import bundled_model  # noqa: E402
-from moviefaces_dag.faces.sface import SFACE_FILE  # noqa: E402
-from moviefaces_dag.faces.yunet import YUNET_FILE, YuNetDetector  # noqa: E402
-from moviefaces_dag.video import sample_frames  # noqa: E402
+from moviefaces_dag.faces.dequantize import cpu_session, float_model
+from moviefaces_dag.faces.opencv_backend import bundled_model
+from moviefaces_dag.faces.sface import SFACE_FILE
+from moviefaces_dag.faces.yunet import YUNET_FILE, YuNetDetector
+from moviefaces_dag.media.video import sample_frames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed_yunet import SeedYuNet  # noqa: E402
+from seed_yunet import SeedYuNet
 
 TESTDATA = REPO.parent / "shared" / "testdata"
 SIZES = ((1280, 720), (1920, 1080), (2880, 1620))

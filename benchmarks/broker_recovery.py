@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "farm"))
 
-from farm_servers import free_port, rabbitmq, wait_for_port  # noqa: E402
+from farm_servers import free_port, rabbitmq, wait_for_port
 
 APP = '''
 import os, pathlib, time

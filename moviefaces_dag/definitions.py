@@ -10,13 +10,13 @@ from typing import Any
 
 from dagster import AssetsDefinition, Definitions, map_asset_specs
 
-from .assets import all_assets
-from .assets.launch import launch_tags
-from .automation import rebuild_library, rerun_when_changed
-from .farm.executors import farm_executor
-from .jobs import movie_jobs
-from .resources.defaults import code_versions, default_resources
-from .sensors import automation_sensor, movie_folder_sensor
+from .defs.assets import all_assets
+from .defs.assets.launch import launch_tags
+from .defs.automation import rebuild_library, rerun_when_changed
+from .defs.executors import farm_executor
+from .defs.jobs import movie_jobs
+from .defs.resources.defaults import code_versions, default_resources
+from .defs.sensors import automation_sensor, movie_folder_sensor
 
 
 def versioned_assets(resources: dict[str, Any]) -> list[AssetsDefinition]:

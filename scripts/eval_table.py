@@ -26,14 +26,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moviefaces_dag.clustering import ALGORITHMS, ClusterSettings, cluster_people  # noqa: E402
-from moviefaces_dag.evaluation import models  # noqa: E402
-from moviefaces_dag.evaluation.cache import Model, MovieCache  # noqa: E402
-from moviefaces_dag.evaluation.scoring import MovieScore, score_movie  # noqa: E402
-from moviefaces_dag.evaluation.truth import GroundTruth  # noqa: E402
-from moviefaces_dag.faces.tracking import Tracking  # noqa: E402
-from moviefaces_dag.faces.types import FaceModelError  # noqa: E402
-from moviefaces_dag.settings import SETTINGS  # noqa: E402
+from moviefaces_dag.core.settings import SETTINGS
+from moviefaces_dag.evaluation import models
+from moviefaces_dag.evaluation.cache import Model, MovieCache
+from moviefaces_dag.evaluation.scoring import MovieScore, score_movie
+from moviefaces_dag.evaluation.truth import GroundTruth
+from moviefaces_dag.faces.tracking import Tracking
+from moviefaces_dag.faces.types import FaceModelError
+from moviefaces_dag.people.clustering import ALGORITHMS, ClusterSettings, cluster_people
 
 FULL_EVERY = "face_analyzer.full_pass_every"
 TESTDATA = Path(os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "testdata"))

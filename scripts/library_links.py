@@ -17,13 +17,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from moviefaces_dag.cli import main as moviefaces  # noqa: E402
-from moviefaces_dag.evaluation.links import person_identities, score_links  # noqa: E402
-from moviefaces_dag.evaluation.truth import GroundTruth  # noqa: E402
-from moviefaces_dag.people.library import library_path  # noqa: E402
-from moviefaces_dag.store import OutputRoot  # noqa: E402
-from moviefaces_dag.store.generations import Generations  # noqa: E402
-from moviefaces_dag.store.library_db import LIBRARY_DB, LibraryDB  # noqa: E402
+from moviefaces_dag.cli import main as moviefaces
+from moviefaces_dag.evaluation.links import person_identities, score_links
+from moviefaces_dag.evaluation.truth import GroundTruth
+from moviefaces_dag.people.library import library_path
+from moviefaces_dag.store import OutputRoot
+from moviefaces_dag.store.generations import Generations
+from moviefaces_dag.store.library_db import LIBRARY_DB, LibraryDB
 
 
 def main() -> int:

@@ -8,14 +8,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from ..core.settings import SETTINGS, SettingError, resolve
 from ..evaluation.truth import TruthError
-from ..export import ExportError
 from ..faces.types import FaceModelError
-from ..settings import SETTINGS, SettingError, resolve
+from ..media.video import MovieError, probe_movie
+from ..pipeline.outputs import open_output
+from ..report.export import ExportError
 from ..store import MovieBusyError, MovieFolder, OutputRoot, StoreError
 from ..store.shared import SharedRoot
-from ..upgrade import open_output
-from ..video import MovieError, probe_movie
 
 
 class CliError(Exception):
@@ -56,7 +56,7 @@ def add_movie_arguments(parser: argparse.ArgumentParser) -> None:
 
 def dagster_instance(output_dir: Path):
     """The instance the CLI shares with `dg dev`: $DAGSTER_HOME's, else <output>/dagster_home."""
-    from ..instance import open_instance
+    from ..defs.instance import open_instance
 
     try:
         return open_instance(output_dir, capture_output=False)
@@ -66,7 +66,7 @@ def dagster_instance(output_dir: Path):
 
 def shared_root(args: argparse.Namespace) -> SharedRoot | None:
     """The output root as a shared one (object storage, or a scratch folder set), else None."""
-    from ..resources import MovieStoreResource
+    from ..defs.resources import MovieStoreResource
 
     return MovieStoreResource(output_dir=setting(args, "store.output_dir")).shared()
 
@@ -109,7 +109,7 @@ def movie_folder(root: OutputRoot, movie: str) -> MovieFolder:
 def register(movie: Path, root: OutputRoot | SharedRoot) -> str:
     """Check the file is a readable video, then register it in the store and as a partition
     (of $DAGSTER_HOME's instance for a shared root: the farm's)."""
-    from ..partitions import MOVIES_PARTITION
+    from ..defs.partitions import MOVIES_PARTITION
 
     try:
         probe_movie(movie)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ..evaluation.scoring import evaluate_stored, format_table
 from ..evaluation.truth import GroundTruth, TruthError
+from ..media.video import probe_movie
 from ..store import MovieFolder, OutputRoot
-from ..video import probe_movie
 from .common import CliError, add_movie_arguments, add_setting, output_root, register, setting
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..export import FORMATS, ExportError, default_export_dir, export_dataset
 from ..people.library import library_ids
+from ..report.export import FORMATS, ExportError, default_export_dir, export_dataset
 from .common import CliError, add_movie_arguments, movie_folder, output_root
 
 

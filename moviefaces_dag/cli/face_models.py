@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..core.settings import PRESETS, resolve
 from ..faces import buffalo
 from ..faces.recognizer import PROFILES
-from ..settings import PRESETS, resolve
 from .common import CliError, add_setting, setting
 
 

@@ -8,12 +8,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..export import export_library
+from ..core.words import duration_text
 from ..people.decisions import Decisions
 from ..people.library import library_path, published_library
+from ..report.export import export_library
 from ..store import OutputRoot
 from ..store.library_db import LibraryDB, LibraryPerson
-from ..words import duration_text
 from .common import CliError, add_setting, output_root, printable
 from .people import MAX_NAME
 
@@ -68,7 +68,7 @@ def _decide(args: argparse.Namespace, decision: dict[str, Any]) -> int:
 
 def rebuild(root: OutputRoot, execute) -> None:
     from ..definitions import default_resources, versioned_assets
-    from ..resources import MovieStoreResource
+    from ..defs.resources import MovieStoreResource
     from .common import dagster_instance
 
     resources = {**default_resources(), "store": MovieStoreResource(output_dir=str(root.path),

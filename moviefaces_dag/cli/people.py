@@ -8,9 +8,9 @@ import argparse
 import sys
 from typing import Any
 
+from ..core.words import duration_text, plural, timecode
 from ..people.decisions import Decisions, Face, refs
 from ..store import MovieDB, MovieFolder
-from ..words import duration_text, plural, timecode
 from .common import CliError, add_setting, movie_folder, output_root, printable
 
 MAX_NAME = 200
@@ -188,9 +188,9 @@ def list_people(args: argparse.Namespace) -> int:
 def apply_decisions_now(root, folder: MovieFolder) -> None:
     """Make the movie's people and report again with the decisions, with the clustering
     settings of its published result."""
+    from ..core.progress import LogProgress
     from ..definitions import default_resources, versioned_assets
-    from ..progress import LogProgress
-    from ..resources import ClusteringResource, MovieStoreResource
+    from ..defs.resources import ClusteringResource, MovieStoreResource
     from .common import dagster_instance
     from .run import execute
 

@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..run_health import HOST_TAG, fail_dead_runs, this_host
+from ..core.words import plural, rate_text
+from ..defs.run_health import HOST_TAG, fail_dead_runs, this_host
 from ..store import MovieBusyError, MovieFolder
-from ..words import plural, rate_text
 from .common import (
     EXPECTED_FAILURES,
     CliError,
@@ -65,9 +65,9 @@ def run_movies(args: argparse.Namespace) -> int:
 
 
 def run_movie(args: argparse.Namespace, root, movie: Path) -> int:
+    from ..core.progress import TerminalProgress
     from ..definitions import default_resources
-    from ..progress import TerminalProgress
-    from ..resources import (
+    from ..defs.resources import (
         ClusteringResource,
         FaceAnalyzerResource,
         MovieStoreResource,
@@ -113,7 +113,7 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
     """Refresh the movie's identity, then run the stages that are out of date (all with
     `force`), publishing the result; return the stages that ran."""
     from ..definitions import code_versions, versioned_assets
-    from ..stale import SOURCES, STAGES, library_out_of_date, out_of_date
+    from ..defs.stale import SOURCES, STAGES, library_out_of_date, out_of_date
 
     assets = versioned_assets(resources)
     execute(instance, assets, resources, folder.key, list(SOURCES))
@@ -133,8 +133,8 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
 def execute(instance, assets, resources: dict, key: str | None, stages: list[str]) -> None:
     from dagster import AssetSelection, materialize
 
-    from ..assets.launch import launch_tags
-    from ..assets.steps import NO_RETRIES_TAG
+    from ..defs.assets.launch import launch_tags
+    from ..defs.assets.steps import NO_RETRIES_TAG
 
     result = materialize(
         assets,
@@ -179,7 +179,7 @@ def failure_message(result) -> str:
             lines = (error.message or "").strip().splitlines()
             message = lines[0] if lines else "a step failed"
             prefix, _, rest = message.partition(": ")
-            # Drop the exception's class name ("moviefaces_dag.video.MovieError: ...").
+            # Drop the exception's class name ("moviefaces_dag.media.video.MovieError: ...").
             return rest if rest and " " not in prefix else message
     return "the run failed"
 

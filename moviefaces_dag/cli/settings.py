@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..settings import SETTINGS, SETTINGS_FILE_ENV, in_force, settings_file
+from ..core.settings import SETTINGS, SETTINGS_FILE_ENV, in_force, settings_file
 from .common import printable
 
 

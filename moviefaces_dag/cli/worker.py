@@ -9,8 +9,8 @@ import socket
 import sys
 from pathlib import Path
 
-from ..farm.executors import celery_config
-from ..settings import in_force
+from ..core.settings import in_force
+from ..defs.executors import celery_config
 from ..store.files import write_atomic
 from .common import CliError
 

@@ -19,14 +19,14 @@ from typing import Protocol
 
 import numpy as np
 
-from ..clustering import FaceContext
 from ..faces import quality as quality_module
 from ..faces.alignment import align_face
 from ..faces.tracking import Tracking, detect_samples
 from ..faces.types import Detection
-from ..images import read_image, write_jpeg
-from ..shots import colour_signature, cut_distance, shot_ids
-from ..video import fingerprint_file, sample_frames
+from ..media.images import read_image, write_jpeg
+from ..media.shots import colour_signature, cut_distance, shot_ids
+from ..media.video import fingerprint_file, sample_frames
+from ..people.clustering import FaceContext
 from .scoring import FramePrediction, PredictedFace
 
 

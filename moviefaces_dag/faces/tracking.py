@@ -25,9 +25,9 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from ..boxes import Box, iou
-from ..shots import CUT_DISTANCE
-from ..streaming import bounded_map
+from ..core.boxes import Box, iou
+from ..media.shots import CUT_DISTANCE
+from ..media.streaming import bounded_map
 from .scrfd import nms
 from .types import Detection
 

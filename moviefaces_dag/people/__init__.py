@@ -1,6 +1,6 @@
 """People: who is who.
 
-Grouping a movie's faces (the steps behind `moviefaces_dag.clustering`): graph.py (unit vectors,
+Grouping a movie's faces (the steps behind clustering.py): graph.py (unit vectors,
 disjoint sets, nearest-neighbour edges, must-link tracklets), linkage.py (the clustering
 algorithms over must-link units), evidence.py (single-shot groups and loose faces, settled by
 evidence). A movie's people: movie_people.py (grouping, kept ids, decisions applied),

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..boxes import Box, iou
-from ..store.files import write_atomic
+from ..core.boxes import Box, iou
+from ..store.files import DECISIONS_NAME, write_atomic
 
-DECISIONS_NAME = "decisions.json"
 OPS = ("name", "merge", "split", "assign", "reject")
 
 

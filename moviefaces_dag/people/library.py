@@ -12,7 +12,7 @@ the same people from one build to the next.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,11 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ..clustering import default_threshold
-from ..report.views import person_page_name
-from ..shots import shot_ids
+from ..media.shots import shot_ids
 from ..store import MovieDB, OutputRoot
 from ..store.generations import GENERATIONS, Generations
 from ..store.library_db import LIBRARY_DB, LIBRARY_PAGE, LibraryDB
+from .clustering import default_threshold
 from .graph import DisjointSets
 
 EXEMPLARS = 5  # a person's clearest faces, compared face to face
@@ -63,13 +62,18 @@ class MoviePerson:
         return self.movie, self.person_id
 
 
+# Names a person's page in their movie's report (the report decides its page names).
+PageName = Callable[[int], str]
+
+
 def _unit(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(np.linalg.norm(matrix, axis=-1, keepdims=True), 1e-12)
 
 
-def movie_people(key: str, db: MovieDB, generation: str) -> tuple[list[MoviePerson],
-                                                                   list[tuple[int, int, int]]]:
-    """The movie's people, and who shares how many shots with whom (person, person, shots)."""
+def movie_people(key: str, db: MovieDB, generation: str, page_name: PageName
+                 ) -> tuple[list[MoviePerson], list[tuple[int, int, int]]]:
+    """The movie's people, and who shares how many shots with whom (person, person, shots);
+    `page_name` names a person's page in the movie's report."""
     face_ids, matrix, model = db.embeddings()
     row = {fid: n for n, fid in enumerate(face_ids)}
     faces = db.faces()
@@ -96,7 +100,7 @@ def movie_people(key: str, db: MovieDB, generation: str) -> tuple[list[MoviePers
             movie=key, person_id=p.person_id, name=names.get(p.person_id), model=model or "",
             faces=p.face_count, screen_time=len({f.time for f in group}) / rate,
             first_seen=p.first_seen, last_seen=p.last_seen,
-            page=f"{prefix}{GENERATIONS}/{quote(generation)}/{person_page_name(p.person_id)}",
+            page=f"{prefix}{GENERATIONS}/{quote(generation)}/{page_name(p.person_id)}",
             best_face=prefix + quote(best.thumb_path or best.crop_path),
             centroid=_unit(vectors[:max(EXEMPLARS * 2, 1)].mean(axis=0)),
             exemplars=vectors[:EXEMPLARS],
@@ -109,12 +113,14 @@ def movie_people(key: str, db: MovieDB, generation: str) -> tuple[list[MoviePers
     return people, [(a, b, n) for (a, b), n in sorted(together.items())]
 
 
-def library_people(root: OutputRoot) -> tuple[list[MoviePerson], list[tuple[str, int, int, int]]]:
+def library_people(root: OutputRoot, page_name: PageName
+                   ) -> tuple[list[MoviePerson], list[tuple[str, int, int, int]]]:
     """Every published movie's people, and the met-before pairs (movie, a, b, shots)."""
     people, met = [], []
     for folder in root.published_folders():
         key = folder.key
-        found, together = movie_people(key, folder.published(), folder.published_generation() or "")
+        found, together = movie_people(key, folder.published(), folder.published_generation() or "",
+                                      page_name)
         people += found
         met += [(key, a, b, n) for a, b, n in together]
     return people, met

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from ..clustering import ClusterSettings, FaceContext, cluster_embeddings
-from ..shots import shot_ids
+from ..media.shots import shot_ids
 from ..store import FaceRow, FrameRow, MovieDB, PersonRow, StoreError
+from .clustering import ClusterSettings, FaceContext, cluster_embeddings
 from .decisions import Face, apply_decisions, rejected_places
 from .stable_ids import keep_ids
 

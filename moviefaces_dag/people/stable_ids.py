@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from ..boxes import Box, iou
+from ..core.boxes import Box, iou
 
 SAME_FACE_IOU = 0.5
 SAME_PERSON_SHARE = 0.5

@@ -7,10 +7,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..core.words import duration_text, plural, rate_text, timecode
 from ..store import Generation, MovieDB, OutputRoot
 from ..store.generations import MAIN_PAGE
 from ..store.library_db import LibraryDB
-from ..words import duration_text, plural, rate_text, timecode
 from .library import LIBRARY_PAGES_BASE, build_library_view
 from .views import FRAME_PAGE, UNASSIGNED_PAGE, build_movie_report
 

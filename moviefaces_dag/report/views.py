@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 import numpy as np
 
-from ..shots import shot_ids
+from ..media.shots import shot_ids
 from ..store import FaceRow, FrameRow, MovieDB
 from .pairs import NEAR_MARGIN, seen_together, similar_pairs
 

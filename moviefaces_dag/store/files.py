@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Where people's decisions are kept, in a movie's folder and the library's (kept apart from
+# computed data; the store copies them between machines).
+DECISIONS_NAME = "decisions.json"
+
 
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)

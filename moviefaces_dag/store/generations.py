@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..faults import fault_point
+from ..core.faults import fault_point
 from .files import fsync_tree, write_atomic
 from .schema import StoreError
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.faults import fault_point
 from ..faces.types import l2_normalize
-from ..faults import fault_point
 from .people import PeopleTables
 from .rows import FaceRow, FrameRow, MovieRow, StageRun
 from .schema import ADDED_COLUMNS, SCHEMA, STAGES, UPSTREAM, StoreError, content_token

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..video import fingerprint_file
+from ..media.video import fingerprint_file
 from .folder import DRAFT_NAME, MovieFolder
 from .generations import POINTER_NAME
 from .movie_db import MovieDB

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from upath import UPath
 
-from ..people.decisions import DECISIONS_NAME
+from .files import DECISIONS_NAME
 from .folder import (
     DRAFT_NAME,
     FILE_KINDS,

@@ -34,7 +34,7 @@ from dagster_k8s.job import (
 from kubernetes.client import ApiClient
 from kubernetes.utils import parse_quantity
 
-from moviefaces_dag import settings
+from moviefaces_dag.core import settings
 from moviefaces_dag.definitions import defs
 from moviefaces_dag.farm.k8s import (
     FACE_MODEL_STAGES,

@@ -8,7 +8,7 @@ from moviefaces_dag.evaluation.matching import iou
 from moviefaces_dag.evaluation.scoring import FramePrediction, PredictedFace, score_movie
 from moviefaces_dag.evaluation.truth import GroundTruth
 from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
-from moviefaces_dag.video import sample_frames
+from moviefaces_dag.media.video import sample_frames
 
 
 def test_upscaled_pass_finds_more_true_faces_without_duplicates(testdata):

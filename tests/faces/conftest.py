@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from moviefaces_dag.faces.triton_server import ServedModel, TritonServer
-from moviefaces_dag.video import SampledFrame, sample_frames
+from moviefaces_dag.media.video import SampledFrame, sample_frames
 
 FRAME_SECONDS = 20
 

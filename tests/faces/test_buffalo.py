@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
+from moviefaces_dag.defs.resources import FaceAnalyzerResource
 from moviefaces_dag.faces import buffalo
 from moviefaces_dag.faces.alignment import align_face
 from moviefaces_dag.faces.types import FaceModelError, l2_normalize
-from moviefaces_dag.resources import FaceAnalyzerResource
 
 
 def test_files_are_found_without_importing_the_wheel_and_verified() -> None:

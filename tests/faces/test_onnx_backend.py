@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from moviefaces_dag.defs.resources import FaceAnalyzerResource
 from moviefaces_dag.faces.types import FaceModelError
-from moviefaces_dag.resources import FaceAnalyzerResource
 from moviefaces_dag.store import OutputRoot
 
 

@@ -14,7 +14,7 @@ from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer
 from moviefaces_dag.faces.runners import OnnxRunner
 from moviefaces_dag.faces.scrfd import ScrfdDetector, nms
 from moviefaces_dag.faces.types import FaceModelError
-from moviefaces_dag.streaming import bounded_map
+from moviefaces_dag.media.streaming import bounded_map
 
 
 @pytest.fixture(scope="module")

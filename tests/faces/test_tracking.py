@@ -14,8 +14,8 @@ from moviefaces_dag.evaluation.truth import GroundTruth
 from moviefaces_dag.faces.opencv_backend import OpenCVFaceAnalyzer, bundled_model
 from moviefaces_dag.faces.tracking import Tracking, detect_samples, full_passes
 from moviefaces_dag.faces.yunet import YUNET_FILE, YuNetDetector
-from moviefaces_dag.shots import colour_signature, cut_distance
-from moviefaces_dag.video import sample_frames
+from moviefaces_dag.media.shots import colour_signature, cut_distance
+from moviefaces_dag.media.video import sample_frames
 
 
 def test_full_passes_on_shot_starts_and_at_least_every_nth_sample() -> None:

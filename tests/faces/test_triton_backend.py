@@ -10,15 +10,15 @@ import time
 import numpy as np
 import pytest
 
+from moviefaces_dag.defs.resources import FaceAnalyzerResource
 from moviefaces_dag.faces.alignment import align_face
 from moviefaces_dag.faces.recognizer import PROFILES
 from moviefaces_dag.faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
 from moviefaces_dag.faces.triton_runner import RetryPolicy, TritonConnection, TritonRunner
 from moviefaces_dag.faces.triton_server import free_port
 from moviefaces_dag.faces.types import FaceModelError, l2_normalize
-from moviefaces_dag.resources import FaceAnalyzerResource
+from moviefaces_dag.media.streaming import bounded_map
 from moviefaces_dag.store import OutputRoot
-from moviefaces_dag.streaming import bounded_map
 
 RECOGNIZER_FILES = {"mobilefacenet": "mobilefacenet_128.onnx", "sface": "sface_int8bq_128.onnx",
                     "arcface": "w600k_mbf_512.onnx"}

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 
 import pytest
 
+from moviefaces_dag.core.progress import LogFn, LogProgress, Tick
+from moviefaces_dag.defs.resources import FaceAnalyzerResource
 from moviefaces_dag.faces.triton_server import TritonServer
 from moviefaces_dag.faces.types import FaceModelError
-from moviefaces_dag.pipeline import detect_faces, embed_faces, extract_frames
-from moviefaces_dag.progress import LogFn, LogProgress, Tick
-from moviefaces_dag.resources import FaceAnalyzerResource
+from moviefaces_dag.pipeline.stages import detect_faces, embed_faces, extract_frames
 from moviefaces_dag.store import MovieFolder, OutputRoot
 
 KEY = "cast_a"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from moviefaces_dag.core.progress import LogProgress
 from moviefaces_dag.definitions import versioned_assets
-from moviefaces_dag.progress import LogProgress
-from moviefaces_dag.resources import (
+from moviefaces_dag.defs.resources import (
     ClusteringResource,
     FaceAnalyzerResource,
     MovieFolderResource,

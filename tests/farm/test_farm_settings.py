@@ -12,10 +12,10 @@ import dagster as dg
 import pytest
 from farm_runs import machine
 
-from moviefaces_dag.assets.launch import VERSIONS_TAG, launch_tags
+from moviefaces_dag.core.settings import SettingError
 from moviefaces_dag.definitions import build_definitions, versioned_assets
-from moviefaces_dag.farm.executors import celery_config, farm_executor
-from moviefaces_dag.settings import SettingError
+from moviefaces_dag.defs.assets.launch import VERSIONS_TAG, launch_tags
+from moviefaces_dag.defs.executors import celery_config, farm_executor
 
 
 def moviefaces(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

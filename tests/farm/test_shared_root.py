@@ -16,7 +16,7 @@ from browser_pages import LOAD_ALL_IMAGES
 from farm_runs import machine, people, process
 
 from moviefaces_dag.definitions import build_definitions
-from moviefaces_dag.resources import MovieFolderResource
+from moviefaces_dag.defs.resources import MovieFolderResource
 from moviefaces_dag.store import MovieFolder, StoreError
 
 

@@ -1,0 +1,1 @@
+"""Small helpers every layer may use: settings, code versions, words, boxes, progress, faults."""

@@ -1,0 +1,1 @@
+"""The movie as pictures: decoding and sampling frames, shot cuts, image files."""

@@ -1,0 +1,334 @@
+"""The stages of the pipeline as plain functions over a movie's draft; Dagster assets wrap them.
+
+Each stage runs while its process is the movie's one writer (`MovieFolder.writing`), reads the
+draft, and replaces its own rows in one transaction. Only `publish_report` changes what readers
+see.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import asdict, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.faults import fault_point
+from ..core.progress import LogFn, ProgressReporter
+from ..faces.alignment import align_face
+from ..faces.quality import assess, padded_crop
+from ..faces.sanity import check_detections, check_embeddings
+from ..faces.tracking import Tracking, detect_samples
+from ..faces.types import Detection, FaceAnalyzer
+from ..media.images import THUMB_QUALITY, read_image, thumbnail, write_jpeg
+from ..media.shots import colour_signature, cut_distance
+from ..media.streaming import batches, bounded_map, prefetch
+from ..media.video import (
+    Damage,
+    MovieError,
+    file_identity,
+    fingerprint_file,
+    probe_movie,
+    sample_frames,
+)
+from ..people.clustering import ClusterSettings
+from ..people.decisions import Decisions
+from ..people.library import (
+    group_people,
+    keep_library_ids,
+    library_path,
+    library_people,
+    published_library,
+)
+from ..people.movie_people import make_people
+from ..report import render_library_pages, render_movie_pages
+from ..report.views import person_page_name
+from ..store import Draft, FaceRow, FrameRow, Generation, MovieDB, OutputRoot
+from ..store.generations import Generations
+from ..store.library_db import LIBRARY_DB, LIBRARY_PAGE, LibraryDB, LibraryPerson, Member
+from ..store.lock import writer_lock
+
+# Decoded frames waiting for the JPEG writers (about 6 MB each at 1080p).
+FRAME_QUEUE = 4
+# Faces per recogniser call, gathered across frames.
+EMBED_BATCH = 32
+# Beside the crops: the small copies the report's pages show (the crop is a click away).
+THUMBS = "t"
+
+
+def stage_token(db: MovieDB, stage: str) -> str:
+    """What a stage last wrote, as a Dagster data version: downstream stages are stale exactly
+    when it changes."""
+    return db.stage_runs()[stage].token
+
+
+# movie ------------------------------------------------------------------------------------------
+def identify_movie(draft: Draft) -> dict[str, Any]:
+    """Probe the registered file; reuse the stored fingerprint while size, mtime and inode hold."""
+    row = draft.db.movie()
+    path = Path(row.path)
+    info = probe_movie(path)
+    size, mtime_ns, inode = file_identity(path)
+    if row.fingerprint and (row.size, row.mtime_ns, row.inode) == (size, mtime_ns, inode):
+        fingerprint = row.fingerprint
+    else:
+        fingerprint = fingerprint_file(path)
+    # The adjustments are the frames stage's business; the movie row keeps the file's facts.
+    fields = {k: v for k, v in asdict(info).items() if k not in ("path", "adjustments")}
+    fields.update(fingerprint=fingerprint, mtime_ns=mtime_ns, inode=inode)
+    draft.db.update_movie(**fields)
+    fault_point("after:movie")
+    return {"path": str(path), **fields}
+
+
+# frames -----------------------------------------------------------------------------------------
+def extract_frames(
+    draft: Draft,
+    fps: float,
+    duration: float | None,
+    progress: ProgressReporter,
+    log: LogFn,
+) -> dict[str, Any]:
+    movie = draft.db.movie()
+    info = probe_movie(Path(movie.path))
+    limit = info.duration if duration is None else min(duration, info.duration)
+    # Asked for more than the movie has, every frame is sampled: screen time and the report
+    # use the rate in force.
+    rate = min(fps, info.fps) if info.fps else fps
+    if rate < fps:
+        log(f"{movie.path}: sampling every frame, {rate:g} per second: the movie has no more "
+            f"(asked for {fps:g})")
+    expected = max(1, math.ceil(limit * rate))
+    started = time.monotonic()
+    rows: list[FrameRow] = []
+    damage: list[Damage] = []
+    with draft.new_version("frames") as (version, relative):
+        def save(frame):
+            name = f"{frame.index:06d}.jpg"
+            write_jpeg(version / name, frame.image)
+            h, w = frame.image.shape[:2]
+            return FrameRow(frame.index, frame.time, f"{relative}/{name}", w, h), \
+                colour_signature(frame.image)
+
+        with progress.stage("frames", expected, log) as tick:
+            # Decoding runs in its own thread while two others encode JPEGs and measure colours
+            # for the shot cuts, so no later stage reads the frames again for them.
+            decoded = prefetch(sample_frames(Path(movie.path), fps, duration,
+                                             on_damage=damage.append), FRAME_QUEUE)
+            previous = None
+            for row, signature in bounded_map(save, decoded):
+                rows.append(replace(row, cut_distance=cut_distance(previous, signature)))
+                previous = signature
+                tick(1)
+                fault_point("during:frames")
+        stats = {"frames": len(rows), "seconds": round(time.monotonic() - started, 2),
+                 "movie_seconds": round(limit, 2), "display": list(info.adjustments),
+                 "rate": rate}
+        if damage:
+            # What was read is processed; the damage is reported wherever the result is shown.
+            stats["damage"] = damage[0].describe(movie.path)
+        # What was sampled: the movie's content, the sampling and the display handling. The
+        # frames' token derives from it and the instants, so a rerun that samples the same
+        # instants keeps the faces and people made from them.
+        identity = f"{movie.fingerprint}|{fps}|{duration}|{';'.join(info.adjustments)}"
+        draft.db.replace_frames(rows, {"fps": fps, "duration": duration}, stats, identity,
+                                relative)
+    fault_point("after:frames")
+    return stats
+
+
+# detections -------------------------------------------------------------------------------------
+def detect_faces(
+    draft: Draft,
+    analyzer: FaceAnalyzer,
+    settings: dict[str, Any],
+    progress: ProgressReporter,
+    log: LogFn,
+    tracking: Tracking | None = None,
+) -> dict[str, Any]:
+    """Faces on every sampled frame: full detections where new faces can appear, searches
+    around faces already found elsewhere (`tracking`, default Tracking(): faces/tracking.py)."""
+    frames = draft.db.frames()
+    if not frames:
+        raise MovieError(f"movie {draft.folder.key!r} has no sampled frames; "
+                         "materialize frames first")
+    started = time.monotonic()
+    faces: list[FaceRow] = []
+
+    def face_rows(version: tuple[Path, str], frame: FrameRow, image: np.ndarray,
+                  detections: list[Detection]) -> list[FaceRow]:
+        # Runs in a detector thread: only the rows leave it, never the frame.
+        check_detections(detections, analyzer.detector_id, f"frame {frame.idx} "
+                         f"({frame.time:.2f} s)")
+        rows = []
+        for n, det in enumerate(detections):
+            quality = assess(image, det.box, det.score, det.landmarks)
+            name = f"{frame.idx:06d}_{n:02d}.jpg"
+            crop = padded_crop(image, det.box)
+            write_jpeg(version[0] / name, crop)
+            write_jpeg(version[0] / THUMBS / name, thumbnail(crop), THUMB_QUALITY)
+            rows.append(FaceRow(
+                frame_id=frame.id, box=det.box, score=det.score,
+                landmarks=tuple(map(tuple, det.landmarks.tolist())),
+                sharpness=quality.sharpness, size=quality.size,
+                frontalness=quality.frontalness, quality=quality.quality,
+                crop_path=f"{version[1]}/{name}", thumb_path=f"{version[1]}/{THUMBS}/{name}",
+            ))
+        return rows
+
+    with draft.new_version("faces") as version:
+        (version[0] / THUMBS).mkdir()
+        with progress.stage("detect faces", len(frames), log) as tick:
+            # As many detector threads as the backend takes calls at once, each on a run of
+            # samples from one full pass to the next (it reads their JPEGs itself).
+            for rows in detect_samples(analyzer, frames, [f.cut_distance for f in frames],
+                                       partial(_read_frame, draft), partial(face_rows, version),
+                                       tracking or Tracking(),
+                                       workers=max(1, analyzer.concurrency)):
+                faces.extend(rows)
+                tick(1)
+                fault_point("during:face_detections")
+        stats = {"frames": len(frames), "faces": len(faces),
+                 "frames_with_faces": len({f.frame_id for f in faces}),
+                 "seconds": round(time.monotonic() - started, 2)}
+        draft.db.replace_faces(faces, settings, stats, version[1])
+    fault_point("after:face_detections")
+    return stats
+
+
+def _read_frame(draft: Draft, frame: FrameRow) -> np.ndarray:
+    return read_image(str(draft.folder.file(frame.path)), "re-run frames")
+
+
+# embeddings -------------------------------------------------------------------------------------
+def embed_faces(
+    draft: Draft,
+    analyzer: FaceAnalyzer,
+    settings: dict[str, Any],
+    progress: ProgressReporter,
+    log: LogFn,
+) -> dict[str, Any]:
+    started = time.monotonic()
+    faces = draft.db.faces()
+    frames = {f.id: f for f in draft.db.frames()}
+    by_frame: dict[int, list[FaceRow]] = defaultdict(list)
+    for face in faces:
+        by_frame[face.frame_id].append(face)
+    face_ids: list[int] = []
+    vectors: list[np.ndarray] = []
+    # The model's width, or the first batch's when the model leaves it open: every batch must
+    # agree.
+    width = analyzer.embedding_dimension if analyzer.embedding_dimension > 0 else None
+
+    def aligned_faces(frame_id: int) -> tuple[list[int], list[np.ndarray]]:
+        # Runs in a reader thread; only the 112x112 faces leave it, never the whole frame.
+        image = _read_frame(draft, frames[frame_id])
+        group = by_frame[frame_id]
+        return [f.id for f in group], [align_face(image, np.asarray(f.landmarks)) for f in group]
+
+    def embed_batch(batch: tuple[list[int], list[np.ndarray]]) -> tuple[list[int], np.ndarray]:
+        return batch[0], analyzer.embed(batch[1])
+
+    with progress.stage("embed faces", len(faces), log) as tick:
+        # Aligned faces are small, so the readers may run a whole batch ahead of the recogniser.
+        aligned = bounded_map(aligned_faces, by_frame, depth=EMBED_BATCH)
+        face_batches = batches(aligned, EMBED_BATCH)
+        # One recogniser call at a time: OpenCV's SFace already uses every core for a batch, and
+        # each concurrent call would hold another model's buffers (~150 MB at 32 faces).
+        for ids, batch_vectors in bounded_map(embed_batch, face_batches, workers=1):
+            batch_vectors = check_embeddings(batch_vectors, len(ids), analyzer.recognizer_id,
+                                             width)
+            width = batch_vectors.shape[1]
+            face_ids.extend(ids)
+            vectors.append(batch_vectors)
+            tick(len(ids))
+            fault_point("during:face_embeddings")
+    dim = width or 0
+    matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
+    stats = {"faces": len(face_ids), "dimension": dim, "model": analyzer.recognizer_id,
+             "seconds": round(time.monotonic() - started, 2)}
+    draft.db.set_embeddings(face_ids, matrix, analyzer.recognizer_id, settings, stats)
+    fault_point("after:face_embeddings")
+    return stats
+
+
+# clusters ---------------------------------------------------------------------------------------
+def cluster_faces(db: MovieDB, settings: ClusterSettings,
+                  decisions: Decisions | None = None) -> dict[str, Any]:
+    """People from the draft's embeddings (`db` is a writer's draft), with the user's
+    `decisions` applied and the ids people had before kept."""
+    stats = make_people(db, settings, decisions.load() if decisions else [],
+                        decisions.digest() if decisions else "")
+    fault_point("after:face_clusters")
+    return stats
+
+
+# report -----------------------------------------------------------------------------------------
+def publish_report(draft: Draft) -> dict[str, Any]:
+    """Publish the draft with its report: readers switch to it in one step."""
+    summary: dict[str, Any] = {}
+
+    def render(snapshot: MovieDB, generation) -> None:
+        summary.update(render_movie_pages(snapshot, generation, str(draft.folder.path.parent)))
+
+    summary["generation"] = draft.publish(render)
+    summary["path"] = str(draft.folder.report_path)
+    return summary
+
+
+# library ----------------------------------------------------------------------------------------
+LIBRARY_LOCK_WAIT = 600.0  # one library writer at a time: a second waits its turn
+
+
+def publish_library(root: OutputRoot) -> dict[str, Any]:
+    """Link every published movie's people across movies, with the user's library decisions,
+    and publish the library (its store and pages, `<output>/index.html` among them)."""
+    folder = library_path(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    decisions = Decisions(folder)
+    generations = Generations(folder, root.path / LIBRARY_PAGE)
+    with writer_lock(folder / ".writer.lock", "the library", "the library is being written",
+                     wait=LIBRARY_LOCK_WAIT):
+        previous = published_library(root)
+        people, met = library_people(root, person_page_name)
+        groups, names, stale = group_people(people, decisions.load())
+        before = {(m.movie, m.person_id): p.id for p in (previous.people() if previous else [])
+                  for m in p.members}
+        ids = keep_library_ids([[people[n].ref for n in g] for g in groups], before,
+                               previous.next_id() if previous else 1)
+        library = [_library_person(lid, [people[n] for n in g], names)
+                   for lid, g in zip(ids, groups, strict=True)]
+        library_of = {m: p.id for p in library for m in ((x.movie, x.person_id)
+                                                          for x in p.members)}
+        pairs = [(*sorted((library_of[(movie, a)], library_of[(movie, b)])), movie, shots)
+                 for movie, a, b, shots in met
+                 if (movie, a) in library_of and (movie, b) in library_of]
+
+        def build(generation: Generation) -> None:
+            db = LibraryDB(generation.staging / LIBRARY_DB)
+            db.write(library, pairs, max([p.id for p in library], default=0) + 1)
+            render_library_pages(LibraryDB(generation.staging / LIBRARY_DB, readonly=True),
+                                 root, generation)
+
+        name = generations.publish(build)
+    linked = [p for p in library if p.movies > 1]
+    return {"generation": name, "people": len(library), "across_movies": len(linked),
+            "met_pairs": len(pairs), "stale_decisions": stale,
+            "path": str(root.path / LIBRARY_PAGE)}
+
+
+def _library_person(library_id: int, members: list, names: dict) -> LibraryPerson:
+    top = max(members, key=lambda m: m.screen_time)
+    name = next((names[m.ref] for m in members if m.ref in names), None) or next(
+        (m.name for m in sorted(members, key=lambda m: -m.screen_time) if m.name), None)
+    return LibraryPerson(
+        id=library_id, name=name, model=top.model, faces=sum(m.faces for m in members),
+        screen_time=sum(m.screen_time for m in members), movies=len(members),
+        best_face=top.best_face,
+        members=tuple(Member(m.movie, m.person_id, m.label, m.faces, m.screen_time,
+                             m.first_seen, m.last_seen, m.page, m.best_face)
+                      for m in sorted(members, key=lambda m: (m.movie, m.person_id))))

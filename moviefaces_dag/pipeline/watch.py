@@ -1,0 +1,93 @@
+"""Scanning a movie folder: which files are new, changed, renamed or gone since the last look.
+
+A scan only registers files (idempotent: the same file keeps its key), so a sensor tick that
+fails after it leaves nothing half done: the next tick finds the same movies again. It never
+reads a whole movie: a renamed file is recognised by its size and modification time, and the
+movie's refresh run checks its content.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..media.video import MovieError, file_identity, probe_movie
+from ..store import OutputRoot
+from ..store.shared import SharedRoot
+
+VIDEO_EXTENSIONS = (
+    ".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".m2ts", ".wmv",
+    ".flv", ".3gp", ".ogv", ".mxf",
+)
+# New files opened per scan: each is probed (its container read), and a sensor tick has a time
+# limit; the rest wait for the next scan.
+MAX_NEW_PER_SCAN = 20
+
+
+@dataclass
+class ScanResult:
+    found: dict[str, str] = field(default_factory=dict)  # key -> path of every movie in folder
+    changed: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # key -> identity
+    renamed: dict[str, str] = field(default_factory=dict)  # key -> new path
+    vanished: dict[str, str] = field(default_factory=dict)  # key -> old path
+    # path -> (why it is not a movie, [size, mtime_ns] of the version that was rejected)
+    rejected: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
+
+
+def video_files(folder: Path, extensions: tuple[str, ...] = VIDEO_EXTENSIONS) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in extensions and not p.name.startswith(".")
+    )
+
+
+def scan(
+    folder: Path | None,
+    root: OutputRoot | SharedRoot,
+    settle_seconds: float,
+    rejected_before: dict[str, list[int]],
+) -> ScanResult:
+    """Register the movies in `folder` and report changes to every registered movie.
+
+    A file still being written (modified within `settle_seconds`) waits for a later scan. A file
+    that fails to open as a video is reported once per version of it. A registered movie whose
+    file is gone and reappears under another name keeps its key (renamed).
+    """
+    result = ScanResult()
+    registered = root.movies()
+    by_path = {row.path: key for key, row in registered.items()}
+    missing = {key for key, row in registered.items() if not Path(row.path).exists()}
+    now, opened = time.time(), 0
+    for path in video_files(folder) if folder and folder.is_dir() else []:
+        resolved = str(path.resolve())
+        if resolved in by_path:
+            result.found[by_path[resolved]] = resolved
+            continue
+        size, mtime_ns, _ = file_identity(path)
+        if now - mtime_ns / 1e9 < settle_seconds or rejected_before.get(resolved) == [size,
+                                                                                   mtime_ns]:
+            continue
+        if opened == MAX_NEW_PER_SCAN:
+            continue
+        opened += 1
+        try:
+            probe_movie(path)
+        except MovieError as exc:
+            result.rejected[resolved] = (str(exc), [size, mtime_ns])
+            continue
+        key = root.register(path, hash_moves=False)
+        result.found[key] = resolved
+        if key in missing:
+            result.renamed[key] = resolved
+            missing.discard(key)
+    for key, row in registered.items():
+        if key in result.renamed:
+            continue
+        if key in missing:
+            result.vanished[key] = row.path
+        elif row.size is not None:
+            identity = file_identity(Path(row.path))
+            if identity != (row.size, row.mtime_ns, row.inode):
+                result.changed[key] = identity
+    return result
