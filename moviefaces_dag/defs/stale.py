@@ -40,6 +40,12 @@ def _tags(instance: DagsterInstance, stage: str, partition: str,
     return dict(records[0].asset_materialization.tags or {})
 
 
+def _storage_id(pointer: str | None) -> int | None:
+    """The storage id an input pointer names; Dagster writes "NULL" when the upstream had no
+    materialization then (a stage run on its own, e.g. by `dagster asset materialize`)."""
+    return int(pointer) if pointer and pointer.isdigit() else None
+
+
 def out_of_date(instance: DagsterInstance, partition: str, code_versions: dict[str, str],
                 also: set[str] = frozenset()) -> list[str]:
     """The stages that must run, in order: the first one out of date (or in `also`, what the
@@ -51,8 +57,8 @@ def out_of_date(instance: DagsterInstance, partition: str, code_versions: dict[s
             return list(STAGES[n:])
         for upstream in UPSTREAM[stage]:
             # The upstream materialization this one was made from, against its latest.
-            pointer = tags.get(_INPUT_POINTER + upstream)
-            used = _tags(instance, upstream, partition, int(pointer)) if pointer else None
+            pointer = _storage_id(tags.get(_INPUT_POINTER + upstream))
+            used = None if pointer is None else _tags(instance, upstream, partition, pointer)
             now = latest[upstream]
             if used is None or now is None or used.get(_DATA_VERSION) != now.get(_DATA_VERSION):
                 return list(STAGES[n:])
