@@ -23,10 +23,11 @@ import numpy as np
 
 from ..media.images import read_image, write_jpeg
 from ..store import FaceRow, FrameRow, MovieDB, MovieFolder, NotPublishedError
-from ..store.files import write_atomic
+from ..store.files import remove_leftovers, temporary_path, write_atomic
 from ..store.library_db import LibraryDB
 
 FORMATS = ("folders", "yolo", "jsonl")
+LIBRARY_EXPORT = "library.jsonl"
 MANIFEST = "moviefaces-export.json"  # also marks a folder as ours to replace
 MONTAGE_FACES = 25
 MONTAGE_TILE = 128
@@ -111,7 +112,8 @@ def export_dataset(folder: MovieFolder, out_dir: Path, fmt: str,
     out_dir = Path(out_dir).resolve()
     _check_replaceable(out_dir)
     dataset = load_dataset(folder, library_ids or {})
-    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
+    remove_leftovers(out_dir.parent, out_dir.name)
+    staging = temporary_path(out_dir)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
@@ -296,9 +298,9 @@ WRITERS: dict[str, Callable[[Dataset, Path], dict[str, Any]]] = {
 
 
 def export_library(library: LibraryDB, out: Path) -> dict[str, Any]:
-    """`library.jsonl`: a line per library person (`"type": "person"`: id, name, members, and
-    per movie first and last seen, faces, screen time) and per pair who met (`"type": "met"`).
-    Scripts read it: the field names stay."""
+    """`library.jsonl` (written into `out` when it is a folder): a line per library person
+    (`"type": "person"`: id, name, members, and per movie first and last seen, faces, screen
+    time) and per pair who met (`"type": "met"`). Scripts read it: the field names stay."""
     people = library.people()
     lines: list[dict[str, Any]] = [{
         "type": "person", "id": p.id, "name": p.name,
@@ -314,5 +316,8 @@ def export_library(library: LibraryDB, out: Path) -> dict[str, Any]:
                "shots": sum(m["shots"] for m in movies)}
               for (a, b), movies in sorted(together.items())]
     out = Path(out)
+    if out.is_dir():
+        out = out / LIBRARY_EXPORT
+    remove_leftovers(out.parent, out.name)
     write_atomic(out, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
     return {"path": str(out), "people": len(people), "met": len(together)}

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from pathlib import Path
+
+from ..core.faults import fault_point
 
 # Where people's decisions are kept, in a movie's folder and the library's (kept apart from
 # computed data; the store copies them between machines).
@@ -18,16 +22,56 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# A file or folder being written: `.NAME.tmp-PID`, moved into place when whole.
+TEMPORARY = re.compile(r"\..+\.tmp-(\d+)")
+
+
+def temporary_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Replace `path` with `data` in one step: readers see the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    tmp = temporary_path(path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        fault_point(f"written:{path.name}")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporary files and folders in `folder` (of `name` only, if given) whose
+    writer is gone: a process killed while writing leaves them; a live writer's are kept.
+    Return what was removed."""
+    removed = []
+    for path in folder.iterdir() if folder.is_dir() else ():
+        match = TEMPORARY.fullmatch(path.name)
+        if (match and (name is None or path.name.startswith(f".{name}.tmp-"))
+                and not _process_exists(int(match.group(1)))):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def fsync_tree(path: Path) -> None:

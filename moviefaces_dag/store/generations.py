@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.faults import fault_point
-from .files import fsync_tree, write_atomic
+from .files import fsync_tree, remove_leftovers, write_atomic
 from .schema import StoreError
 
 POINTER_NAME = "published.json"
@@ -91,6 +91,8 @@ class Generations:
         for old in subfolders(self.folder / GENERATIONS):
             if old.name != generation:
                 shutil.rmtree(old, ignore_errors=True)
+        for folder in {self.folder, self.page.parent}:
+            remove_leftovers(folder)
 
 
 def subfolders(path: Path) -> list[Path]:

@@ -313,3 +313,36 @@ def test_a_moved_output_folder_keeps_working(out: Path, testdata: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "up to date" in again.stdout  # nothing recomputed
     assert published(moved) == before
+
+
+# temporary files --------------------------------------------------------------------------------
+def temporaries(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if ".tmp-" in p.name)
+
+
+def test_no_temporary_file_outlives_the_next_run(out: Path, tmp_path: Path,
+                                                 testdata: Path) -> None:
+    movie = testdata / "movies" / "cast_b.mp4"
+    killed = run_movie(movie, out, "--force", fault="written:index.html")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    person = published(out)[1][0][0]
+    killed = moviefaces("people", "name", KEY, str(person), "Ann", "--output-dir", out,
+                        fault="written:decisions.json")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert {p.name.split(".tmp-")[0] for p in temporaries(out)} == {".index.html",
+                                                                    ".decisions.json"}
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]) as writer:
+        live = out / KEY / f".notes.txt.tmp-{writer.pid}"  # a writer still at work
+        live.write_text("half")
+        done = run_movie(movie, out)
+        writer.kill()
+    assert done.returncode == 0, done.stderr
+    assert temporaries(out) == [live]
+    links_resolve(out)
+    # `library export` into an existing folder writes its file there, and nothing beside it.
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    done = moviefaces("library", "export", "--out", exports, "--output-dir", out)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in exports.iterdir()] == ["library.jsonl"]
+    assert temporaries(tmp_path) == [live]
