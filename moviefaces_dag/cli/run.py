@@ -118,7 +118,7 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
     assets = versioned_assets(resources)
     execute(instance, assets, resources, folder.key, list(SOURCES))
     with folder.writing("moviefaces run") as draft:
-        missing = set(draft.db.stale_stages())
+        missing = set(draft.db.stale_stages()) | draft.stages_missing_files()
         if folder.published_generation() is None:
             missing.add("movie_report")
     todo = list(STAGES) if force else out_of_date(instance, folder.key,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 
 def timecode(seconds: float) -> str:
     """A movie time: '01:15', '1:02:05'."""
@@ -30,3 +32,10 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
 def rate_text(per_second: float) -> str:
     """'1 frame per second', '0.5 frames per second'."""
     return f"{per_second:g} {'frame' if per_second == 1 else 'frames'} per second"
+
+
+def remake_advice(movie_path: str, output_dir: str) -> str:
+    """The command that makes a movie's missing files again (it reruns the stages whose files
+    are gone)."""
+    return (f"`moviefaces run {shlex.quote(movie_path)} --output-dir {shlex.quote(output_dir)}` "
+            "makes it again")

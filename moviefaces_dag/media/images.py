@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -34,10 +35,11 @@ def write_jpeg(path: Path, image: np.ndarray, quality: int = JPEG_QUALITY) -> No
         raise OSError(f"could not write {path}: {exc.strerror or exc}") from exc
 
 
-def read_image(path: str, fix: str) -> np.ndarray:
+def read_image(path: str, fix: str | Callable[[], str]) -> np.ndarray:
     """The BGR image at `path`; a missing or unreadable file raises FileNotFoundError whose
-    message ends with `fix`, what the user should do."""
+    message ends with `fix`, what the user should do (a function: asked only then)."""
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
-        raise FileNotFoundError(f"image {path} is missing or unreadable; {fix}")
+        raise FileNotFoundError(
+            f"image {path} is missing or unreadable; {fix() if callable(fix) else fix}")
     return image

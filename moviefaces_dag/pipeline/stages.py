@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core.faults import fault_point
 from ..core.progress import LogFn, ProgressReporter
+from ..core.words import remake_advice
 from ..faces.alignment import align_face
 from ..faces.quality import assess, padded_crop
 from ..faces.sanity import check_detections, check_embeddings
@@ -201,7 +202,8 @@ def detect_faces(
 
 
 def _read_frame(draft: Draft, frame: FrameRow) -> np.ndarray:
-    return read_image(str(draft.folder.file(frame.path)), "re-run frames")
+    return read_image(str(draft.folder.file(frame.path)), lambda: remake_advice(
+        draft.db.movie().path, str(draft.folder.path.parent)))
 
 
 # embeddings -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..core.words import remake_advice
 from ..media.images import read_image, write_jpeg
 from ..store import FaceRow, FrameRow, MovieDB, MovieFolder, NotPublishedError
 from ..store.files import remove_leftovers, temporary_path, write_atomic
@@ -73,9 +74,13 @@ class Dataset:
                 groups[face.person_id].append(face)
         return {pid: groups[pid] for pid in self.people if pid in groups}
 
+    @property
+    def remake_advice(self) -> str:
+        return remake_advice(self.movie_path, str(self.folder.path.parent))
+
     def file(self, path: str) -> np.ndarray:
         try:
-            return read_image(str(self.folder.file(path)), "re-run the movie")
+            return read_image(str(self.folder.file(path)), self.remake_advice)
         except FileNotFoundError as exc:
             raise ExportError(str(exc)) from exc
 
@@ -175,10 +180,10 @@ def _face_name(face: FaceRow) -> str:
     return f"{face.time or 0.0:08.2f}s_face{face.id:06d}.jpg"
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: Path, target: Path, advice: str) -> None:
     """Hard link when on one filesystem (frames are large), else copy."""
     if not source.is_file():
-        raise ExportError(f"{source} is missing; re-run the movie")
+        raise ExportError(f"{source} is missing; {advice}")
     try:
         os.link(source, target)
     except OSError:
@@ -236,7 +241,8 @@ def write_yolo(data: Dataset, out: Path) -> dict[str, Any]:
             skipped += 1
             continue
         stem = f"{frame.idx:06d}"
-        _link_or_copy(data.folder.file(frame.path), out / "images" / f"{stem}.jpg")
+        _link_or_copy(data.folder.file(frame.path), out / "images" / f"{stem}.jpg",
+                      data.remake_advice)
         lines = [_yolo_line(data.person(f).rank - 1, f.box, frame.width, frame.height)
                  for f in faces]
         (out / "labels" / f"{stem}.txt").write_text("".join(f"{line}\n" for line in lines))
@@ -276,7 +282,8 @@ def write_jsonl(data: Dataset, out: Path) -> dict[str, Any]:
             "best_face": f"faces/{_face_name(best)}",
         })
     for face in data.faces:
-        _link_or_copy(data.folder.file(face.crop_path), out / "faces" / _face_name(face))
+        _link_or_copy(data.folder.file(face.crop_path), out / "faces" / _face_name(face),
+                      data.remake_advice)
         row = row_of.get(face.id)
         lines.append({
             "type": "face", "id": face.id, "person": face.person_id if data.person(face) else None,

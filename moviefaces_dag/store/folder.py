@@ -148,6 +148,17 @@ class Draft:
         self.folder.generations.recover()
         self._prune(self.folder.published_generation())
 
+    def stages_missing_files(self) -> set[str]:
+        """The stages whose stored files are gone (deleted by hand, a partial restore): they must
+        run again."""
+        missing = set()
+        if any(not self.folder.file(frame.path).is_file() for frame in self.db.frames()):
+            missing.add("frames")
+        if any(not self.folder.file(path).is_file() for face in self.db.faces()
+               for path in (face.crop_path, face.thumb_path) if path):
+            missing.add("face_detections")
+        return missing
+
     def _prune(self, generation: str | None) -> None:
         keep = self.db.folders()
         if generation is not None:

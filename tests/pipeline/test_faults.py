@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -346,3 +347,24 @@ def test_no_temporary_file_outlives_the_next_run(out: Path, tmp_path: Path,
     assert done.returncode == 0, done.stderr
     assert [p.name for p in exports.iterdir()] == ["library.jsonl"]
     assert temporaries(tmp_path) == [live]
+
+
+# missing files ----------------------------------------------------------------------------------
+def test_a_missing_file_names_the_command_that_makes_it_again(out: Path) -> None:
+    folder = OutputRoot(out).folder(KEY)
+    db = folder.published()
+    frame = next(f for f in db.frames() if any(face.frame_id == f.id for face in db.faces()))
+    crop = next(face.crop_path for face in db.faces() if face.frame_id != frame.id)
+    folder.file(frame.path).unlink()
+    folder.file(crop).unlink()
+    export = moviefaces("export", KEY, "--output-dir", out, "--format", "jsonl")
+    assert export.returncode == 1
+    (line,) = export.stderr.strip().splitlines()
+    assert "is missing" in line and "Traceback" not in line
+    advice = re.search(r"`(moviefaces run [^`]+)`", line).group(1)
+    repair = moviefaces(*shlex.split(advice)[1:])
+    assert repair.returncode == 0, repair.stderr
+    assert "up to date" not in repair.stdout
+    links_resolve(out)
+    export = moviefaces("export", KEY, "--output-dir", out, "--format", "jsonl")
+    assert export.returncode == 0, export.stderr
