@@ -8,7 +8,7 @@ import sys
 from typing import NoReturn
 
 from . import add, eval, export, library, people, run, settings, triton_serve, worker
-from .common import EXPECTED_FAILURES, printable
+from .common import EXPECTED_FAILURES, file_system_failure, printable
 
 SUBCOMMANDS = [run, add, people, library, export, eval, settings, triton_serve, worker]
 
@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     except EXPECTED_FAILURES as exc:
         if args.debug:
             raise
-        print(f"moviefaces: error: {printable(str(exc)) or type(exc).__name__}", file=sys.stderr)
+        text = str(exc)
+        if isinstance(exc, OSError) and exc.errno is not None:  # the file system's own
+            text = file_system_failure(exc, getattr(args, "output_dir", None))
+        print(f"moviefaces: error: {printable(text) or type(exc).__name__}", file=sys.stderr)
         return 1
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError  # Dagster's storage
 
 from ..core.settings import SETTINGS, SettingError, resolve
 from ..evaluation.truth import TruthError
@@ -26,6 +29,12 @@ class CliError(Exception):
 # system or a database refused (a full disk, a read-only folder, a damaged file).
 EXPECTED_FAILURES = (CliError, MovieError, SettingError, StoreError, FaceModelError,
                      ExportError, TruthError, MovieBusyError, OSError, sqlite3.Error)
+
+
+# What a failure of the file system leaves: every publish is atomic.
+KEPT = "; the published results stay readable"
+# What the Dagster instance's storage raises when its disk is full or its files are damaged.
+INSTANCE_FAILURES = (OSError, sqlite3.Error, SQLAlchemyError)
 
 
 def printable(text: str) -> str:
@@ -56,12 +65,34 @@ def add_movie_arguments(parser: argparse.ArgumentParser) -> None:
 
 def dagster_instance(output_dir: Path):
     """The instance the CLI shares with `dg dev`: $DAGSTER_HOME's, else <output>/dagster_home."""
-    from ..defs.instance import open_instance
+    from ..defs.instance import instance_home, open_instance
 
     try:
         return open_instance(output_dir, capture_output=False)
-    except OSError as exc:
-        raise CliError(f"Dagster instance under {output_dir}: {exc}") from exc
+    except INSTANCE_FAILURES as exc:
+        raise instance_failure(exc, instance_home(output_dir), "cannot be opened") from exc
+
+
+def instance_failure(exc: BaseException, home: Path, what: str) -> CliError:
+    return CliError(f"the Dagster instance in {home} {what} ({storage_reason(exc, home)}){KEPT}")
+
+
+def file_system_failure(exc: OSError, output_dir: str | None) -> str:
+    """One line for what the file system refused: why, where (the file, else the output
+    folder) and what is kept."""
+    where = exc.filename or output_dir
+    return f"{exc.strerror or exc}{f': {where}' if where else ''}{KEPT}"
+
+
+def storage_reason(exc: BaseException, path: Path) -> str:
+    """Why a file or database could not be written, in words: SQLite says "disk I/O error"
+    when the disk is full."""
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    try:
+        full = shutil.disk_usage(path).free == 0
+    except OSError:
+        full = False
+    return f"no space left on device: {reason}" if full else reason
 
 
 def shared_root(args: argparse.Namespace) -> SharedRoot | None:

@@ -4,6 +4,7 @@ movie, in-process, with a progress bar, then its summary."""
 from __future__ import annotations
 
 import argparse
+import builtins
 import sys
 import time
 from pathlib import Path
@@ -13,9 +14,12 @@ from ..defs.run_health import HOST_TAG, fail_dead_runs, this_host
 from ..store import MovieBusyError, MovieFolder
 from .common import (
     EXPECTED_FAILURES,
+    INSTANCE_FAILURES,
+    KEPT,
     CliError,
     add_setting,
     dagster_instance,
+    instance_failure,
     output_root,
     printable,
     register,
@@ -136,18 +140,22 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
     from ..defs.assets.launch import launch_tags
     from ..defs.assets.steps import NO_RETRIES_TAG
 
-    result = materialize(
-        assets,
-        selection=AssetSelection.assets(*stages),
-        partition_key=key,
-        instance=instance,
-        resources=resources,
-        # The user is waiting: no retries with backoff (they are for farms), and Ctrl-C stops.
-        tags={HOST_TAG: this_host(), NO_RETRIES_TAG: "off", **launch_tags(resources)},
-        # The failure is reported once, as one line, by CliError; not as a log dump.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        raise_on_error=False,
-    )
+    try:
+        result = materialize(
+            assets,
+            selection=AssetSelection.assets(*stages),
+            partition_key=key,
+            instance=instance,
+            resources=resources,
+            # The user is waiting: no retries with backoff (they are for farms); Ctrl-C stops.
+            tags={HOST_TAG: this_host(), NO_RETRIES_TAG: "off", **launch_tags(resources)},
+            # The failure is reported once, as one line, by CliError; not as a log dump.
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            raise_on_error=False,
+        )
+    except INSTANCE_FAILURES as exc:
+        raise instance_failure(exc, Path(instance.root_directory), "could not record the run"
+                               ) from exc
     if not result.success:
         if any(e.event_type_value == "RUN_CANCELED" for e in result.all_events) or \
                 interrupted(result):
@@ -169,18 +177,28 @@ def interrupted(result) -> bool:
     return False
 
 
+# Dagster's wrappers around the error a step raised.
+WRAPPERS = ("Failure", "RetryRequested")
+
+
 def failure_message(result) -> str:
-    """The innermost error of the first failed step: the user's actual problem, one line."""
+    """The error the first failed step raised, under Dagster's wrappers: the user's actual
+    problem, one line (ours name the file; an error of the file system says what is kept)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
-            while error.cause is not None:
+            while error.cause is not None and ((error.cls_name or "").startswith("Dagster")
+                                               or error.cls_name in WRAPPERS):
                 error = error.cause
             lines = (error.message or "").strip().splitlines()
             message = lines[0] if lines else "a step failed"
             prefix, _, rest = message.partition(": ")
             # Drop the exception's class name ("moviefaces_dag.media.video.MovieError: ...").
-            return rest if rest and " " not in prefix else message
+            message = rest if rest and " " not in prefix else message
+            if isinstance(getattr(builtins, error.cls_name or "", None), type) and \
+                    issubclass(getattr(builtins, error.cls_name), OSError):
+                message += KEPT
+            return message
     return "the run failed"
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .schema import StoreError
+from .schema import database_error
 
 LIBRARY_DB = "library.sqlite"
 LIBRARY_PAGE = "index.html"  # at the output root
@@ -100,7 +100,7 @@ class LibraryDB:
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+            raise database_error(self.path, exc) from exc
 
     def write(self, people: list[LibraryPerson], met: list[tuple[int, int, str, int]],
               next_id: int) -> None:

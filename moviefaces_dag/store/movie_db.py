@@ -22,7 +22,15 @@ from ..core.faults import fault_point
 from ..faces.types import l2_normalize
 from .people import PeopleTables
 from .rows import FaceRow, FrameRow, MovieRow, StageRun
-from .schema import ADDED_COLUMNS, SCHEMA, STAGES, UPSTREAM, StoreError, content_token
+from .schema import (
+    ADDED_COLUMNS,
+    SCHEMA,
+    STAGES,
+    UPSTREAM,
+    StoreError,
+    content_token,
+    database_error,
+)
 
 MOVIE_FIELDS = tuple(f for f in MovieRow.__dataclass_fields__ if f != "key")
 
@@ -70,8 +78,8 @@ class MovieDB(PeopleTables):
         except sqlite3.IntegrityError:
             raise  # a bug in our rows, not a problem of the file
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.db_path}: {exc} (a damaged file can be moved away; "
-                             "the movie is then processed again)") from exc
+            raise database_error(self.db_path, exc, "a damaged file can be moved away; the "
+                                 "movie is then processed again") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

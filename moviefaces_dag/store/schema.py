@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from pathlib import Path
 
 
 class StoreError(Exception):
     """A store lookup failed in a way the user can act on."""
+
+
+# SQLite's result codes for a disk that refuses writes: full, failing, read-only.
+_DISK_CODES = {13: "no space left on device", 10: "the disk failed a read or write",
+               8: "the file or its folder is read-only"}
+
+
+def database_error(path: Path | str, exc: sqlite3.DatabaseError, damaged_advice: str = ""
+                   ) -> StoreError:
+    """A StoreError naming the database: a refusing disk (what is kept), else a damaged
+    file (with `damaged_advice`, what to do)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        code &= 0xFF  # extended codes keep the primary one in the low byte
+    elif "disk is full" in str(exc):
+        code = 13
+    if code in _DISK_CODES:
+        return StoreError(f"{path}: {_DISK_CODES[code]} ({exc}); the published results stay "
+                          "readable")
+    return StoreError(f"{path}: {exc}{f' ({damaged_advice})' if damaged_advice else ''}")
 
 
 def content_token(*parts: bytes | str) -> str:

@@ -248,6 +248,55 @@ def test_a_full_disk_fails_in_one_line_and_keeps_the_result(base: Path, tmp_path
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
+def fill_disk(disk: Path, leave_kb: int) -> None:
+    (disk / "fill").unlink(missing_ok=True)
+    free_kb = shutil.disk_usage(disk).free // 1024
+    with open(disk / "fill", "wb") as fill:
+        for _ in range(max(0, free_kb - leave_kb) // 64):
+            fill.write(b"\0" * 65536)
+        fill.flush()
+        os.fsync(fill.fileno())
+
+
+@pytest.mark.parametrize("leave_kb", [6144, 200, 0])
+def test_any_command_on_a_full_disk_says_one_line(base: Path, tmp_path: Path, testdata: Path,
+                                                  leave_kb: int) -> None:
+    """The run, a decision, an export and a registration on a disk with 6 MB, 200 KB or
+    nothing left: one line naming the file or folder, the published result as it was."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()}): needs root")
+    try:
+        out = disk / "out"
+        shutil.copytree(base, out, symlinks=True)
+        before = published(out)
+        fill_disk(disk, leave_kb)
+        movie = testdata / "movies" / "cast_b.mp4"
+        person, failed = before[1][0][0], []
+        for command in (["run", movie, "--duration", "30", "--fps", "4", "--force"],
+                        ["people", "name", KEY, str(person), "Ann"],
+                        ["export", KEY, "--format", "jsonl"],
+                        ["add", testdata / "movies" / "cast_a.mp4"]):
+            done = moviefaces(*command, "--output-dir", out)
+            if done.returncode == 0:
+                continue  # it fitted (hard links and small files may)
+            lines = done.stderr.strip().splitlines()
+            assert done.returncode == 1 and len(lines) == 1, (command, done.stderr[-3000:])
+            assert str(out) in lines[0] and "stay readable" in lines[0], lines[0]
+            assert re.search("No space left on device|disk is full", lines[0]), lines[0]
+            failed.append(command[0])
+        assert "run" in failed  # 30 s at 4 frames a second never fits
+        assert published(out)[1:] == before[1:]  # a name may have fitted; the people stay
+        (disk / "fill").unlink()
+        links_resolve(out)
+        integrity(out)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
 # concurrent commands --------------------------------------------------------------------------
 def _stopped(pid: int) -> bool:
     try:
