@@ -124,17 +124,22 @@ def output_root(args: argparse.Namespace) -> OutputRoot:
                        f"({exc.strerror or exc})") from None
 
 
+def read_root(args: argparse.Namespace) -> OutputRoot:
+    """The output folder a command only reads: its published results, also on a read-only
+    mount (nothing is written, nor upgraded)."""
+    path = Path(setting(args, "store.output_dir"))
+    if not path.is_dir():
+        raise CliError(f"output folder {path} does not exist; run `moviefaces run MOVIE` first")
+    return OutputRoot(path)
+
+
 def movie_folder(root: OutputRoot, movie: str) -> MovieFolder:
     """The folder of `movie`, given as a file path or as its key."""
-    resolved = str(Path(movie).resolve())
-    for key, row in root.movies().items():
-        if row.path == resolved:
-            return root.folder(key)
-    try:
-        return root.folder(movie)
-    except StoreError:
+    folder = root.find(movie)
+    if folder is None:
         raise CliError(f"{movie} has not been processed in {root.path}; "
-                       f"run `moviefaces run {movie}` first") from None
+                       f"run `moviefaces run {movie}` first")
+    return folder
 
 
 def register(movie: Path, root: OutputRoot | SharedRoot) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..people.library import library_ids
 from ..report.export import FORMATS, ExportError, default_export_dir, export_dataset
-from .common import CliError, add_movie_arguments, movie_folder, output_root
+from .common import CliError, add_movie_arguments, movie_folder, read_root
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    root = output_root(args)
+    root = read_root(args)
     folder = movie_folder(root, args.movie)
     out = Path(args.out) if args.out else default_export_dir(folder, args.format)
     try:

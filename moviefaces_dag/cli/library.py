@@ -14,7 +14,7 @@ from ..people.library import library_path, published_library
 from ..report.export import export_library
 from ..store import OutputRoot
 from ..store.library_db import LibraryDB, LibraryPerson
-from .common import CliError, add_setting, output_root, printable
+from .common import CliError, add_setting, output_root, printable, read_root
 from .people import MAX_NAME
 
 
@@ -106,7 +106,7 @@ def unlink_person(args: argparse.Namespace) -> int:
 
 
 def list_library(args: argparse.Namespace) -> int:
-    people = _library(output_root(args)).people()
+    people = _library(read_root(args)).people()
     print(f"{'id':>5}  {'movies':>6}  {'on screen':>10}  name / members")
     for p in people:
         if args.all or p.movies > 1 or p.name:
@@ -117,7 +117,7 @@ def list_library(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    result = export_library(_library(output_root(args)), Path(args.out))
+    result = export_library(_library(read_root(args)), Path(args.out))
     print(f"exported {result['people']} library people and {result['met']} pairs who met to "
           f"{printable(result['path'])}")
     return 0

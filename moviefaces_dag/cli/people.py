@@ -11,7 +11,7 @@ from typing import Any
 from ..core.words import duration_text, plural, timecode
 from ..people.decisions import Decisions, Face, refs
 from ..store import MovieDB, MovieFolder
-from .common import CliError, add_setting, movie_folder, output_root, printable
+from .common import CliError, add_setting, movie_folder, output_root, printable, read_root
 
 MAX_NAME = 200
 
@@ -165,7 +165,7 @@ def reject_faces(args: argparse.Namespace) -> int:
 
 
 def list_people(args: argparse.Namespace) -> int:
-    folder = movie_folder(output_root(args), args.movie)
+    folder = movie_folder(read_root(args), args.movie)
     db = folder.published()
     names = db.names()
     clusters = db.stage_runs().get("face_clusters")

@@ -74,6 +74,25 @@ class OutputRoot:
         return {key: MovieDB(self.path / key / DRAFT_NAME).movie()
                 for key in self.registered_keys()}
 
+    def find(self, movie: str) -> MovieFolder | None:
+        """The folder of `movie`, given as its key or its file, read without writing: a
+        published movie is found by its published row when its draft is damaged."""
+        resolved = str(Path(movie).resolve())
+        for key in self.registered_keys():
+            folder = MovieFolder(self.path / key)
+            try:
+                row = folder.draft_db().movie()
+            except StoreError:
+                if folder.published_generation() is None:
+                    raise
+                row = folder.published().movie()
+            if row.path == resolved:
+                return folder
+        folder = MovieFolder(self.path / movie)
+        if "/" not in movie and not movie.startswith(".") and folder.exists():
+            return folder
+        return None
+
     @contextmanager
     def registering(self) -> Iterator[None]:
         """Registration (and upgrading) is quick and rare: one at a time per output root, waiting
