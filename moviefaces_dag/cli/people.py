@@ -195,6 +195,7 @@ def apply_decisions_now(root, folder: MovieFolder) -> None:
     from .run import execute
 
     recorded = folder.published().stage_runs()["face_clusters"].settings
+    recorded = recorded.get("requested", recorded)  # older results: the settings in force
     clustering = ClusteringResource(**{name: recorded[name] for name in
                                        ClusteringResource.model_fields if name in recorded})
     store = MovieStoreResource(output_dir=str(root.path), scratch_dir=None)

@@ -91,6 +91,8 @@ def make_people(db: MovieDB, settings: ClusterSettings, decisions: list[dict[str
              "seconds": round(time.monotonic() - started, 2)}
     grouped = {fid: person for fid, person in assignment.items() if person is not None}
     db.replace_people(outcome.assignment, people,
-                      {**asdict(in_force), "decisions": decisions_digest}, stats, outcome.names,
+                      # what was asked for too: a decision regroups with the same settings
+                      {**asdict(in_force), "requested": asdict(settings),
+                       "decisions": decisions_digest}, stats, outcome.names,
                       grouped)
     return stats
