@@ -16,6 +16,7 @@ from ..evaluation.truth import TruthError
 from ..faces.types import FaceModelError
 from ..media.video import MovieError, probe_movie
 from ..pipeline.outputs import open_output
+from ..pipeline.watch import follow_moves
 from ..report.export import ExportError
 from ..store import MovieBusyError, MovieFolder, OutputRoot, StoreError
 from ..store.shared import SharedRoot
@@ -155,6 +156,8 @@ def register(movie: Path, root: OutputRoot | SharedRoot) -> str:
         raise CliError(f"{root.url} is shared: set DAGSTER_HOME to the folder of the farm's "
                        "dagster.yaml (deploy/farm) so that the movie becomes its partition")
     key = root.register(movie)
+    if isinstance(root, OutputRoot):
+        follow_moves(root, key)  # a moved file: the published pages link to it where it is now
     instance = dagster_instance(root.path if isinstance(root, OutputRoot) else Path("."))
     if not instance.has_dynamic_partition(MOVIES_PARTITION, key):
         instance.add_dynamic_partitions(MOVIES_PARTITION, [key])

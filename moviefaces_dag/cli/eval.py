@@ -12,7 +12,15 @@ from ..evaluation.scoring import evaluate_stored, format_table
 from ..evaluation.truth import GroundTruth, TruthError
 from ..media.video import probe_movie
 from ..store import MovieFolder, OutputRoot
-from .common import CliError, add_movie_arguments, add_setting, output_root, register, setting
+from .common import (
+    CliError,
+    add_movie_arguments,
+    add_setting,
+    output_root,
+    printable,
+    register,
+    setting,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +55,8 @@ def evaluate_movie(args: argparse.Namespace) -> int:
     if args.json == "-":
         print(score.to_json())
         return 0
-    print(format_table(score))
+    movie = f"{folder.key} ({Path(args.movie).resolve()})"
+    print(format_table(score, [("movie", printable(movie)), ("truth", printable(args.truth))]))
     if args.json:
         Path(args.json).write_text(score.to_json() + "\n")
     return 0

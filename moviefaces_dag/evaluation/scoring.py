@@ -179,8 +179,9 @@ def score_rows(score: MovieScore) -> list[tuple[str, str]]:
     ]
 
 
-def format_table(score: MovieScore) -> str:
-    rows = score_rows(score)
+def format_table(score: MovieScore, about: list[tuple[str, str]] | None = None) -> str:
+    """The scores as a readable table, after the rows `about` (what was scored)."""
+    rows = [*(about or []), *score_rows(score)]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}" for name, value in rows]
     for title, groups in (("split", score.identity.split), ("merged", score.identity.merged)):

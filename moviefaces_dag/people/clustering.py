@@ -84,6 +84,11 @@ def _family(model_id: str | None) -> str:
     return next((f for f in DEFAULT_THRESHOLDS if f in name), FALLBACK_FAMILY)
 
 
+def recognizer_family(model_id: str | None) -> str:
+    """The recogniser family whose default thresholds a recogniser id gets (sface if unknown)."""
+    return _family(model_id)
+
+
 def default_threshold(model_id: str | None, algorithm: str = DEFAULT_ALGORITHM) -> float:
     family = _family(model_id)
     return DEFAULT_THRESHOLDS[family].get(algorithm, DEFAULT_THRESHOLDS[family]["average"])
@@ -124,8 +129,8 @@ class ClusterSettings:
         left open."""
         return replace(
             self,
-            similarity_threshold=self.similarity_threshold
-            or default_threshold(model_id, self.algorithm),
+            similarity_threshold=default_threshold(model_id, self.algorithm)
+            if self.similarity_threshold is None else self.similarity_threshold,
             min_norm=default_min_norm(model_id) if self.min_norm is None else self.min_norm,
             min_score=_scores(detector)[0] if self.min_score is None else self.min_score,
         )

@@ -282,6 +282,16 @@ def publish_report(draft: Draft) -> dict[str, Any]:
     return summary
 
 
+def follow_move(draft: Draft) -> str | None:
+    """After the movie's file was moved or renamed: its published pages again, naming the new
+    path (the report's link to the movie opens the file where it is now); the generation
+    published, or None when the published result already names the file's path."""
+    def render(snapshot: MovieDB, generation: Generation) -> None:
+        render_movie_pages(snapshot, generation, str(draft.folder.path.parent))
+
+    return draft.republish_moved(render)
+
+
 # library ----------------------------------------------------------------------------------------
 LIBRARY_LOCK_WAIT = 600.0  # one library writer at a time: a second waits its turn
 

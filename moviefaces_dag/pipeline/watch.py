@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..media.video import MovieError, file_identity, probe_movie
-from ..store import OutputRoot
+from ..store import MovieBusyError, OutputRoot
 from ..store.shared import SharedRoot
+from .stages import follow_move
 
 VIDEO_EXTENSIONS = (
     ".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".m2ts", ".wmv",
@@ -81,6 +82,8 @@ def scan(
         if key in missing:
             result.renamed[key] = resolved
             missing.discard(key)
+            if isinstance(root, OutputRoot):
+                follow_moves(root, key)
     for key, row in registered.items():
         if key in result.renamed:
             continue
@@ -91,3 +94,18 @@ def scan(
             if identity != (row.size, row.mtime_ns, row.inode):
                 result.changed[key] = identity
     return result
+
+
+def follow_moves(root: OutputRoot, key: str) -> str | None:
+    """The movie's published pages again, naming its file's new path, if it was moved since they
+    were published; the generation published, else None. A movie being processed is left to
+    its writer: its run publishes the new path (the refresh run that a rename starts, too)."""
+    folder = root.folder(key)
+    if folder.published_generation() is None or \
+            folder.published().movie().path == folder.draft_db().movie().path:
+        return None
+    try:
+        with folder.writing("following the moved movie file") as draft:
+            return follow_move(draft)
+    except MovieBusyError:
+        return None

@@ -142,6 +142,27 @@ class Draft:
         self._prune(name)
         return name
 
+    def republish_moved(self, render: Callable[[MovieDB, Generation], None]) -> str | None:
+        """When the movie's file was moved since its result was published (the draft names
+        another path): publish that same result again naming the new path, with the pages
+        `render` writes from it (so links to the file follow it); return the generation's name,
+        None when there was nothing to do. The draft's other changes stay unpublished."""
+        generation = self.folder.published_generation()
+        if generation is None:
+            return None
+        published, path = self.folder.published(), self.db.movie().path
+        if published.movie().path == path:
+            return None
+
+        def build(new: Generation) -> None:
+            published.snapshot(new.staging / SNAPSHOT_NAME)
+            MovieDB(new.staging / SNAPSHOT_NAME).update_movie(path=path)
+            render(MovieDB(new.staging / SNAPSHOT_NAME, readonly=True), new)
+
+        name = self.folder.generations.publish(build)
+        self._prune(name)
+        return name
+
     def recover(self) -> None:
         """Finish what a stopped writer left: the published movie page in place, then every file
         and generation that nothing points at removed."""

@@ -301,3 +301,25 @@ def test_fast_preset_sets_the_detection_defaults_and_explicit_values_win(tmp_pat
     refused = moviefaces("settings", env={"MOVIEFACES_PRESET": "fastest"})
     assert refused.returncode == 1
     assert "face_analyzer.preset must be one of default, fast" in refused.stderr
+
+
+def test_settings_show_what_runs_and_take_the_output_folder(tmp_path: Path) -> None:
+    """The embedded backend runs YuNet + SFace whatever the detector setting says; an unset
+    threshold shows the recogniser's default in force; --output-dir is taken like elsewhere."""
+    done = moviefaces("settings", "--output-dir", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:]}
+    assert rows["store.output_dir"][:2] == [repr(str(tmp_path / "out")), "--output-dir"]
+    assert rows["face_analyzer.detector"][:3] == ["'yunet'", "backend", "opencv"]
+    assert rows["models.detector"][0].startswith("'yunet") and "sface" in rows[
+        "models.recognizer"][0]
+    threshold, *source = rows["clustering.similarity_threshold"]
+    assert -1 < float(threshold) < 1 and source[:3] == ["default", "for", "sface,"]
+    chosen = moviefaces("settings", "--backend", "onnx", "--models", "buffalo",
+                        env={"MOVIEFACES_SIMILARITY_THRESHOLD": "0.3"})
+    assert chosen.returncode == 0, chosen.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in chosen.stdout.splitlines()[1:]}
+    assert rows["face_analyzer.detector"][:2] == ["'scrfd'", "default"]
+    assert rows["models.recognizer"][0] == "'w600k_mbf'"
+    assert rows["clustering.similarity_threshold"][:2] == ["0.3",
+                                                           "$MOVIEFACES_SIMILARITY_THRESHOLD"]

@@ -251,6 +251,10 @@ def test_touch_and_rename_rerun_nothing_expensive(world: World) -> None:
         ("refresh_movie", "alpha")]
     assert root_of(world).movies()["alpha"].path == str(renamed.resolve())
     assert "alpha-renamed" not in world.instance.get_dynamic_partitions("movies")
+    # The published pages follow the file: the report's play link opens it at its new path.
+    folder = root_of(world).folder("alpha")
+    frame_page = (folder.path / "g" / folder.published_generation() / "frame.html").read_text()
+    assert f'id="play" href="{renamed.resolve().as_uri()}"' in frame_page
     world.materialize("alpha", ["movie"])
     assert world.settle() == {}
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -41,3 +44,20 @@ def test_eval_rejects_bad_input_in_one_line(testdata, tmp_path, capsys):
     other = testdata / "movies" / "hard_b.json"  # 1920x1080; cast_a is 1280x720
     assert main(["eval", str(movie), "--truth", str(other), "--output-dir", str(tmp_path)]) == 1
     assert "is for a 1920x1080 video" in capsys.readouterr().err
+
+
+def test_eval_output_names_the_movie_it_scored(testdata, tmp_path):
+    """The first line says which movie (key and file) the scores are for."""
+    movie, truth = testdata / "movies" / "cast_b.mp4", testdata / "movies" / "cast_b.json"
+    env = {**{k: v for k, v in os.environ.items()
+              if k != "DAGSTER_HOME" and not k.startswith("MOVIEFACES_")},
+           "MOVIEFACES_DURATION": "6"}  # a short run: the scores themselves are tested above
+    done = subprocess.run(
+        [sys.executable, "-m", "moviefaces_dag.cli", "eval", str(movie), "--truth", str(truth),
+         "--output-dir", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr
+    first, second, third = done.stdout.splitlines()[:3]
+    assert first.split() == ["movie", "cast_b", f"({movie.resolve()})"]
+    assert second.split() == ["truth", str(truth)]
+    assert third.split()[:3] == ["frames", "scored", "6"]

@@ -1,6 +1,6 @@
 from dagster import AssetExecutionContext, DataVersion, MaterializeResult, MetadataValue, asset
 
-from ...pipeline.stages import identify_movie
+from ...pipeline.stages import follow_move, identify_movie
 from ..partitions import movies_partitions
 from ..resources import MovieStoreResource
 from .steps import op_tags
@@ -16,6 +16,9 @@ def movie(context: AssetExecutionContext, store: MovieStoreResource) -> Material
     """
     with store.writing(context) as draft:
         info = identify_movie(draft)
+        if follow_move(draft):  # the file was moved: the published pages name its new path
+            context.log.info(f"movie {context.partition_key}: report republished for the file "
+                             f"at {info['path']}")
     return MaterializeResult(
         data_version=DataVersion(info["fingerprint"]),
         metadata={

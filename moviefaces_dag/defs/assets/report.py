@@ -28,13 +28,16 @@ def movie_report(context: AssetExecutionContext, store: MovieStoreResource) -> M
     with store.writing(context) as draft:
         result = publish_report(draft)
         broken = broken_links(draft.folder, store.files(context.partition_key))
+    url = store.url(context.partition_key, REPORT_NAME)
+    # The run's last useful line on the console (`dg launch`): where the report is.
+    context.log.info(f"report: {url}")
     top = [TableRecord({"person": label, "faces": count, "screen_time": duration_text(seconds)})
            for label, count, seconds in result["top_people"]]
     return MaterializeResult(
         data_version=DataVersion(result["generation"]),
         metadata={
             "path": MetadataValue.path(store.location(context.partition_key, REPORT_NAME)),
-            "url": MetadataValue.url(store.url(context.partition_key, REPORT_NAME)),
+            "url": MetadataValue.url(url),
             "generation": result["generation"],
             "people": result["people"],
             "faces": result["faces"],

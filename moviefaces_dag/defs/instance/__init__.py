@@ -22,10 +22,21 @@ OLD_DEFAULT = "telemetry:\n  enabled: false\n"
 # user's own edits to the file stay.
 OLD_LAUNCHER = "module: moviefaces_dag.launcher\n"
 LAUNCHER = "module: moviefaces_dag.defs.launcher\n"
+# The settings' last block (its comment starts so), added later: a home holding the settings
+# as they were before it gets it too (one the user edited is left as it is).
+PYTHON_LOGS = "# The console ("
 
 
 def instance_settings() -> str:
     return resources.files(__package__).joinpath("dagster.yaml").read_text()
+
+
+def earlier_settings() -> set[str]:
+    """What earlier versions wrote into a new home, to be replaced by today's settings."""
+    today = instance_settings()
+    before_logs = today[:today.index(PYTHON_LOGS)]
+    return {OLD_DEFAULT, before_logs,
+            before_logs.replace(LAUNCHER, OLD_LAUNCHER)}
 
 
 def instance_home(output_dir: Path | str) -> Path:
@@ -48,7 +59,7 @@ def open_instance(output_dir: Path | str, capture_output: bool = True) -> Dagste
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         config = home / "dagster.yaml"
-        if not config.exists() or config.read_text() == OLD_DEFAULT:
+        if not config.exists() or config.read_text() in earlier_settings():
             config.write_text(instance_settings())
         elif OLD_LAUNCHER in (text := config.read_text()):
             config.write_text(text.replace(OLD_LAUNCHER, LAUNCHER))

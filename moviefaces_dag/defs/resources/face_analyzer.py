@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -16,10 +17,11 @@ from ...faces.paired import YuNetPairedAnalyzer
 from ...faces.recognizer import Preprocessing, Recognizer
 from ...faces.runners import OnnxRunner
 from ...faces.scrfd_arcface import ModelSettings, onnx_analyzer, triton_analyzer
+from ...faces.sface import SFACE_ID
 from ...faces.tracking import Tracking
 from ...faces.triton_runner import RetryPolicy, TritonConnection, TritonRunner
 from ...faces.types import FaceAnalyzer, FaceModelError
-from ...faces.yunet import YUNET_FILE, YuNetDetector
+from ...faces.yunet import YUNET_FILE, YUNET_ID, YuNetDetector
 from .base import SettingsResource, setting_field
 
 Backend = Literal["opencv", "onnx", "triton"]
@@ -117,6 +119,25 @@ class FaceAnalyzerResource(SettingsResource):
             settings.update(url=self.triton_url, recognizer=self.triton_recognizer,
                             version=self.triton_recognizer_version)
         return settings
+
+    def model_ids(self) -> tuple[str, str]:
+        """(detector, recogniser): the ids the analyzer of these settings gives its models, found
+        without loading them ('' for a model file that is not set)."""
+        if self.backend == "opencv":  # the embedded pair: the detector setting does not apply
+            return YUNET_ID, SFACE_ID
+        if self.backend == "onnx" and self.models == "buffalo":
+            detector, recognizer = Path(buffalo.DETECTOR[0]).stem, Path(buffalo.RECOGNIZER[0]).stem
+        elif self.backend == "onnx":
+            detector, recognizer = (Path(self.onnx_detector_path).stem,
+                                    Path(self.onnx_recognizer_path).stem)
+        else:  # triton: as TritonRunner names a model
+            detector, recognizer = (
+                f"{name}@{version}" if version else name
+                for name, version in ((self.triton_detector, self.triton_detector_version),
+                                      (self.triton_recognizer, self.triton_recognizer_version)))
+        if self.detector == "yunet":
+            return YUNET_ID, recognizer
+        return (f"scrfd:{detector}" if detector else ""), recognizer
 
     def licence_note(self) -> str | None:
         """A line for the report's settings when the models carry a licence the user must
