@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..core.words import duration_text
-from ..people.decisions import Decisions
-from ..people.library import library_path, published_library
+from ..people.decision_log import MAX_NAME
+from ..people.library import library_decisions, published_library
 from ..report.export import export_library
 from ..store import OutputRoot
 from ..store.library_db import LibraryDB, LibraryPerson
 from .common import CliError, add_setting, output_root, printable, read_root
-from .people import MAX_NAME
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -59,9 +58,10 @@ def _decide(args: argparse.Namespace, decision: dict[str, Any]) -> int:
     from .run import execute
 
     root = output_root(args)
-    Decisions(library_path(root)).add(decision)
+    decisions = library_decisions(root)
+    decisions.add(decision)
     rebuild(root, execute)
-    print(f"recorded in {printable(str(Decisions(library_path(root)).path))}; library: "
+    print(f"recorded in {printable(str(decisions.path))}; library: "
           f"{(root.path / 'index.html').absolute().as_uri()}")
     return 0
 

@@ -9,11 +9,10 @@ import sys
 from typing import Any
 
 from ..core.words import duration_text, plural, timecode
+from ..people.decision_log import MAX_NAME
 from ..people.decisions import Decisions, Face, refs
 from ..store import MovieDB, MovieFolder
 from .common import CliError, add_setting, movie_folder, output_root, printable, read_root
-
-MAX_NAME = 200
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -1,10 +1,11 @@
-"""What the user decided about a movie's people: names, merges, splits, faces assigned by hand
-and detections that are not faces.
+"""What the user decided about a movie's people: names, merges, splits, faces assigned by hand,
+detections that are not faces, people hidden and portraits chosen.
 
 Decisions live apart from computed data, in `<movie>/decisions.json`, which no stage ever
-writes: each clustering reads them and applies them, in the order they were made, to its result.
-Faces are referred to by place (frame time and box), so a decision outlives a rerun of detection;
-one that no longer finds its face or person is kept and reported as stale, never dropped.
+writes: each clustering reads the ones in force (decision_log.py: undo, redo, withdraw) and
+applies them, in the order they were made, to its result. Faces are referred to by place (frame
+time and box), so a decision outlives a rerun of detection; one that no longer finds its face or
+person is kept and reported as stale, never dropped.
 """
 
 from __future__ import annotations
@@ -22,12 +23,7 @@ from typing import Any
 
 from ..core.boxes import Box, iou
 from ..store.files import DECISIONS_NAME, write_atomic
-
-OPS = ("name", "merge", "split", "assign", "reject")
-
-
-class DecisionError(ValueError):
-    """A decision that cannot be taken; the message says why, in one line."""
+from .decision_log import VERSION, DecisionError, check_entry, in_force, read_entries, replay
 
 
 @dataclass(frozen=True)
@@ -51,6 +47,8 @@ class Outcome:
     assignment: dict[int, int | None]
     names: dict[int, str] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)
+    portraits: dict[int, int] = field(default_factory=dict)  # person id -> face id
 
 
 @dataclass(frozen=True)
@@ -66,18 +64,29 @@ class Face:
 class Decisions:
     """The decisions file of one movie (or of the library: the same format, other operations)."""
 
-    def __init__(self, folder: Path, name: str = DECISIONS_NAME):
+    def __init__(self, folder: Path, name: str = DECISIONS_NAME, library: bool = False):
         self.path = Path(folder) / name
         self.lock_path = Path(folder) / f".{name}.lock"
+        self.library = library
 
-    def load(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[dict[str, Any]]:
+        """The whole history, checked (DecisionError naming the file and entry otherwise)."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return []
-        except (OSError, ValueError) as exc:
-            raise DecisionError(f"{self.path} is damaged ({exc}); fix or move it away") from exc
-        return list(data.get("decisions", []))
+        except OSError as exc:
+            raise DecisionError(f"{self.path} cannot be read ({exc.strerror or exc})") from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise DecisionError(f"{self.path} is damaged ({exc}); fix it or move it away"
+                                ) from None
+        return read_entries(self.path, data, self.library)
+
+    def load(self) -> list[dict[str, Any]]:
+        """The decisions in force, in the order they were made."""
+        return in_force(self.entries())
 
     def digest(self) -> str:
         """Identity of the decisions in force: a Dagster data version."""
@@ -96,16 +105,55 @@ class Decisions:
 
     def add(self, decision: dict[str, Any],
             check: Callable[[list[dict[str, Any]]], None] = lambda _d: None) -> dict[str, Any]:
-        """Record `decision` after `check` (given the decisions so far) accepts it: one at a
-        time, and the file is replaced in one step, so two decisions at once both count."""
+        """Record `decision` after `check` (given the decisions in force) accepts it: one at a
+        time, and the file is replaced in one step, so two decisions at once both count. A
+        damaged file, or a decision of the wrong form, records nothing."""
         with self._locked():
-            decisions = self.load()
-            check(decisions)
-            decision = {**decision, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-            decisions.append(decision)
-            write_atomic(self.path, json.dumps({"version": 1, "decisions": decisions},
-                                               indent=1, ensure_ascii=False) + "\n")
-        return decision
+            entries = self.entries()
+            check(in_force(entries))
+            return self._append(entries, decision)
+
+    def undo(self) -> dict[str, Any]:
+        """Take back the last step in force; return the step taken back."""
+        with self._locked():
+            entries = self.entries()
+            done = replay(entries).done
+            if not done:
+                raise DecisionError("there is nothing to undo")
+            self._append(entries, {"op": "undo", "decision": done[-1]})
+            return entries[done[-1] - 1]
+
+    def redo(self) -> dict[str, Any]:
+        """Put back the last step undone; return it."""
+        with self._locked():
+            entries = self.entries()
+            undone = replay(entries).undone
+            if not undone:
+                raise DecisionError("there is nothing to redo")
+            self._append(entries, {"op": "redo", "decision": undone[-1]})
+            return entries[undone[-1] - 1]
+
+    def withdraw(self, decision_id: int) -> dict[str, Any]:
+        """Take back decision `decision_id` (one in force); return it."""
+        with self._locked():
+            entries = self.entries()
+            if replay(entries).state.get(decision_id) != "applied":
+                raise DecisionError(f"decision {decision_id} is not in force in {self.path}")
+            self._append(entries, {"op": "withdraw", "decision": decision_id})
+            return entries[decision_id - 1]
+
+    def _append(self, entries: list[dict[str, Any]], decision: dict[str, Any]
+                ) -> dict[str, Any]:
+        try:
+            entry = check_entry({**decision, "id": len(entries) + 1,
+                                 "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, self.library)
+        except DecisionError as exc:
+            raise DecisionError(f"not recorded: {exc}") from None
+        entries = [*entries, entry]
+        replay(entries)  # a step that cannot be made raises here, before anything is written
+        write_atomic(self.path, json.dumps({"version": VERSION, "decisions": entries},
+                                           indent=1, ensure_ascii=False) + "\n")
+        return entry
 
 
 def refs(faces: list[Face]) -> list[dict[str, Any]]:
@@ -150,14 +198,27 @@ def apply_decisions(decisions: list[dict[str, Any]], faces: list[Face],
                 out.stale.append(f"{op} of {lost} face(s) that detection no longer finds")
             target = None if op == "reject" else int(d["person"] if op == "assign"
                                                       else d["new_person"])
+            source = d.get("person") if op == "split" else None  # a split without: anyone's
             for face in found:
-                if op != "split" or out.assignment.get(face.id) == int(d["person"]):
+                if source is None or out.assignment.get(face.id) == int(source):
                     out.assignment[face.id] = target
+        elif op == "hide":
+            out.hidden.add(int(d["person"]))
+        elif op == "portrait":
+            found, _lost = _find(faces, [d["face"]])
+            out.portraits[int(d["person"])] = found[0].id if found else -1
     present = {p for p in out.assignment.values() if p is not None}
     for person, name in sorted(out.names.items()):
         if person not in present:
             out.stale.append(f"name {name!r} of person {person}, who is no longer found")
     out.names = {p: n for p, n in out.names.items() if p in present}
+    for person in sorted(out.hidden - present):
+        out.stale.append(f"hiding person {person}, who is no longer found")
+    out.hidden &= present
+    for person, face in sorted(out.portraits.items()):
+        if person not in present or out.assignment.get(face) != person:
+            out.stale.append(f"portrait of person {person}: that face is no longer theirs")
+    out.portraits = {p: f for p, f in out.portraits.items() if out.assignment.get(f) == p}
     return out
 
 

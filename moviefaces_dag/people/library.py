@@ -25,6 +25,7 @@ from ..store import MovieDB, OutputRoot
 from ..store.generations import GENERATIONS, Generations
 from ..store.library_db import LIBRARY_DB, LIBRARY_PAGE, LibraryDB
 from .clustering import default_threshold
+from .decisions import Decisions
 from .graph import DisjointSets
 
 EXEMPLARS = 5  # a person's clearest faces, compared face to face
@@ -269,6 +270,10 @@ def keep_library_ids(groups: list[list[tuple[str, int]]],
 
 def library_path(root: OutputRoot) -> Path:
     return root.path / "library"
+
+
+def library_decisions(root: OutputRoot) -> Decisions:
+    return Decisions(library_path(root), library=True)
 
 
 def published_library(root: OutputRoot) -> LibraryDB | None:

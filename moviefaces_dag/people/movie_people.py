@@ -80,7 +80,9 @@ def make_people(db: MovieDB, settings: ClusterSettings, decisions: list[dict[str
             members[person].append(faces[fid])
     people = [PersonRow(person_id=person, face_count=len(group),
                         first_seen=min(f.time for f in group), last_seen=max(f.time for f in group),
-                        best_face_id=max(group, key=lambda f: f.quality).id)
+                        best_face_id=outcome.portraits.get(person)
+                        or max(group, key=lambda f: f.quality).id,
+                        hidden=person in outcome.hidden)
               for person, group in sorted(members.items())]
     in_force = settings.resolved(model_id, context.detector)
     stats = {"faces": len(faces), "people": len(people),

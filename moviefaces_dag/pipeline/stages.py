@@ -41,6 +41,7 @@ from ..people.decisions import Decisions
 from ..people.library import (
     group_people,
     keep_library_ids,
+    library_decisions,
     library_path,
     library_people,
     published_library,
@@ -301,7 +302,7 @@ def publish_library(root: OutputRoot) -> dict[str, Any]:
     and publish the library (its store and pages, `<output>/index.html` among them)."""
     folder = library_path(root)
     folder.mkdir(parents=True, exist_ok=True)
-    decisions = Decisions(folder)
+    decisions = library_decisions(root)
     generations = Generations(folder, root.path / LIBRARY_PAGE)
     with writer_lock(folder / ".writer.lock", "the library", "the library is being written",
                      wait=LIBRARY_LOCK_WAIT):

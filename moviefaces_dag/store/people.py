@@ -39,10 +39,10 @@ class PeopleTables:
             conn.executemany("UPDATE faces SET person_id = ? WHERE id = ?",
                              ((pid, fid) for fid, pid in pairs))
             conn.executemany(
-                "INSERT INTO people (person_id, face_count, first_seen, last_seen, best_face_id) "
-                "VALUES (?, ?, ?, ?, ?)",
-                ((p.person_id, p.face_count, p.first_seen, p.last_seen, p.best_face_id)
-                 for p in people),
+                "INSERT INTO people (person_id, face_count, first_seen, last_seen, best_face_id, "
+                "hidden) VALUES (?, ?, ?, ?, ?, ?)",
+                ((p.person_id, p.face_count, p.first_seen, p.last_seen, p.best_face_id,
+                  int(p.hidden)) for p in people),
             )
             conn.execute("DELETE FROM membership")
             grouped = dict(pairs) if grouped is None else grouped
@@ -60,14 +60,15 @@ class PeopleTables:
             self._record_stage(conn, "face_clusters", settings, stats, token)
         return token
 
-    def people(self) -> list[PersonRow]:
-        """The people, most faces first."""
+    def people(self, hidden: bool = True) -> list[PersonRow]:
+        """The people, most faces first (without those the user hid, unless `hidden`)."""
         with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT person_id, face_count, first_seen, last_seen, best_face_id FROM people "
-                "ORDER BY face_count DESC, first_seen, person_id"
+            rows = conn.execute(  # SELECT *: published results made before hiding lack it
+                "SELECT * FROM people ORDER BY face_count DESC, first_seen, person_id"
             ).fetchall()
-        return [PersonRow(**dict(r)) for r in rows]
+        people = [PersonRow(r["person_id"], r["face_count"], r["first_seen"], r["last_seen"],
+                            r["best_face_id"], bool(dict(r).get("hidden", 0))) for r in rows]
+        return [p for p in people if hidden or not p.hidden]
 
     def names(self) -> dict[int, str]:
         with self._connection() as conn:

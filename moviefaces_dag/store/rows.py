@@ -57,7 +57,8 @@ class PersonRow:
     face_count: int
     first_seen: float
     last_seen: float
-    best_face_id: int | None
+    best_face_id: int | None  # the portrait: the user's choice, else the clearest face
+    hidden: bool = False  # the user keeps this person out of lists and exports
 
 
 @dataclass(frozen=True)

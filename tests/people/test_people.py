@@ -120,13 +120,14 @@ def test_two_decisions_at_once_are_both_kept(tmp_path: Path) -> None:
     decisions = Decisions(tmp_path)
     threads = [threading.Thread(target=decisions.add, args=({"op": "name", "person": n,
                                                              "name": f"n{n}"},))
-               for n in range(20)]
+               for n in range(1, 21)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(d["person"] for d in decisions.load()) == list(range(20))
-    assert json.loads(decisions.path.read_text())["version"] == 1
+    assert sorted(d["person"] for d in decisions.load()) == list(range(1, 21))
+    saved = json.loads(decisions.path.read_text())
+    assert saved["version"] == 2 and [d["id"] for d in saved["decisions"]] == list(range(1, 21))
 
 
 def test_ids_stay_with_substantially_the_same_faces() -> None:

@@ -20,7 +20,7 @@ def library_decisions(store: MovieStoreResource) -> MaterializeResult:
     """What the user decided about people across movies (`<output>/library/decisions.json`:
     links, unlinks, names), written by `moviefaces library`, never by a stage. Its data version
     is their digest: a new decision rebuilds the library and nothing else."""
-    decisions = Decisions(store.decisions_folder(LIBRARY))
+    decisions = Decisions(store.decisions_folder(LIBRARY), library=True)
     return MaterializeResult(data_version=DataVersion(decisions.digest()),
                              metadata={"decisions": len(decisions.load())})
 
