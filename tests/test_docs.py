@@ -10,8 +10,9 @@ Convention, in README.md and docs/*.md:
   with `bash -euo pipefail`, so any failing command fails it, and it must exit with status 0.
 - The rule for state: the tested blocks of one file share one fresh temporary folder (their
   working directory) and run in the order of the file; a block may use what the blocks above it
-  in the same file made (an `out/` folder, say). Blocks of different files share nothing. A case
-  selected alone first runs the blocks above it in its file.
+  in the same file made (an `out/` folder, say), but not their shell variables (each block is
+  its own bash). Blocks of different files share nothing. A case selected alone first runs the
+  blocks above it in its file.
 - The environment: PATH starts with the repository's `.venv/bin` (so `moviefaces`, `dagster` and
   `dg` are the project's), `MOVIE` is the test movie cast_b.mp4 and `MOVIE2` is cast_a.mp4,
   `MOVIEFACES_TESTDATA` is the test data folder; `DAGSTER_HOME` and every other `MOVIEFACES_*`
