@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Headless browser for tests/test_report_browser.py: Debian's chromium, driven by Playwright for
+# Headless browser for tests/report/test_report_browser.py: Debian's chromium, driven by Playwright for
 # Python with executable_path=/usr/bin/chromium (Playwright never downloads a browser here).
 # Idempotent: does nothing when chromium is already installed.
 set -euo pipefail
