@@ -36,7 +36,7 @@ from kubernetes.utils import parse_quantity
 
 from moviefaces_dag.core import settings
 from moviefaces_dag.definitions import defs
-from moviefaces_dag.farm.k8s import (
+from moviefaces_dag.defs.k8s import (
     FACE_MODEL_STAGES,
     FACE_MODELS,
     GPU,

@@ -22,7 +22,7 @@ from dagster import (
 )
 
 from ...core.settings import value
-from ...farm.k8s import k8s_op_tags
+from ..k8s import k8s_op_tags
 
 # 10 s, 20 s, 40 s (give or take a few seconds so that many steps do not retry in step).
 MODEL_RETRIES = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL,

@@ -1,1 +1,0 @@
-"""Running moviefaces on a render farm: Kubernetes step resources."""
