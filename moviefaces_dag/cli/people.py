@@ -11,7 +11,7 @@ from typing import Any
 from ..core.words import duration_text, plural, timecode
 from ..people.decision_log import MAX_NAME
 from ..people.decisions import Decisions, Face, refs
-from ..store import MovieDB, MovieFolder
+from ..store import MovieBusyError, MovieDB, MovieFolder
 from .common import CliError, add_setting, movie_folder, output_root, printable, read_root
 
 
@@ -38,6 +38,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     action("assign", "these faces are PERSON", assign_faces,
            ("faces", faces), ("person", {"type": int}))
     action("reject", "these detections are not faces", reject_faces, ("faces", faces))
+    action("hide", "keep PERSON out of lists and exports (shown under hidden)", hide_person,
+           ("person", {"type": int}))
+    action("undo", "take back the last decision (or undo) still in force", undo)
+    action("redo", "put back the last decision undone", redo)
 
 
 def _ids(text: str) -> list[int]:
@@ -86,10 +90,38 @@ def _decide(args: argparse.Namespace, decision: dict[str, Any],
     folder = movie_folder(root, args.movie)
     published = Published(folder)
     Decisions(folder.path).add(decision, lambda made: check(published, made))
-    apply_decisions_now(root, folder)
-    print(f"{describe(decision)}: recorded in {printable(str(Decisions(folder.path).path))}; "
-          f"report: {folder.report_path.absolute().as_uri()}")
+    return _applied(root, folder, describe(decision))
+
+
+def _applied(root, folder: MovieFolder, what: str) -> int:
+    """Group the movie again with its decisions and say so; a movie being processed now
+    gets them from that run (or the next one)."""
+    where = printable(str(Decisions(folder.path).path))
+    try:
+        apply_decisions_now(root, folder)
+    except MovieBusyError:
+        print(f"{what}: recorded in {where}; movie {printable(folder.key)} is being processed "
+              "now: that run applies it, or the next one")
+        return 0
+    print(f"{what}: recorded in {where}; report: {folder.report_path.absolute().as_uri()}")
     return 0
+
+
+def undo(args: argparse.Namespace) -> int:
+    root = output_root(args)
+    folder = movie_folder(root, args.movie)
+    return _applied(root, folder, f"undone: {describe(Decisions(folder.path).undo())}")
+
+
+def redo(args: argparse.Namespace) -> int:
+    root = output_root(args)
+    folder = movie_folder(root, args.movie)
+    return _applied(root, folder, f"redone: {describe(Decisions(folder.path).redo())}")
+
+
+def hide_person(args: argparse.Namespace) -> int:
+    return _decide(args, {"op": "hide", "person": args.person},
+                   lambda published, _made: published.person(args.person))
 
 
 def describe(decision: dict[str, Any]) -> str:
@@ -98,9 +130,16 @@ def describe(decision: dict[str, Any]) -> str:
         return f"person {decision['person']} is named {printable(decision['name'])!r}"
     if op == "merge":
         return f"person {decision['other']} merged into person {decision['person']}"
+    if op == "hide":
+        return f"person {decision['person']} hidden"
+    if op == "portrait":
+        return f"a portrait chosen for person {decision['person']}"
+    if op in ("undo", "redo", "withdraw"):
+        return f"{op} of decision {decision['decision']}"
     count = plural(len(decision["faces"]), "face")
     if op == "split":
-        return f"{count} split from person {decision['person']} as person {decision['new_person']}"
+        source = f" from person {decision['person']}" if "person" in decision else ""
+        return f"{count} split{source} as person {decision['new_person']}"
     if op == "assign":
         return f"{count} assigned to person {decision['person']}"
     return f"{count} marked as no face"
@@ -149,7 +188,12 @@ def assign_faces(args: argparse.Namespace) -> int:
     root = output_root(args)
     published = Published(movie_folder(root, args.movie))
     published.person(args.person)
-    faces = published.face_list(args.faces)
+    faces = [f for f in published.face_list(args.faces)
+             if published.faces[f.id].person_id != args.person]
+    if not faces:
+        print(f"{plural(len(args.faces), 'face')} already person {args.person}'s: nothing to "
+              "record")
+        return 0
     clash = {f.frame_id for f in faces} & published.frames_of(args.person)
     if clash:
         raise CliError(f"person {args.person} is already in the frame at "
@@ -186,7 +230,7 @@ def list_people(args: argparse.Namespace) -> int:
 
 def apply_decisions_now(root, folder: MovieFolder) -> None:
     """Make the movie's people and report again with the decisions, with the clustering
-    settings of its published result."""
+    settings of its published result, then bring the library up to date with them."""
     from ..core.progress import LogProgress
     from ..definitions import default_resources, versioned_assets
     from ..defs.resources import ClusteringResource, MovieStoreResource
@@ -200,6 +244,8 @@ def apply_decisions_now(root, folder: MovieFolder) -> None:
     store = MovieStoreResource(output_dir=str(root.path), scratch_dir=None)
     resources = {**default_resources(), "store": store, "clustering": clustering,
                  "progress": LogProgress()}
+    instance, assets = dagster_instance(root.path), versioned_assets(resources)
     with folder.writing("moviefaces people"):
-        execute(dagster_instance(root.path), versioned_assets(resources), resources, folder.key,
+        execute(instance, assets, resources, folder.key,
                 ["people_decisions", "face_clusters", "movie_report"])
+    execute(instance, assets, resources, None, ["library_decisions", "library"])

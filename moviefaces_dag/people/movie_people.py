@@ -13,7 +13,7 @@ import numpy as np
 from ..media.shots import shot_ids
 from ..store import FaceRow, FrameRow, MovieDB, PersonRow, StoreError
 from .clustering import ClusterSettings, FaceContext, cluster_embeddings
-from .decisions import Face, apply_decisions, rejected_places
+from .decisions import Face, Outcome, apply_decisions, rejected_places
 from .stable_ids import keep_ids
 
 
@@ -98,3 +98,18 @@ def make_people(db: MovieDB, settings: ClusterSettings, decisions: list[dict[str
                        "decisions": decisions_digest}, stats, outcome.names,
                       grouped)
     return stats
+
+
+def regroup(db: MovieDB, decisions: list[dict[str, Any]]) -> tuple[list[Face], Outcome]:
+    """The faces and the people after `decisions`, on the grouping the clusterer made last
+    (no clustering, no models: milliseconds), as the editor shows them at once while the
+    movie is grouped and published again."""
+    faces = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in db.faces()]
+    by_place = {_place(f.time, f.box): f.id for f in faces}
+    grouped = {by_place[place]: person for person, time, box in db.membership()
+               if (place := _place(time, box)) in by_place}
+    return faces, apply_decisions(decisions, faces, {f.id: grouped.get(f.id) for f in faces})
+
+
+def _place(time: float, box: tuple) -> tuple:
+    return round(time, 3), tuple(round(v, 1) for v in box)
