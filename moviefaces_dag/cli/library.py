@@ -10,7 +10,7 @@ from typing import Any
 
 from ..core.words import duration_text
 from ..people.decision_log import MAX_NAME
-from ..people.library import library_decisions, published_library
+from ..people.library import library_decisions, link_refusal, published_library
 from ..report.export import export_library
 from ..store import OutputRoot
 from ..store.library_db import LibraryDB, LibraryPerson
@@ -36,6 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
            ("movie", {}), ("person", {"type": int}), ("other_movie", {}), ("other", {"type": int}))
     action("unlink", "MOVIE's PERSON is nobody else in the library", unlink_person,
            ("movie", {}), ("person", {"type": int}))
+    action("undo", "take back the last library decision (or undo) still in force", undo)
+    action("redo", "put back the last library decision undone", redo)
     action("export", "library.jsonl: every library person, and who met whom", export,
            ("--out", {"required": True, "help": "the file to write"}))
 
@@ -55,15 +57,30 @@ def _member(library: LibraryDB, movie: str, person: int) -> LibraryPerson:
 
 
 def _decide(args: argparse.Namespace, decision: dict[str, Any]) -> int:
+    root = output_root(args)
+    library_decisions(root).add(decision)
+    return _rebuilt(root, "recorded")
+
+
+def _rebuilt(root: OutputRoot, what: str) -> int:
     from .run import execute
 
-    root = output_root(args)
-    decisions = library_decisions(root)
-    decisions.add(decision)
     rebuild(root, execute)
-    print(f"recorded in {printable(str(decisions.path))}; library: "
+    print(f"{what} in {printable(str(library_decisions(root).path))}; library: "
           f"{(root.path / 'index.html').absolute().as_uri()}")
     return 0
+
+
+def undo(args: argparse.Namespace) -> int:
+    root = output_root(args)
+    done = library_decisions(root).undo()
+    return _rebuilt(root, f"undone: {done['op']} (decision {done['id']})")
+
+
+def redo(args: argparse.Namespace) -> int:
+    root = output_root(args)
+    done = library_decisions(root).redo()
+    return _rebuilt(root, f"redone: {done['op']} (decision {done['id']})")
 
 
 def rebuild(root: OutputRoot, execute) -> None:
@@ -96,6 +113,9 @@ def link_people(args: argparse.Namespace) -> int:
     library = _library(output_root(args))
     _member(library, args.movie, args.person)
     _member(library, args.other_movie, args.other)
+    refusal = link_refusal(library, (args.movie, args.person), (args.other_movie, args.other))
+    if refusal:
+        raise CliError(f"{refusal}; nothing recorded")
     return _decide(args, {"op": "link", "movie": args.movie, "person": args.person,
                           "other_movie": args.other_movie, "other": args.other})
 

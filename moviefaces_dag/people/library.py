@@ -276,6 +276,24 @@ def library_decisions(root: OutputRoot) -> Decisions:
     return Decisions(library_path(root), library=True)
 
 
+def link_refusal(library: LibraryDB, a: tuple[str, int], b: tuple[str, int]) -> str | None:
+    """Why linking movie person `a` with `b` would do nothing or cannot be (None: it can): they
+    are one library person already, or it would put two people of one movie together."""
+    person_of = {(m.movie, m.person_id): p for p in library.people() for m in p.members}
+    pa, pb = person_of.get(a), person_of.get(b)
+    if pa is None or pb is None:
+        return None  # the caller names the missing one
+    if pa.id == pb.id:
+        return f"{a[0]} person {a[1]} and {b[0]} person {b[1]} are one library person already"
+    clash = sorted({m.movie for m in pa.members} & {m.movie for m in pb.members})
+    if clash:
+        mine = [f"{m.movie} person {m.person_id}" for m in pa.members + pb.members
+                if m.movie == clash[0]]
+        return (f"linking them would put {' and '.join(mine)} together (one movie); unlink "
+                "one of them first")
+    return None
+
+
 def published_library(root: OutputRoot) -> LibraryDB | None:
     """The library as last published (None before the first build)."""
     generations = Generations(library_path(root), root.path / LIBRARY_PAGE)
