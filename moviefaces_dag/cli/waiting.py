@@ -41,7 +41,8 @@ def holder_text(instance: DagsterInstance, run_id: str) -> str:
     pid = worker_pid(instance, run_id)
     where = f"pid {pid}" if pid is not None else "no process recorded"
     where += f" on {run.tags[HOST_TAG]}" if HOST_TAG in run.tags else ", host unknown"
-    return f"run {run_id[:8]} ({run.job_name}, movie {movie}, {where})"
+    job = "assets" if run.job_name.startswith("__") else run.job_name
+    return f"run {run_id[:8]} ({job}, movie {movie}, {where})"
 
 
 class _Watch:
