@@ -27,6 +27,7 @@ from .common import (
 )
 from .face_models import add_face_model_arguments, face_analyzer_config
 from .interrupts import Interrupted, sigterm_as_interrupt
+from .waiting import watching_slots
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -141,18 +142,21 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
     from ..defs.assets.steps import NO_RETRIES_TAG
 
     try:
-        result = materialize(
-            assets,
-            selection=AssetSelection.assets(*stages),
-            partition_key=key,
-            instance=instance,
-            resources=resources,
-            # The user is waiting: no retries with backoff (they are for farms); Ctrl-C stops.
-            tags={HOST_TAG: this_host(), NO_RETRIES_TAG: "off", **launch_tags(resources)},
-            # The failure is reported once, as one line, by CliError; not as a log dump.
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            raise_on_error=False,
-        )
+        with watching_slots(instance) as watch_tags:  # says what a waiting run waits for
+            result = materialize(
+                assets,
+                selection=AssetSelection.assets(*stages),
+                partition_key=key,
+                instance=instance,
+                resources=resources,
+                # The user is waiting: no retries with backoff (they are for farms); Ctrl-C
+                # stops.
+                tags={HOST_TAG: this_host(), NO_RETRIES_TAG: "off", **launch_tags(resources),
+                      **watch_tags},
+                # The failure is reported once, as one line, by CliError; not as a log dump.
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                raise_on_error=False,
+            )
     except INSTANCE_FAILURES as exc:
         raise instance_failure(exc, Path(instance.root_directory), "could not record the run"
                                ) from exc
@@ -164,12 +168,16 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
 
 
 def interrupted(result) -> bool:
-    """Whether a step failed because the run was interrupted (the interrupt may be the cause
-    of the final Failure that assets/steps.py raises)."""
+    """Whether a step, or the run between steps (waiting for a slot), failed because the run was
+    interrupted (the interrupt may be the cause of the final Failure that assets/steps.py
+    raises)."""
     for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
+        if event.event_type_value == "PIPELINE_FAILURE":  # the run's: interrupted while waiting
+            error = event.event_specific_data.error
+        elif event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+        else:
             continue
-        error = event.step_failure_data.error
         while error is not None:
             if (error.cls_name or "") in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
                 return True

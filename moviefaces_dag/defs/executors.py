@@ -10,11 +10,23 @@ at a time, so a dead worker holds nothing back.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from dagster import ExecutorDefinition
+from dagster import (
+    DagsterEvent,
+    ExecutorDefinition,
+    InitExecutorContext,
+    multi_or_in_process_executor,
+)
+from dagster._core.execution.context.system import PlanOrchestrationContext
+from dagster._core.execution.plan.plan import ExecutionPlan
+from dagster._core.execution.retries import RetryMode
+from dagster._core.execution.step_dependency_config import StepDependencyConfig
+from dagster._core.executor.base import Executor
 
 from ..core.settings import SettingError, value
+from .run_health import record_host
 
 WORKER_OPTIONS: dict[str, Any] = {
     "task_acks_late": True,
@@ -33,8 +45,9 @@ def celery_config() -> dict[str, Any] | None:
             "config_source": WORKER_OPTIONS}
 
 
-def farm_executor() -> ExecutorDefinition | None:
-    """The executor farm.executor names, or None for Dagster's default (processes)."""
+def farm_executor() -> ExecutorDefinition:
+    """The executor farm.executor names, else Dagster's default (processes) recording the run's
+    host (`local_executor`)."""
     executor = value("farm.executor")
     if executor == "celery":
         config = celery_config()
@@ -48,4 +61,42 @@ def farm_executor() -> ExecutorDefinition | None:
         from dagster_k8s import k8s_job_executor
 
         return k8s_job_executor
-    return None
+    return local_executor
+
+
+class HostRecordingExecutor(Executor):
+    """An executor that first tags the run with the host of the process executing it
+    (run_health.py), then executes as `inner` does: any dead run can then be told from one on
+    another machine, whoever started it (`dagster asset materialize`, the UI, a sensor)."""
+
+    def __init__(self, inner: Executor):
+        self.inner = inner
+
+    @property
+    def retries(self) -> RetryMode:
+        return self.inner.retries
+
+    @property
+    def step_dependency_config(self) -> StepDependencyConfig:
+        return self.inner.step_dependency_config
+
+    def execute(self, plan_context: PlanOrchestrationContext,
+                execution_plan: ExecutionPlan) -> Iterator[DagsterEvent]:
+        record_host(plan_context.instance, plan_context.run_id)
+        yield from self.inner.execute(plan_context, execution_plan)
+
+
+def _local_executor(init_context: InitExecutorContext) -> Executor:
+    create = multi_or_in_process_executor.executor_creation_fn
+    assert create is not None
+    return HostRecordingExecutor(create(init_context))
+
+
+# Dagster's default (processes, or in-process by config), recording the run's host.
+local_executor = ExecutorDefinition(
+    name=multi_or_in_process_executor.name,
+    config_schema=multi_or_in_process_executor.config_schema,
+    requirements=multi_or_in_process_executor.get_requirements,
+    executor_creation_fn=_local_executor,
+    description="Dagster's default executor; the run is tagged with its host first.",
+)

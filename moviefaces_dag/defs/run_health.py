@@ -4,8 +4,15 @@ A run killed with -9 (or whose machine rebooted) stays STARTED in Dagster's stor
 `face_models` slots, so every later run would wait forever. Every run records the process
 executing it in an engine event ("pid"); on the host that started it, a process that no longer
 exists, or a newer one with the same pid, means the run is dead. The daemon's run monitoring asks
-`LocalRunLauncher` (launcher.py) this for runs it launched; `moviefaces run` asks it at its start
-for every run of this host, so a laptop without the daemon never stays stuck either.
+`LocalRunLauncher` (launcher.py) this for runs it launched; `moviefaces run` asks it at its start,
+and again whenever its run waits for a pool slot, for every run of this host, so a laptop without
+the daemon never stays stuck either.
+
+Which host a run's process is on is the `moviefaces/host` tag. `LocalRunLauncher` and `moviefaces
+run` set it when they start a run; the project's executor (executors.py) sets it from inside the
+run's process before any step, so runs started any other way (`dagster asset materialize`, a job
+executed in a script) carry it too. A run without the tag is never failed: its process may be on
+another machine, where a missing pid here proves nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +34,12 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 def this_host() -> str:
     return socket.gethostname()
+
+
+def record_host(instance: DagsterInstance, run_id: str) -> None:
+    """Tag the run with this host, from the process that executes it (a launcher's tag may name
+    the machine that launched it, which is the same one for local runs)."""
+    instance.add_run_tags(run_id, {HOST_TAG: this_host()})
 
 
 def worker_pid(instance: DagsterInstance, run_id: str) -> int | None:
@@ -76,7 +89,7 @@ def run_is_dead(instance: DagsterInstance, run: DagsterRun) -> bool:
 
 def fail_dead_runs(instance: DagsterInstance) -> list[str]:
     """Mark this host's started runs whose process is gone as failed and free their slots;
-    return their ids."""
+    return their ids. Whoever started them: the host tag says where their process runs."""
     runs = instance.get_runs(filters=RunsFilter(
         statuses=[DagsterRunStatus.STARTED], tags={HOST_TAG: this_host()}))
     dead = [run for run in runs if run_is_dead(instance, run)]

@@ -17,7 +17,7 @@ from dagster import (
     sensor,
 )
 
-from ..pipeline.watch import scan
+from ..pipeline.watch import scan, version_text
 from .jobs import MovieJobs
 from .partitions import MOVIES_PARTITION, movies_partitions
 from .resources import MovieFolderResource, MovieStoreResource
@@ -49,7 +49,7 @@ def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
     found = scan(movie_folder.path, store.registry(), movie_folder.settle_seconds, rejected_before)
 
     for why, _ in found.rejected.values():
-        context.log.warning(f"not a movie, skipped: {why}")
+        context.log.warning(f"skipped, not registered: {why}")
     for key, path in found.renamed.items():
         context.log.info(f"movie {key} renamed to {path}; nothing to rerun")
     for key, path in found.vanished.items():
@@ -57,14 +57,16 @@ def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
             context.log.warning(f"movie {key}: file {path} is gone; its data is kept")
 
     # Every movie of the folder that was never processed gets its run, whatever happened to an
-    # earlier tick: the run key makes Dagster launch it once.
+    # earlier tick: the run key makes Dagster launch it once per version of the file (a file
+    # registered and then replaced by a longer one gets a run of its own).
     processed = context.instance.get_materialized_partitions(AssetKey("movie"))
     new = {key: path for key, path in found.found.items() if key not in processed}
     # Once a dataset was asked for (materialized for any movie), every new movie gets one.
     job = jobs.process_and_export_movie if context.instance.get_materialized_partitions(
         AssetKey("face_dataset")) else jobs.process_movie
     requests = [
-        RunRequest(job_name=job.name, partition_key=key, run_key=f"new:{key}:{path}")
+        RunRequest(job_name=job.name, partition_key=key,
+                   run_key=f"new:{key}:{path}:{version_text(path)}")
         for key, path in sorted(new.items())
     ] + [
         RunRequest(job_name=jobs.refresh_movie.name, partition_key=key,

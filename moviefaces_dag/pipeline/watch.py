@@ -3,7 +3,10 @@
 A scan only registers files (idempotent: the same file keeps its key), so a sensor tick that
 fails after it leaves nothing half done: the next tick finds the same movies again. It never
 reads a whole movie: a renamed file is recognised by its size and modification time, and the
-movie's refresh run checks its content.
+movie's refresh run checks its content. A new file is registered only when it is whole
+(media/whole.py: its container's structure and its last second), not the first part of a copy
+that stalled longer than the settle time; the whole file, once there, has another size and time,
+so it is looked at again and gets its own run (`version_text` in the run key).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..media.video import MovieError, file_identity, probe_movie
+from ..media.whole import check_whole
 from ..store import MovieBusyError, OutputRoot
 from ..store.shared import SharedRoot
 from .stages import follow_move
@@ -41,6 +45,15 @@ def video_files(folder: Path, extensions: tuple[str, ...] = VIDEO_EXTENSIONS) ->
         p for p in folder.rglob("*")
         if p.is_file() and p.suffix.lower() in extensions and not p.name.startswith(".")
     )
+
+
+def version_text(path: str | Path) -> str:
+    """The file's size and modification time, for a run key: another version, another run."""
+    try:
+        size, mtime_ns, _ = file_identity(Path(path))
+    except OSError:
+        return "gone"
+    return f"{size}:{mtime_ns}"
 
 
 def scan(
@@ -74,6 +87,7 @@ def scan(
         opened += 1
         try:
             probe_movie(path)
+            check_whole(path)
         except MovieError as exc:
             result.rejected[resolved] = (str(exc), [size, mtime_ns])
             continue
