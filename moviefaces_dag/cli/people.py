@@ -218,11 +218,15 @@ def list_people(args: argparse.Namespace) -> int:
         if face.person_id is not None:
             marks.setdefault(face.person_id, set()).add(face.time or 0.0)
     print(f"{'person':>6}  {'faces':>5}  {'on screen':>10}  first   last    name")
-    for p in db.people():
+    people = db.people()
+    for p in [p for p in people if not p.hidden]:
         print(f"{p.person_id:>6}  {p.face_count:>5}  "
               f"{duration_text(len(marks.get(p.person_id, ())) / fps):>10}  "
               f"{timecode(p.first_seen):<7} {timecode(p.last_seen):<7} "
               f"{printable(names.get(p.person_id, ''))}")
+    hidden = [str(p.person_id) for p in people if p.hidden]
+    if hidden:
+        print(f"hidden: {', '.join(hidden)}")
     for stale in (clusters.stats.get("stale_decisions", []) if clusters else []):
         print(f"moviefaces: warning: decision not applied: {printable(stale)}", file=sys.stderr)
     return 0

@@ -23,7 +23,7 @@ import numpy as np
 from ..media.shots import shot_ids
 from ..store import MovieDB, OutputRoot
 from ..store.generations import GENERATIONS, Generations
-from ..store.library_db import LIBRARY_DB, LIBRARY_PAGE, LibraryDB
+from ..store.library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE, LibraryDB
 from .clustering import default_threshold
 from .decisions import Decisions
 from .graph import DisjointSets
@@ -90,7 +90,7 @@ def movie_people(key: str, db: MovieDB, generation: str, page_name: PageName
             by_person[face.person_id].append(face)
     prefix = quote(key) + "/"
     people = []
-    for p in db.people():
+    for p in db.people(hidden=False):  # the user keeps hidden people out of the library
         group = by_person.get(p.person_id)
         if not group:
             continue
@@ -269,7 +269,7 @@ def keep_library_ids(groups: list[list[tuple[str, int]]],
 
 
 def library_path(root: OutputRoot) -> Path:
-    return root.path / "library"
+    return root.path / LIBRARY_FOLDER
 
 
 def library_decisions(root: OutputRoot) -> Decisions:

@@ -49,7 +49,7 @@ from ..people.library import (
 from ..people.movie_people import make_people
 from ..report import render_library_pages, render_movie_pages
 from ..report.views import person_page_name
-from ..store import Draft, FaceRow, FrameRow, Generation, MovieDB, OutputRoot
+from ..store import Draft, FaceRow, FrameRow, Generation, MovieBusyError, MovieDB, OutputRoot
 from ..store.generations import Generations
 from ..store.library_db import LIBRARY_DB, LIBRARY_PAGE, LibraryDB, LibraryPerson, Member
 from ..store.lock import writer_lock
@@ -307,6 +307,8 @@ def publish_library(root: OutputRoot) -> dict[str, Any]:
     with writer_lock(folder / ".writer.lock", "the library", "the library is being written",
                      wait=LIBRARY_LOCK_WAIT):
         previous = published_library(root)
+        pointed_at = {folder.key: folder.library_references()
+                      for folder in root.published_folders()} if previous else {}
         people, met = library_people(root, person_page_name)
         groups, names, stale = group_people(people, decisions.load())
         before = {(m.movie, m.person_id): p.id for p in (previous.people() if previous else [])
@@ -328,10 +330,25 @@ def publish_library(root: OutputRoot) -> dict[str, Any]:
                                  root, generation)
 
         name = generations.publish(build)
+    _prune_movies(root, pointed_at)
     linked = [p for p in library if p.movies > 1]
     return {"generation": name, "people": len(library), "across_movies": len(linked),
             "met_pairs": len(pairs), "stale_decisions": stale,
             "path": str(root.path / LIBRARY_PAGE)}
+
+
+def _prune_movies(root: OutputRoot, pointed_at: dict[str, tuple[set[str], set[str]]]) -> None:
+    """Movies keep older generations and files while the library points at them: once it
+    points elsewhere, remove them (a movie being written is left to its writer, which prunes
+    when it publishes). `pointed_at`: what the previous library pointed at, by movie."""
+    for folder in root.published_folders():
+        if folder.library_references() == pointed_at.get(folder.key, (set(), set())):
+            continue
+        try:
+            with folder.writing("the library: pruning") as draft:
+                draft.recover()
+        except MovieBusyError:
+            pass
 
 
 def _library_person(library_id: int, members: list, names: dict) -> LibraryPerson:

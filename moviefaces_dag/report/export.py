@@ -104,7 +104,7 @@ def load_dataset(folder: MovieFolder, library_ids: dict[tuple[str, int], int]) -
         faces=db.faces(),
         people={p.person_id: Person(p.person_id, rank, names.get(p.person_id),
                                     library_ids.get((folder.key, p.person_id)))
-                for rank, p in enumerate(db.people(), start=1)},
+                for rank, p in enumerate(db.people(hidden=False), start=1)},
     )
 
 

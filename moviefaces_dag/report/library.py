@@ -64,7 +64,7 @@ def movie_entries(root: OutputRoot) -> list[LibraryEntry]:
         key, db = folder.key, folder.published()
         movie = db.movie()
         faces = {f.id: f for f in db.faces()}
-        people = db.people()
+        people = db.people(hidden=False)
         names = db.names()
         prefix = quote(key) + "/"
         entries.append(LibraryEntry(

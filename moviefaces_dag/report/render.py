@@ -47,7 +47,7 @@ def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = ""
         html = env.get_template(template).render(report=view, **context)
         (staging / name).write_text(html, encoding="utf-8")
 
-    for person in view.people:
+    for person in view.people + view.hidden:
         write(Path(person.page).name, "person.html.j2", person=person, base=GENERATION_PAGE_BASE)
     write(UNASSIGNED_PAGE, "unassigned.html.j2", base=GENERATION_PAGE_BASE)
     write(FRAME_PAGE, "frame.html.j2", base=GENERATION_PAGE_BASE)

@@ -89,6 +89,7 @@ class ReportView:
     threshold: float | None
     near_from: float | None  # the least similarity of a pair shown as possibly one person
     people: list[PersonView]
+    hidden: list[PersonView]  # people the user hid: kept out of the lists, their pages kept
     pairs: list[PairView]
     unassigned: list[UnassignedView]  # in time order
     output_dir: str  # for the commands the report suggests
@@ -187,7 +188,10 @@ def build_movie_report(db: MovieDB, pages: str, output_dir: str = "") -> ReportV
         if face.person_id is not None:
             by_person[face.person_id].append(face)
     people: list[PersonView] = []
-    for number, person in enumerate(db.people(), start=1):
+    hidden: list[PersonView] = []
+    for person in db.people():
+        shown = hidden if person.hidden else people
+        number = len(shown) + 1
         label = names.get(person.person_id) or f"Person {person.person_id}"
         group = [links.thumbnail(f, label) for f in by_person[person.person_id]]  # time order
         best_face = next((f for f in by_person[person.person_id] if f.id == person.best_face_id),
@@ -195,7 +199,7 @@ def build_movie_report(db: MovieDB, pages: str, output_dir: str = "") -> ReportV
         best = links.thumbnail(best_face, label) if best_face else max(
             group, key=lambda f: f.quality)
         marks = sorted({f.time: f.frame for f in group}.items())
-        people.append(PersonView(
+        shown.append(PersonView(
             number=number, person_id=person.person_id, name=names.get(person.person_id),
             face_count=person.face_count,
             first_seen=person.first_seen, last_seen=person.last_seen,
@@ -234,6 +238,7 @@ def build_movie_report(db: MovieDB, pages: str, output_dir: str = "") -> ReportV
         threshold=threshold,
         near_from=None if threshold is None else threshold - NEAR_MARGIN,
         people=people,
+        hidden=hidden,
         pairs=pairs,
         unassigned=[UnassignedView(links.thumbnail(f, "Unassigned face"),
                                    *closest.get(f.id, (None, 0.0)))

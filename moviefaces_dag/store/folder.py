@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .generations import GENERATIONS, Generation, Generations, subfolders
+from .library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE, LibraryDB
 from .lock import writer_lock
 from .movie_db import MovieDB
 from .schema import StoreError
@@ -66,7 +67,17 @@ class MovieFolder:
 
     @property
     def generations(self) -> Generations:
-        return Generations(self.path, self.report_path)
+        return Generations(self.path, self.report_path, lambda: self.library_references()[0])
+
+    def library_references(self) -> tuple[set[str], set[str]]:
+        """The generations and file folders of this movie that the published library's pages
+        point at: kept until the library points elsewhere, so its links never break."""
+        library = Generations(self.path.parent / LIBRARY_FOLDER, self.path.parent / LIBRARY_PAGE)
+        generation = library.current()
+        snapshot = library.path(generation) / LIBRARY_DB if generation else None
+        if snapshot is None or not snapshot.is_file():
+            return set(), set()
+        return LibraryDB(snapshot, readonly=True).references(self.key)
 
     # reading ------------------------------------------------------------------------------------
     def published_generation(self) -> str | None:
@@ -181,7 +192,7 @@ class Draft:
         return missing
 
     def _prune(self, generation: str | None) -> None:
-        keep = self.db.folders()
+        keep = self.db.folders() | self.folder.library_references()[1]
         if generation is not None:
             keep |= self.folder.published().folders()
         for kind in FILE_KINDS:

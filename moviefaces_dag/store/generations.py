@@ -39,9 +39,13 @@ class Generation:
 
 
 class Generations:
-    def __init__(self, folder: Path, page: Path):
+    def __init__(self, folder: Path, page: Path,
+                 keep: Callable[[], set[str]] = frozenset):
+        """`keep` names older generations still pointed at from elsewhere (the library's
+        pages): they stay until nothing does."""
         self.folder = Path(folder)
         self.page = Path(page)
+        self.keep = keep
 
     def current(self) -> str | None:
         try:
@@ -67,17 +71,21 @@ class Generations:
             if not (staging / MAIN_PAGE).is_file():
                 raise StoreError(f"publishing {self.folder.name} wrote no {MAIN_PAGE}")
             fsync_tree(staging)
-            fault_point("publish:staged")
+            self._fault_point("staged")
             staging.rename(self.path(name))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        fault_point("publish:renamed")
+        self._fault_point("renamed")
         write_atomic(self.folder / POINTER_NAME, json.dumps(
             {"generation": name, "published_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}))
-        fault_point("publish:switched")
+        self._fault_point("switched")
         self.recover()
         return name
+
+    def _fault_point(self, step: str) -> None:
+        fault_point(f"publish:{step}")  # any publish
+        fault_point(f"publish:{step}:{self.folder.name}")  # a movie's (its key) or the library's
 
     def recover(self) -> None:
         """Finish what a stopped writer left: the main page in place, older generations and
@@ -87,9 +95,10 @@ class Generations:
             page = (self.path(generation) / MAIN_PAGE).read_bytes()
             if not self.page.is_file() or self.page.read_bytes() != page:
                 write_atomic(self.page, page)
-                fault_point("publish:installed")
+                self._fault_point("installed")
+        keep = {generation, *self.keep()}
         for old in subfolders(self.folder / GENERATIONS):
-            if old.name != generation:
+            if old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
         for folder in {self.folder, self.page.parent}:
             remove_leftovers(folder)

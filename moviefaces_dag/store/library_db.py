@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from .schema import database_error
 
 LIBRARY_DB = "library.sqlite"
 LIBRARY_PAGE = "index.html"  # at the output root
+LIBRARY_FOLDER = "library"  # at the output root: decisions and published generations
 LIBRARY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS people (
     id INTEGER PRIMARY KEY,
@@ -139,6 +141,22 @@ class LibraryDB:
         with self._connection() as conn:
             return [tuple(r) for r in conn.execute(
                 "SELECT a, b, movie, shots FROM met ORDER BY shots DESC, a, b, movie")]
+
+    def references(self, movie: str) -> tuple[set[str], set[str]]:
+        """What the library's pages point at in `movie`'s folder: its generations and its
+        file version folders (`faces/<version>`), which that movie must keep."""
+        with self._connection() as conn:
+            rows = conn.execute("SELECT page, best_face FROM members WHERE movie = ?",
+                                (movie,)).fetchall()
+        generations, folders = set(), set()
+        for page, best in rows:
+            parts = [unquote(part) for part in page.split("/")]
+            if len(parts) > 2:
+                generations.add(parts[2])  # <movie>/g/<generation>/<page>
+            parts = [unquote(part) for part in (best or "").split("/")]
+            if len(parts) > 2:
+                folders.add(f"{parts[1]}/{parts[2]}")  # <movie>/<kind>/<version>/<file>
+        return generations, folders
 
     def next_id(self) -> int:
         with self._connection() as conn:

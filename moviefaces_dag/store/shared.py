@@ -43,7 +43,7 @@ from .folder import (
 )
 from .generations import GENERATIONS, MAIN_PAGE, POINTER_NAME, Generations
 from .lease import is_local, shared_lock
-from .library_db import LIBRARY_DB, LIBRARY_PAGE
+from .library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE
 from .movie_db import MovieDB
 from .output import RESERVED, OutputRoot, new_key
 from .rows import MovieRow
@@ -51,7 +51,7 @@ from .schema import StoreError
 
 MOVIE_JSON = "movie.json"
 COMPLETE = ".complete"  # last file of an uploaded frame or face folder
-LIBRARY = "library"
+LIBRARY = LIBRARY_FOLDER
 REGISTER_LOCK = ".register.lock"
 LIBRARY_LOCK_WAIT = 600.0  # one library writer at a time: a second waits its turn
 
