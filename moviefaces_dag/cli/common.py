@@ -127,11 +127,9 @@ def output_root(args: argparse.Namespace) -> OutputRoot:
 
 def read_root(args: argparse.Namespace) -> OutputRoot:
     """The output folder a command only reads: its published results, also on a read-only
-    mount (nothing is written, nor upgraded)."""
-    path = Path(setting(args, "store.output_dir"))
-    if not path.is_dir():
-        raise CliError(f"output folder {path} does not exist; run `moviefaces run MOVIE` first")
-    return OutputRoot(path)
+    mount (nothing is written, nor upgraded). A missing folder holds no movie: the command
+    then says which movie to run first."""
+    return OutputRoot(Path(setting(args, "store.output_dir")))
 
 
 def movie_folder(root: OutputRoot, movie: str) -> MovieFolder:

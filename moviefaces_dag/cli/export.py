@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..people.library import library_ids
+from ..people.library import library_ids, library_names
 from ..report.export import FORMATS, ExportError, default_export_dir, export_dataset
 from .common import CliError, add_movie_arguments, movie_folder, read_root
 
@@ -28,7 +28,8 @@ def run_export(args: argparse.Namespace) -> int:
     folder = movie_folder(root, args.movie)
     out = Path(args.out) if args.out else default_export_dir(folder, args.format)
     try:
-        result = export_dataset(folder, out, args.format, library_ids(root))
+        result = export_dataset(folder, out, args.format, library_ids(root),
+                                library_names(root))
     except ExportError as exc:
         raise CliError(str(exc)) from exc
     details = ", ".join(f"{k} {v}" for k, v in result.items()

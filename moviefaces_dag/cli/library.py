@@ -15,6 +15,7 @@ from ..report.export import export_library
 from ..store import OutputRoot
 from ..store.library_db import LibraryDB, LibraryPerson
 from .common import CliError, add_setting, output_root, printable, read_root
+from .people import name_everywhere
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -102,9 +103,10 @@ def name_library_person(args: argparse.Namespace) -> int:
     person = next((p for p in library.people() if p.id == args.library_id), None)
     if person is None:
         raise CliError(f"the library has no person {args.library_id}")
-    first = person.members[0]  # names follow the people, whatever ids the library gives them
-    return _decide(args, {"op": "name", "movie": first.movie, "person": first.person_id,
-                          "name": name})
+    # The name is given in every member's movie: one name in every report, list and export,
+    # and it follows the people whatever ids the library gives them.
+    first = person.members[0]
+    return name_everywhere(output_root(args), first.movie, first.person_id, name)
 
 
 def link_people(args: argparse.Namespace) -> int:
@@ -131,8 +133,9 @@ def list_library(args: argparse.Namespace) -> int:
     for p in people:
         if args.all or p.movies > 1 or p.name:
             members = ", ".join(f"{m.movie}:{m.person_id}" for m in p.members)
+            conflict = f" (also named {', '.join(p.other_names)})" if p.other_names else ""
             print(f"{p.id:>5}  {p.movies:>6}  {duration_text(p.screen_time):>10}  "
-                  f"{printable(p.name or '')} [{printable(members)}]")
+                  f"{printable((p.name or '') + conflict)} [{printable(members)}]")
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from ..core.words import duration_text, plural, timecode
 from ..people.decision_log import MAX_NAME
 from ..people.decisions import Decisions, Face, refs
+from ..people.library import library_names, naming, published_library
 from ..store import MovieBusyError, MovieDB, MovieFolder
 from .common import CliError, add_setting, movie_folder, output_root, printable, read_root
 
@@ -93,15 +94,15 @@ def _decide(args: argparse.Namespace, decision: dict[str, Any],
     return _applied(root, folder, describe(decision))
 
 
-def _applied(root, folder: MovieFolder, what: str) -> int:
-    """Group the movie again with its decisions and say so; a movie being processed now
-    gets them from that run (or the next one)."""
+def _applied(root, folder: MovieFolder, what: str, *also: MovieFolder) -> int:
+    """Group the movie (and `also` those) again with its decisions and say so; a movie being
+    processed now gets them from that run (or the next one)."""
     where = printable(str(Decisions(folder.path).path))
     try:
-        apply_decisions_now(root, folder)
-    except MovieBusyError:
-        print(f"{what}: recorded in {where}; movie {printable(folder.key)} is being processed "
-              "now: that run applies it, or the next one")
+        apply_decisions_now(root, folder, *also)
+    except MovieBusyError as exc:
+        print(f"{what}: recorded in {where}; {printable(str(exc))} now: that run applies it, "
+              "or the next one")
         return 0
     print(f"{what}: recorded in {where}; report: {folder.report_path.absolute().as_uri()}")
     return 0
@@ -151,8 +152,20 @@ def name_person(args: argparse.Namespace) -> int:
         raise CliError("a name cannot be empty")
     if len(name) > MAX_NAME or not name.isprintable():
         raise CliError(f"a name is at most {MAX_NAME} printable characters")
-    return _decide(args, {"op": "name", "person": args.person, "name": name},
-                   lambda published, _made: published.person(args.person))
+    root = output_root(args)
+    folder = movie_folder(root, args.movie)
+    Published(folder).person(args.person)
+    return name_everywhere(root, folder.key, args.person, name)
+
+
+def name_everywhere(root, movie: str, person: int, name: str) -> int:
+    """Name the movie's person, and everyone the library holds as the same person."""
+    decisions = naming(published_library(root), movie, person, name)
+    for key, decision in decisions:
+        Decisions(root.folder(key).path).add(decision)
+    first, *others = [root.folder(key) for key, _ in decisions]
+    return _applied(root, first, describe(decisions[0][1]) + (
+        f" (and in {', '.join(printable(f.key) for f in others)})" if others else ""), *others)
 
 
 def merge_people(args: argparse.Namespace) -> int:
@@ -208,9 +221,11 @@ def reject_faces(args: argparse.Namespace) -> int:
 
 
 def list_people(args: argparse.Namespace) -> int:
-    folder = movie_folder(read_root(args), args.movie)
+    root = read_root(args)
+    folder = movie_folder(root, args.movie)
     db = folder.published()
-    names = db.names()
+    names = {**{pid: name for (movie, pid), name in library_names(root).items()
+                if movie == folder.key}, **db.names()}
     clusters = db.stage_runs().get("face_clusters")
     fps = db.stage_runs()["frames"].stats.get("rate") or 1.0
     marks: dict[int, set[float]] = {}
@@ -232,24 +247,41 @@ def list_people(args: argparse.Namespace) -> int:
     return 0
 
 
-def apply_decisions_now(root, folder: MovieFolder) -> None:
-    """Make the movie's people and report again with the decisions, with the clustering
-    settings of its published result, then bring the library up to date with them."""
-    from ..core.progress import LogProgress
+def apply_decisions_now(root, folder: MovieFolder, *also: MovieFolder) -> None:
+    """Make the movie's (and `also` those movies') people and report again with the
+    decisions, each with the clustering settings of its published result, then bring the
+    library up to date with them. A movie being processed is left to that run (MovieBusyError,
+    once the others are done)."""
     from ..definitions import default_resources, versioned_assets
-    from ..defs.resources import ClusteringResource, MovieStoreResource
+    from ..defs.resources import MovieStoreResource
     from .common import dagster_instance
     from .run import execute
 
+    store = MovieStoreResource(output_dir=str(root.path), scratch_dir=None)
+    instance, busy = dagster_instance(root.path), []
+    for movie in (folder, *also):
+        resources = {**default_resources(), "store": store, **_regrouping(movie)}
+        try:
+            with movie.writing("moviefaces people"):
+                execute(instance, versioned_assets(resources), resources, movie.key,
+                        ["people_decisions", "face_clusters", "movie_report"])
+        except MovieBusyError as exc:
+            busy.append(exc)
+    resources = {**default_resources(), "store": store}
+    execute(instance, versioned_assets(resources), resources, None,
+            ["library_decisions", "library"])
+    if busy:
+        raise busy[0]
+
+
+def _regrouping(folder: MovieFolder) -> dict:
+    """The resources that group `folder`'s movie as its published result was grouped."""
+    from ..core.progress import LogProgress
+    from ..defs.resources import ClusteringResource
+
     recorded = folder.published().stage_runs()["face_clusters"].settings
     recorded = recorded.get("requested", recorded)  # older results: the settings in force
-    clustering = ClusteringResource(**{name: recorded[name] for name in
-                                       ClusteringResource.model_fields if name in recorded})
-    store = MovieStoreResource(output_dir=str(root.path), scratch_dir=None)
-    resources = {**default_resources(), "store": store, "clustering": clustering,
-                 "progress": LogProgress()}
-    instance, assets = dagster_instance(root.path), versioned_assets(resources)
-    with folder.writing("moviefaces people"):
-        execute(instance, assets, resources, folder.key,
-                ["people_decisions", "face_clusters", "movie_report"])
-    execute(instance, assets, resources, None, ["library_decisions", "library"])
+    return {"clustering": ClusteringResource(**{name: recorded[name] for name in
+                                                ClusteringResource.model_fields
+                                                if name in recorded}),
+            "progress": LogProgress()}

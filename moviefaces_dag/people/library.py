@@ -246,6 +246,17 @@ def group_people(people: list[MoviePerson], decisions: list[dict[str, Any]]
     return sorted(groups.values(), key=lambda g: min(g)), names, stale
 
 
+def library_name(members: list[MoviePerson], names: dict[tuple[str, int], str]
+                 ) -> tuple[str | None, tuple[str, ...]]:
+    """A library person's one name and the other names its members were given (a conflict to
+    show, never to drop): a name given in the library first, else the name of the member seen
+    longest. `names`: the library decisions' names, by member."""
+    given = [names[m.ref] for m in members if m.ref in names]
+    in_movies = [m.name for m in sorted(members, key=lambda m: -m.screen_time) if m.name]
+    every = list(dict.fromkeys([*given, *in_movies]))  # distinct, in order of precedence
+    return (every[0] if every else None), tuple(every[1:])
+
+
 def keep_library_ids(groups: list[list[tuple[str, int]]],
                      previous: dict[tuple[str, int], int], next_id: int) -> list[int]:
     """A library id per group: the id most of its members had (if most of that id's members
@@ -274,6 +285,19 @@ def library_path(root: OutputRoot) -> Path:
 
 def library_decisions(root: OutputRoot) -> Decisions:
     return Decisions(library_path(root), library=True)
+
+
+def naming(library: LibraryDB | None, movie: str, person: int, name: str
+           ) -> list[tuple[str, dict[str, Any]]]:
+    """The name decisions, by movie, that give `name` to a movie's person and to everyone the
+    library holds as the same person: one name everywhere."""
+    members = [(movie, person)]
+    for entry in library.people() if library else []:
+        refs = [(m.movie, m.person_id) for m in entry.members]
+        if (movie, person) in refs:
+            members += [ref for ref in refs if ref != (movie, person)]
+            break
+    return [(key, {"op": "name", "person": pid, "name": name}) for key, pid in members]
 
 
 def link_refusal(library: LibraryDB, a: tuple[str, int], b: tuple[str, int]) -> str | None:
@@ -306,3 +330,11 @@ def library_ids(root: OutputRoot) -> dict[tuple[str, int], int]:
     library = published_library(root)
     return {(m.movie, m.person_id): p.id for p in (library.people() if library else [])
             for m in p.members}
+
+
+def library_names(root: OutputRoot) -> dict[tuple[str, int], str]:
+    """(movie, person id) -> the library person's one name, for each named one: a person
+    linked to someone named in another movie carries that name too."""
+    library = published_library(root)
+    return {(m.movie, m.person_id): p.name for p in (library.people() if library else [])
+            if p.name for m in p.members}

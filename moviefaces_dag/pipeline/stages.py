@@ -42,6 +42,8 @@ from ..people.library import (
     group_people,
     keep_library_ids,
     library_decisions,
+    library_name,
+    library_names,
     library_path,
     library_people,
     published_library,
@@ -274,9 +276,11 @@ def cluster_faces(db: MovieDB, settings: ClusterSettings,
 def publish_report(draft: Draft) -> dict[str, Any]:
     """Publish the draft with its report: readers switch to it in one step."""
     summary: dict[str, Any] = {}
+    root, key = OutputRoot(draft.folder.path.parent), draft.folder.key
+    names = {pid: name for (movie, pid), name in library_names(root).items() if movie == key}
 
     def render(snapshot: MovieDB, generation) -> None:
-        summary.update(render_movie_pages(snapshot, generation, str(draft.folder.path.parent)))
+        summary.update(render_movie_pages(snapshot, generation, str(root.path), names))
 
     summary["generation"] = draft.publish(render)
     summary["path"] = str(draft.folder.report_path)
@@ -353,10 +357,10 @@ def _prune_movies(root: OutputRoot, pointed_at: dict[str, tuple[set[str], set[st
 
 def _library_person(library_id: int, members: list, names: dict) -> LibraryPerson:
     top = max(members, key=lambda m: m.screen_time)
-    name = next((names[m.ref] for m in members if m.ref in names), None) or next(
-        (m.name for m in sorted(members, key=lambda m: -m.screen_time) if m.name), None)
+    name, others = library_name(members, names)
     return LibraryPerson(
-        id=library_id, name=name, model=top.model, faces=sum(m.faces for m in members),
+        id=library_id, name=name, other_names=others, model=top.model,
+        faces=sum(m.faces for m in members),
         screen_time=sum(m.screen_time for m in members), movies=len(members),
         best_face=top.best_face,
         members=tuple(Member(m.movie, m.person_id, m.label, m.faces, m.screen_time,

@@ -89,13 +89,15 @@ def default_export_dir(folder: MovieFolder, fmt: str) -> Path:
     return folder.path / "dataset" / fmt
 
 
-def load_dataset(folder: MovieFolder, library_ids: dict[tuple[str, int], int]) -> Dataset:
+def load_dataset(folder: MovieFolder, library_ids: dict[tuple[str, int], int],
+                 library_names: dict[tuple[str, int], str] | None = None) -> Dataset:
     """The movie's published result (ExportError when there is none)."""
     try:
         db = folder.published()
     except NotPublishedError as exc:
         raise ExportError(str(exc)) from exc
-    names = db.names()
+    names = {**{pid: name for (movie, pid), name in (library_names or {}).items()
+                if movie == folder.key}, **db.names()}
     return Dataset(
         folder=folder,
         db=db,
@@ -109,14 +111,16 @@ def load_dataset(folder: MovieFolder, library_ids: dict[tuple[str, int], int]) -
 
 
 def export_dataset(folder: MovieFolder, out_dir: Path, fmt: str,
-                   library_ids: dict[tuple[str, int], int] | None = None) -> dict[str, Any]:
+                   library_ids: dict[tuple[str, int], int] | None = None,
+                   library_names: dict[tuple[str, int], str] | None = None) -> dict[str, Any]:
     """Write the movie's dataset in `fmt` to `out_dir`, replacing an earlier export there.
-    `library_ids` ((movie, person) -> library id) labels people across movies."""
+    `library_ids` ((movie, person) -> library id) labels people across movies; `library_names`
+    names those the movie left unnamed after their library person."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out_dir = Path(out_dir).resolve()
     _check_replaceable(out_dir)
-    dataset = load_dataset(folder, library_ids or {})
+    dataset = load_dataset(folder, library_ids or {}, library_names)
     remove_leftovers(out_dir.parent, out_dir.name)
     staging = temporary_path(out_dir)
     shutil.rmtree(staging, ignore_errors=True)
@@ -310,7 +314,7 @@ def export_library(library: LibraryDB, out: Path) -> dict[str, Any]:
     time) and per pair who met (`"type": "met"`). Scripts read it: the field names stay."""
     people = library.people()
     lines: list[dict[str, Any]] = [{
-        "type": "person", "id": p.id, "name": p.name,
+        "type": "person", "id": p.id, "name": p.name, "other_names": list(p.other_names),
         "members": [{"movie": m.movie, "person": m.person_id} for m in p.members],
         "movies": [{"movie": m.movie, "person": m.person_id, "first_seen": m.first_seen,
                     "last_seen": m.last_seen, "faces": m.faces,

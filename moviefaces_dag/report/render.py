@@ -35,11 +35,12 @@ def environment() -> Environment:
     return env
 
 
-def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = ""
-                       ) -> dict[str, Any]:
+def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = "",
+                       library_names: dict[int, str] | None = None) -> dict[str, Any]:
     """Write the movie's pages for `generation` into its staging folder; return a summary.
-    `output_dir` goes into the commands the pages suggest."""
-    view = build_movie_report(db, generation.folder, output_dir)
+    `output_dir` goes into the commands the pages suggest; `library_names` names people the
+    movie left unnamed after their library person."""
+    view = build_movie_report(db, generation.folder, output_dir, library_names)
     env = environment()
     staging = generation.staging
 

@@ -172,11 +172,13 @@ def closest_people(db: MovieDB, people: list[PersonView]
                                                                                strict=True))}
 
 
-def build_movie_report(db: MovieDB, pages: str, output_dir: str = "") -> ReportView:
+def build_movie_report(db: MovieDB, pages: str, output_dir: str = "",
+                       library_names: dict[int, str] | None = None) -> ReportView:
     """The report of the movie in `db`; its other pages will live in the folder `pages`
-    (relative to the movie's folder). `output_dir` goes into the commands it suggests."""
+    (relative to the movie's folder). `output_dir` goes into the commands it suggests;
+    `library_names` names people the movie left unnamed after their library person."""
     movie = db.movie()
-    names = db.names()
+    names = {**(library_names or {}), **db.names()}
     runs = db.stage_runs()
     faces = db.faces()
     frame_run = runs.get("frames")

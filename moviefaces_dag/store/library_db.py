@@ -3,6 +3,7 @@ asset into each published generation; read-only afterwards."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,8 @@ CREATE TABLE IF NOT EXISTS people (
     faces INTEGER NOT NULL,
     screen_time REAL NOT NULL,
     movies INTEGER NOT NULL,
-    best_face TEXT
+    best_face TEXT,
+    other_names TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS members (
     library_id INTEGER NOT NULL REFERENCES people(id),
@@ -74,6 +76,9 @@ class LibraryPerson:
     movies: int
     best_face: str | None
     members: tuple[Member, ...] = ()
+    # Other names its members were given: a conflict for the user to resolve (naming the
+    # library person gives every member the one name).
+    other_names: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -109,10 +114,10 @@ class LibraryDB:
         with self._connection() as conn:
             conn.execute("BEGIN")
             conn.executemany(
-                "INSERT INTO people (id, name, model, faces, screen_time, movies, best_face) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ((p.id, p.name, p.model, p.faces, p.screen_time, p.movies, p.best_face)
-                 for p in people))
+                "INSERT INTO people (id, name, model, faces, screen_time, movies, best_face, "
+                "other_names) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((p.id, p.name, p.model, p.faces, p.screen_time, p.movies, p.best_face,
+                  json.dumps(list(p.other_names), ensure_ascii=False)) for p in people))
             conn.executemany(
                 "INSERT INTO members (library_id, movie, person_id, label, faces, screen_time, "
                 "first_seen, last_seen, page, best_face) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -132,7 +137,8 @@ class LibraryDB:
                     r["movie"], r["person_id"], r["label"], r["faces"], r["screen_time"],
                     r["first_seen"], r["last_seen"], r["page"], r["best_face"]))
             return [LibraryPerson(r["id"], r["name"], r["model"], r["faces"], r["screen_time"],
-                                  r["movies"], r["best_face"], tuple(members.get(r["id"], ())))
+                                  r["movies"], r["best_face"], tuple(members.get(r["id"], ())),
+                                  tuple(json.loads(dict(r).get("other_names") or "[]")))
                     for r in conn.execute(
                         "SELECT * FROM people ORDER BY screen_time DESC, id")]
 

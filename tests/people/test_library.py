@@ -113,7 +113,7 @@ def test_library_decisions_stick(casts: Path, tmp_path: Path) -> None:
     assert moviefaces("library", "export", "--out", out, "--output-dir", casts).returncode == 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     person = next(line for line in lines if line["type"] == "person" and line["name"])
-    assert set(person) == {"type", "id", "name", "members", "movies"}
+    assert set(person) == {"type", "id", "name", "other_names", "members", "movies"}
     assert set(person["movies"][0]) == {"movie", "person", "first_seen", "last_seen", "faces",
                                         "screen_time"}
     met = next(line for line in lines if line["type"] == "met")

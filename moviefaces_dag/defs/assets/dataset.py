@@ -1,7 +1,7 @@
 from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 from pydantic import Field
 
-from ...people.library import library_ids
+from ...people.library import library_ids, library_names
 from ...report.export import FORMATS, default_export_dir, export_dataset
 from ..partitions import movies_partitions
 from ..resources import MovieStoreResource
@@ -27,12 +27,13 @@ def face_dataset(
     """`<output>/<movie>/dataset/<format>`: the people as a labelled dataset (person folders
     with montages, YOLO annotations, JSON lines with embeddings), as `moviefaces export` writes."""
     key = context.partition_key
-    ids = library_ids(store.library_reading())
+    library = store.library_reading()
+    ids, names = library_ids(library), library_names(library)
     metadata: dict = {}
     with store.writing(context, needs=("frames", "faces")) as draft:
         for fmt in config.formats:
             out = default_export_dir(draft.folder, fmt)
-            result = export_dataset(draft.folder, out, fmt, ids)
+            result = export_dataset(draft.folder, out, fmt, ids, names)
             store.publish_folder(key, out.relative_to(draft.folder.path).as_posix(), out)
             metadata[f"{fmt}_path"] = MetadataValue.path(store.location(key, "dataset", fmt))
             metadata.update({f"{fmt}_{k}": v for k, v in result.items()
