@@ -118,7 +118,8 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
     """Refresh the movie's identity, then run the stages that are out of date (all with
     `force`), publishing the result; return the stages that ran."""
     from ..definitions import code_versions, versioned_assets
-    from ..defs.stale import SOURCES, STAGES, library_out_of_date, out_of_date
+    from ..defs.stale import SOURCES, STAGES, decisions_read, library_out_of_date, out_of_date
+    from ..people.decisions import Decisions
 
     assets = versioned_assets(resources)
     execute(instance, assets, resources, folder.key, list(SOURCES))
@@ -130,6 +131,11 @@ def run_stages(instance, resources: dict, folder: MovieFolder, force: bool) -> l
                                                    code_versions(resources), missing)
     if todo:
         execute(instance, assets, resources, folder.key, todo)
+    if decisions_read(instance, folder.key) != Decisions(folder.path).digest():
+        # A decision made while this run went on: group again with it (no models run).
+        todo = [*dict.fromkeys([*todo, "face_clusters", "movie_report"])]
+        execute(instance, assets, resources, folder.key,
+                ["people_decisions", "face_clusters", "movie_report"])
     if todo or library_out_of_date(instance, folder.key):
         execute(instance, assets, resources, None, ["library_decisions", "library"])
     return todo

@@ -65,6 +65,12 @@ def out_of_date(instance: DagsterInstance, partition: str, code_versions: dict[s
     return []
 
 
+def decisions_read(instance: DagsterInstance, partition: str) -> str | None:
+    """The digest of the decisions as people_decisions last read them (its data version)."""
+    tags = _tags(instance, "people_decisions", partition)
+    return tags.get(_DATA_VERSION) if tags else None
+
+
 def _latest_id(instance: DagsterInstance, asset: str, partition: str | None) -> int | None:
     records = instance.fetch_materializations(
         AssetRecordsFilter(asset_key=AssetKey(asset),

@@ -22,6 +22,7 @@ from moviefaces_dag.defs.resources import (
     MovieStoreResource,
     SamplingResource,
 )
+from moviefaces_dag.people.decisions import Decisions
 from moviefaces_dag.pipeline.watch import scan
 from moviefaces_dag.store import OutputRoot
 
@@ -203,6 +204,26 @@ def test_clustering_change_reruns_clusters_and_report_only(world: World) -> None
                    "library": {None}}
     assert library_builds(world) == builds + 1  # once after both movies, not once per movie
     assert world.settle(clustering=looser) == {}
+
+
+def test_a_decision_reruns_the_people_and_the_report_once(world: World) -> None:
+    """A decision (from the CLI or the editor) changes people_decisions' data version when
+    it is read; automation then regroups that movie and rebuilds its report and the library,
+    once. Reading unchanged decisions again reruns nothing."""
+    folder = root_of(world).folder("alpha")
+    person = folder.published().people()[0].person_id
+    Decisions(folder.path).add({"op": "name", "person": person, "name": "Ann"})
+    world.materialize("alpha", ["people_decisions"])
+    assert world.settle() == {"face_clusters": {"alpha"}, "movie_report": {"alpha"},
+                              "library": {None}}
+    assert folder.published().names() == {person: "Ann"}
+    world.materialize("alpha", ["people_decisions"])
+    assert world.settle() == {}
+    Decisions(folder.path).undo()
+    world.materialize("alpha", ["people_decisions"])
+    assert world.settle() == {"face_clusters": {"alpha"}, "movie_report": {"alpha"},
+                              "library": {None}}
+    assert folder.published().names() == {}
 
 
 def test_report_code_change_reruns_the_report_only(
