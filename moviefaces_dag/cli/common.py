@@ -15,6 +15,7 @@ from ..core.settings import SETTINGS, SettingError, resolve
 from ..evaluation.truth import TruthError
 from ..faces.types import FaceModelError
 from ..media.video import MovieError, probe_movie
+from ..people.decision_log import DecisionError
 from ..pipeline.outputs import open_output
 from ..pipeline.watch import follow_moves
 from ..report.export import ExportError
@@ -29,7 +30,8 @@ class CliError(Exception):
 # Failures the user can act on, each one line naming the file or setting; and what the file
 # system or a database refused (a full disk, a read-only folder, a damaged file).
 EXPECTED_FAILURES = (CliError, MovieError, SettingError, StoreError, FaceModelError,
-                     ExportError, TruthError, MovieBusyError, OSError, sqlite3.Error)
+                     ExportError, TruthError, MovieBusyError, DecisionError, OSError,
+                     sqlite3.Error)
 
 
 # What a failure of the file system leaves: every publish is atomic.

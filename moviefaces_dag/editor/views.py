@@ -1,0 +1,165 @@
+"""What the editor's pages show: a movie's people as they are after every decision made so far
+(`regroup` on the published grouping: no clustering, no models), the library, the history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ..core.words import plural
+from ..people.checks import Grouping
+from ..people.decision_log import replay
+from ..people.decisions import Decisions
+from ..people.library import library_decisions, published_library
+from ..people.movie_people import regroup
+from ..store import FaceRow, OutputRoot
+from ..store.library_db import LibraryPerson
+
+FILES = "/files/"  # the route that serves the output folder's images
+
+
+def file_url(path: str) -> str:
+    """The editor's address of a file, given its path from the output folder."""
+    return FILES + quote(path)
+
+
+@dataclass(frozen=True)
+class FaceView:
+    id: int
+    src: str
+    time: float
+    person: int | None
+
+
+@dataclass
+class PersonCard:
+    id: int
+    name: str | None
+    faces: list[FaceView]  # in time order
+    portrait: FaceView
+    hidden: bool
+
+    @property
+    def label(self) -> str:
+        return self.name or f"Person {self.id}"
+
+
+@dataclass
+class MovieState:
+    """A movie's people after the decisions in force."""
+
+    key: str
+    title: str
+    people: list[PersonCard]  # shown, most faces first
+    hidden: list[PersonCard]
+    unassigned: list[FaceView]
+    stale: list[str]
+    grouping: Grouping
+    decisions: Decisions
+    faces: dict[int, FaceRow] = field(default_factory=dict)
+
+    def person(self, person_id: int) -> PersonCard | None:
+        return next((p for p in [*self.people, *self.hidden] if p.id == person_id), None)
+
+
+def movie_state(root: OutputRoot, key: str) -> MovieState:
+    """The movie's people now: its published grouping with the decisions made since applied."""
+    folder = root.folder(key)
+    db = folder.published()
+    rows = {f.id: f for f in db.faces()}
+    decisions = Decisions(folder.path)
+    faces, outcome = regroup(db, decisions.load())
+    prefix = f"{key}/"
+
+    def view(face_id: int) -> FaceView:
+        row = rows[face_id]
+        return FaceView(face_id, file_url(prefix + (row.thumb_path or row.crop_path)),
+                        float(row.time or 0.0), outcome.assignment.get(face_id))
+
+    members: dict[int, list[int]] = defaultdict(list)
+    unassigned = []
+    for face in sorted(faces, key=lambda f: (f.time, f.id)):
+        person = outcome.assignment.get(face.id)
+        if person is None:
+            unassigned.append(view(face.id))
+        else:
+            members[person].append(face.id)
+    cards = []
+    for person, ids in members.items():
+        portrait = outcome.portraits.get(person) or max(ids, key=lambda f: rows[f].quality)
+        cards.append(PersonCard(person, outcome.names.get(person), [view(f) for f in ids],
+                                view(portrait), person in outcome.hidden))
+    cards.sort(key=lambda c: (-len(c.faces), c.faces[0].time, c.id))
+    return MovieState(
+        key=key, title=Path(db.movie().path).name,
+        people=[c for c in cards if not c.hidden], hidden=[c for c in cards if c.hidden],
+        unassigned=unassigned, stale=outcome.stale,
+        grouping=Grouping.regrouped(key, faces, outcome), decisions=decisions, faces=rows)
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    id: int
+    what: str
+    at: str
+    state: str  # applied, undone, withdrawn; "" for undo, redo and withdraw steps
+
+
+def history(decisions: Decisions, describe: Any) -> list[HistoryLine]:
+    """Every entry of a decisions file, newest first, with its state."""
+    entries = decisions.entries()
+    state = replay(entries).state
+    return [HistoryLine(e["id"], describe(e), e.get("at", ""), state.get(e["id"], ""))
+            for e in reversed(entries)]
+
+
+def describe_library(decision: dict[str, Any]) -> str:
+    op = decision["op"]
+    if op == "name":
+        return (f"{decision['movie']} person {decision['person']} is named "
+                f"{decision['name']!r} in the library")
+    if op == "link":
+        return (f"{decision['movie']} person {decision['person']} and {decision['other_movie']} "
+                f"person {decision['other']} are one person")
+    if op == "unlink":
+        return f"{decision['movie']} person {decision['person']} is nobody else"
+    return f"{op} of decision {decision['decision']}"
+
+
+@dataclass(frozen=True)
+class MovieSummary:
+    key: str
+    title: str
+    people: int
+    faces: int
+
+    @property
+    def text(self) -> str:
+        return f"{plural(self.people, 'person', 'people')}, {plural(self.faces, 'face')}"
+
+
+def library_people(root: OutputRoot) -> list[LibraryPerson]:
+    library = published_library(root)
+    return library.people() if library else []
+
+
+def movie_summaries(root: OutputRoot) -> list[MovieSummary]:
+    out = []
+    for folder in root.published_folders():
+        db = folder.published()
+        out.append(MovieSummary(folder.key, Path(db.movie().path).name, len(db.people()),
+                                len(db.faces())))
+    return out
+
+
+def names_in_use(root: OutputRoot) -> list[str]:
+    """Every name given anywhere: in each movie's decisions and the library's."""
+    names = set()
+    for folder in root.published_folders():
+        names |= {d["name"] for d in Decisions(folder.path).load() if d["op"] == "name"}
+    names |= {d["name"] for d in library_decisions(root).load() if d["op"] == "name"}
+    names |= {p.name for p in library_people(root) if p.name}
+    return sorted(names, key=str.casefold)
