@@ -6,7 +6,6 @@ It listens on 127.0.0.1 by default and prints its address with a session token; 
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 
 from .common import CliError, add_setting, printable, read_root
@@ -27,41 +26,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=serve)
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
-    sock.listen(64)
-    return sock
-
-
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from ..editor.app import create_app
     from ..editor.security import new_token
+    from ..editor.server import prepare
 
     if args.host not in LOCAL and not args.token:
         raise CliError(f"--host {args.host} lets other machines in: give a --token of your own")
     if args.token is not None and (len(args.token) < 8 or not args.token.isprintable()
-                                   or any(c in args.token for c in " &#?/%")):
-        raise CliError("--token: at least 8 printable characters, without spaces or &#?/%")
+                                   or any(c in args.token for c in " &#?/%+")):
+        raise CliError("--token: at least 8 printable characters, without spaces or &#?/%+")
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port {args.port}: a port is 0 to 65535")
     root = read_root(args)
-    sock = listening_socket(args.host, args.port)
-    port = sock.getsockname()[1]
     token = args.token or new_token()
-    app, _editor = create_app(root.path, token, args.host, port)
-    shown = f"[{args.host}]" if ":" in args.host else args.host
+    try:
+        server, sock, _editor, base = prepare(root.path, token, args.host, args.port)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})"
+                       ) from None
     print(f"moviefaces editor for {printable(str(root.path))}", flush=True)
-    print(f"open http://{shown}:{port}/?token={token}", flush=True)
+    print(f"open {base}/?token={token}", flush=True)
     print("Ctrl-C stops it.", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    server.run(sockets=[sock])
     return 0
