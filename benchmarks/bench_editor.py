@@ -124,9 +124,12 @@ def plan(root: OutputRoot, step: int) -> tuple[str, dict, str]:
         return "merge", {"person": first.id, "other": other.id}, page
     if kind == "move_to":
         frames = state.grouping.frames_of(first.id)
-        free = [f.id for p in people[1:] for f in p.faces
-                if state.faces[f.id].frame_id not in frames][:2]
-        return "move", {"faces": free, "person": first.id}, page
+        free: dict[int, int] = {}  # frame -> face: one face per frame
+        for face in (f for p in people[1:] for f in p.faces):
+            frame = state.faces[face.id].frame_id
+            if frame not in frames:
+                free.setdefault(frame, face.id)
+        return "move", {"faces": list(free.values())[:2], "person": first.id}, page
     if kind == "portrait":
         return "portrait", {"person": first.id, "face": first.faces[-1].id}, page
     if kind == "hide":

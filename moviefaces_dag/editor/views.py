@@ -12,13 +12,14 @@ from urllib.parse import quote
 from ..core.words import plural
 from ..people.checks import Grouping
 from ..people.decision_log import replay
-from ..people.decisions import Decisions
+from ..people.decisions import Decisions, rejected_places
 from ..people.library import library_decisions, published_library
 from ..people.movie_people import regroup
-from ..store import FaceRow, OutputRoot
+from ..store import FaceRow, OutputRoot, StoreError
 from ..store.library_db import LibraryPerson
 
 FILES = "/files/"  # the route that serves the output folder's images
+ATTEMPTS = 3  # reads racing a publish that prunes the generation they opened
 
 
 def file_url(path: str) -> str:
@@ -67,11 +68,23 @@ class MovieState:
 
 def movie_state(root: OutputRoot, key: str) -> MovieState:
     """The movie's people now: its published grouping with the decisions made since applied."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return _movie_state(root, key)
+        except StoreError:  # a new generation published (and the old one pruned) meanwhile
+            if attempt == ATTEMPTS - 1 or root.folder(key).published_generation() is None:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _movie_state(root: OutputRoot, key: str) -> MovieState:
     folder = root.folder(key)
     db = folder.published()
     rows = {f.id: f for f in db.faces()}
     decisions = Decisions(folder.path)
-    faces, outcome = regroup(db, decisions.load())
+    in_force = decisions.load()
+    faces, outcome = regroup(db, in_force)
+    rejected = rejected_places(in_force, faces)  # no faces: on no page
     prefix = f"{key}/"
 
     def view(face_id: int) -> FaceView:
@@ -84,7 +97,8 @@ def movie_state(root: OutputRoot, key: str) -> MovieState:
     for face in sorted(faces, key=lambda f: (f.time, f.id)):
         person = outcome.assignment.get(face.id)
         if person is None:
-            unassigned.append(view(face.id))
+            if face.id not in rejected:
+                unassigned.append(view(face.id))
         else:
             members[person].append(face.id)
     cards = []
@@ -142,14 +156,27 @@ class MovieSummary:
 
 
 def library_people(root: OutputRoot) -> list[LibraryPerson]:
-    library = published_library(root)
-    return library.people() if library else []
+    for attempt in range(ATTEMPTS):
+        try:
+            library = published_library(root)
+            return library.people() if library else []
+        except StoreError:  # published again meanwhile
+            if attempt == ATTEMPTS - 1:
+                raise
+    return []
 
 
 def movie_summaries(root: OutputRoot) -> list[MovieSummary]:
     out = []
     for folder in root.published_folders():
-        db = folder.published()
+        for attempt in range(ATTEMPTS):
+            try:
+                db = folder.published()
+                db.faces()
+                break
+            except StoreError:  # published again meanwhile
+                if attempt == ATTEMPTS - 1:
+                    raise
         out.append(MovieSummary(folder.key, Path(db.movie().path).name, len(db.people()),
                                 len(db.faces())))
     return out

@@ -61,6 +61,15 @@ class Grouping:
                                "(face ids are shown in the report)")
         return [self.faces[i] for i in ids]
 
+    def one_per_frame(self, faces: list[Face]) -> None:
+        """Faces that become one person's come from different frames."""
+        seen: dict[int, int] = {}
+        for face in faces:
+            if face.frame_id in seen:
+                raise RefusedError(f"faces {seen[face.frame_id]} and {face.id} are in one frame "
+                                   f"(at {self.when({face.frame_id})}): they are two people")
+            seen[face.frame_id] = face.id
+
     def when(self, frames: set[int]) -> str:
         times = sorted(f.time for f in self.faces.values() if f.frame_id in frames)
         return timecode(times[0]) if times else "?"
@@ -85,6 +94,7 @@ class Grouping:
             outside = [f.id for f in faces if self.person_of(f.id) != person]
             if outside:
                 raise RefusedError(f"face {outside[0]} is not person {person}'s")
+        self.one_per_frame(faces)
         return faces
 
     def check_assign(self, person: int, ids: list[int]) -> list[Face]:
@@ -95,6 +105,7 @@ class Grouping:
         if clash:
             raise RefusedError(f"person {person} is already in the frame at "
                                f"{self.when(clash)}: one of these faces is someone else")
+        self.one_per_frame(faces)
         return faces
 
     def check_portrait(self, person: int, face: int) -> Face:
