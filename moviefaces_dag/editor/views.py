@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from ..people.decision_log import replay
 from ..people.decisions import Decisions, rejected_places
 from ..people.library import library_decisions, published_library
 from ..people.movie_people import regroup
-from ..store import FaceRow, OutputRoot, StoreError
+from ..store import FaceRow, MovieDB, OutputRoot, StoreError
 from ..store.library_db import LibraryPerson
 
 FILES = "/files/"  # the route that serves the output folder's images
@@ -77,9 +78,42 @@ def movie_state(root: OutputRoot, key: str) -> MovieState:
     raise AssertionError("unreachable")
 
 
+class Snapshot:
+    """What the editor reads of a published snapshot, read once: a generation never changes.
+    It answers what `regroup` asks of a store (faces, membership)."""
+
+    def __init__(self, db: MovieDB):
+        self.rows = db.faces()
+        self._membership = db.membership()
+        self.title = Path(db.movie().path).name
+
+    def faces(self) -> list[FaceRow]:
+        return self.rows
+
+    def membership(self) -> list[tuple[int, float, tuple[float, float, float, float]]]:
+        return self._membership
+
+
+_SNAPSHOTS: dict[Path, Snapshot] = {}
+_SNAPSHOTS_LOCK = threading.Lock()
+KEPT_SNAPSHOTS = 16
+
+
+def snapshot(db: MovieDB) -> Snapshot:
+    with _SNAPSHOTS_LOCK:
+        found = _SNAPSHOTS.get(db.db_path)
+    if found is None:
+        found = Snapshot(db)
+        with _SNAPSHOTS_LOCK:
+            while len(_SNAPSHOTS) >= KEPT_SNAPSHOTS:
+                del _SNAPSHOTS[next(iter(_SNAPSHOTS))]
+            _SNAPSHOTS[db.db_path] = found
+    return found
+
+
 def _movie_state(root: OutputRoot, key: str) -> MovieState:
     folder = root.folder(key)
-    db = folder.published()
+    db = snapshot(folder.published())
     rows = {f.id: f for f in db.faces()}
     decisions = Decisions(folder.path)
     in_force = decisions.load()
@@ -108,7 +142,7 @@ def _movie_state(root: OutputRoot, key: str) -> MovieState:
                                 view(portrait), person in outcome.hidden))
     cards.sort(key=lambda c: (-len(c.faces), c.faces[0].time, c.id))
     return MovieState(
-        key=key, title=Path(db.movie().path).name,
+        key=key, title=db.title,
         people=[c for c in cards if not c.hidden], hidden=[c for c in cards if c.hidden],
         unassigned=unassigned, stale=outcome.stale,
         grouping=Grouping.regrouped(key, faces, outcome), decisions=decisions, faces=rows)
