@@ -9,11 +9,11 @@ import sys
 from typing import Any
 
 from ..core.words import duration_text, plural, timecode
-from ..people.decision_log import MAX_NAME
-from ..people.decisions import Decisions, Face, refs
+from ..people.checks import Grouping, clean_name, new_person_id
+from ..people.decisions import Decisions, refs
 from ..people.library import library_names, naming, published_library
 from ..store import MovieBusyError, MovieDB, MovieFolder
-from .common import CliError, add_setting, movie_folder, output_root, printable, read_root
+from .common import add_setting, movie_folder, output_root, printable, read_root
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,34 +55,14 @@ def _ids(text: str) -> list[int]:
     return ids
 
 
-class Published:
+class Published(Grouping):
     """The movie's published people and faces, what every decision is checked against."""
 
     def __init__(self, folder: MovieFolder):
         self.folder = folder
         self.db: MovieDB = folder.published()
-        self.faces = {f.id: f for f in self.db.faces()}
-        self.people = {p.person_id: p for p in self.db.people()}
-
-    def person(self, person: int) -> None:
-        if person not in self.people:
-            known = ", ".join(map(str, sorted(self.people))) or "none"
-            raise CliError(f"movie {self.folder.key} has no person {person} (people: {known})")
-
-    def frames_of(self, person: int) -> set[int]:
-        return {f.frame_id for f in self.faces.values() if f.person_id == person}
-
-    def face_list(self, ids: list[int]) -> list[Face]:
-        unknown = [i for i in ids if i not in self.faces]
-        if unknown:
-            raise CliError(f"movie {self.folder.key} has no face {unknown[0]} "
-                           "(face ids are shown in the report)")
-        return [Face(i, self.faces[i].frame_id, float(self.faces[i].time or 0.0),
-                     self.faces[i].box) for i in ids]
-
-    def when(self, frames: set[int]) -> str:
-        times = sorted(f.time or 0.0 for f in self.faces.values() if f.frame_id in frames)
-        return timecode(times[0]) if times else "?"
+        published = Grouping.published(folder, self.db)
+        super().__init__(folder.key, list(published.faces.values()), published.assignment)
 
 
 def _decide(args: argparse.Namespace, decision: dict[str, Any],
@@ -147,11 +127,7 @@ def describe(decision: dict[str, Any]) -> str:
 
 
 def name_person(args: argparse.Namespace) -> int:
-    name = " ".join(args.name.split())
-    if not name:
-        raise CliError("a name cannot be empty")
-    if len(name) > MAX_NAME or not name.isprintable():
-        raise CliError(f"a name is at most {MAX_NAME} printable characters")
+    name = clean_name(args.name)
     root = output_root(args)
     folder = movie_folder(root, args.movie)
     Published(folder).person(args.person)
@@ -169,30 +145,16 @@ def name_everywhere(root, movie: str, person: int, name: str) -> int:
 
 
 def merge_people(args: argparse.Namespace) -> int:
-    def check(published: Published, _made) -> None:
-        if args.person == args.other:
-            raise CliError(f"person {args.person} cannot be merged with itself")
-        published.person(args.person)
-        published.person(args.other)
-        shared = published.frames_of(args.person) & published.frames_of(args.other)
-        if shared:
-            raise CliError(f"persons {args.person} and {args.other} are both in the frame at "
-                           f"{published.when(shared)}: they are two people")
-
-    return _decide(args, {"op": "merge", "person": args.person, "other": args.other}, check)
+    return _decide(args, {"op": "merge", "person": args.person, "other": args.other},
+                   lambda published, _made: published.check_merge(args.person, args.other))
 
 
 def split_person(args: argparse.Namespace) -> int:
     root = output_root(args)
     folder = movie_folder(root, args.movie)
     published = Published(folder)
-    published.person(args.person)
-    faces = published.face_list(args.faces)
-    outside = [f.id for f in faces if published.faces[f.id].person_id != args.person]
-    if outside:
-        raise CliError(f"face {outside[0]} is not person {args.person}'s")
-    taken = [d.get("new_person", 0) for d in Decisions(folder.path).load()]
-    new = max([folder.draft_db().next_person_id(), *(t + 1 for t in taken)])
+    faces = published.check_split(args.person, args.faces)
+    new = new_person_id(folder, Decisions(folder.path).load())
     return _decide(args, {"op": "split", "person": args.person, "new_person": new,
                           "faces": refs(faces)})
 
@@ -200,17 +162,11 @@ def split_person(args: argparse.Namespace) -> int:
 def assign_faces(args: argparse.Namespace) -> int:
     root = output_root(args)
     published = Published(movie_folder(root, args.movie))
-    published.person(args.person)
-    faces = [f for f in published.face_list(args.faces)
-             if published.faces[f.id].person_id != args.person]
+    faces = published.check_assign(args.person, args.faces)
     if not faces:
         print(f"{plural(len(args.faces), 'face')} already person {args.person}'s: nothing to "
               "record")
         return 0
-    clash = {f.frame_id for f in faces} & published.frames_of(args.person)
-    if clash:
-        raise CliError(f"person {args.person} is already in the frame at "
-                       f"{published.when(clash)}: one of these faces is someone else")
     return _decide(args, {"op": "assign", "person": args.person, "faces": refs(faces)})
 
 
