@@ -27,9 +27,10 @@ import time
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
+from ..core.processes import process_alive
+
 HOST_TAG = "moviefaces/host"
 _PR_SET_PDEATHSIG = 1
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def this_host() -> str:
@@ -54,28 +55,6 @@ def worker_pid(instance: DagsterInstance, run_id: str) -> int | None:
     return None
 
 
-def _started_at(pid: int) -> float | None:
-    """When process `pid` started (seconds since the epoch), where /proc tells."""
-    try:
-        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115 - one read
-        with open("/proc/stat") as handle:
-            boot = next(float(line.split()[1]) for line in handle if line.startswith("btime"))
-    except (OSError, StopIteration, ValueError):
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return boot + int(fields[19]) / _CLOCK_TICKS  # field 22: start time in clock ticks
-
-
-def process_alive(pid: int, since: float) -> bool:
-    """Whether process `pid`, started no later than `since`, still runs on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    started = _started_at(pid)
-    return started is None or started <= since + 2.0  # a reused pid started later
 
 
 def run_is_dead(instance: DagsterInstance, run: DagsterRun) -> bool:

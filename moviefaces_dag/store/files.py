@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from ..core.faults import fault_point
+from ..core.processes import process_alive
 
 # Where people's decisions are kept, in a movie's folder and the library's (kept apart from
 # computed data; the store copies them between machines).
@@ -50,16 +51,6 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     fsync_dir(path.parent)
 
 
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_leftovers(folder: Path, name: str | None = None) -> list[Path]:
     """Remove the temporary files and folders in `folder` (of `name` only, if given) whose
     writer is gone: a process killed while writing leaves them; a live writer's are kept.
@@ -68,7 +59,7 @@ def remove_leftovers(folder: Path, name: str | None = None) -> list[Path]:
     for path in folder.iterdir() if folder.is_dir() else ():
         match = TEMPORARY.fullmatch(path.name)
         if (match and (name is None or path.name.startswith(f".{name}.tmp-"))
-                and not _process_exists(int(match.group(1)))):
+                and not process_alive(int(match.group(1)), path.lstat().st_mtime)):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:

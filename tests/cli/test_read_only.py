@@ -3,22 +3,14 @@ a damaged draft (`work.sqlite`), whose published snapshot is intact."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import moviefaces
 
 pytestmark = pytest.mark.slow
 KEY = "cast_b"
-
-
-def moviefaces(*args) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k != "DAGSTER_HOME" and not k.startswith("MOVIEFACES_")}
-    return subprocess.run([sys.executable, "-m", "moviefaces_dag.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")

@@ -4,32 +4,20 @@ report, the library), every movie's and the library's links and images resolve, 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from commands import copy_of, moviefaces
 
-from moviefaces_dag.core.faults import ENV as FAULT
 from moviefaces_dag.people.decisions import Decisions
 from moviefaces_dag.store import OutputRoot
 from moviefaces_dag.store.generations import MAIN_PAGE
 
 pytestmark = pytest.mark.slow
 MOVIES = ("cast_a", "cast_b")
-
-
-def moviefaces(*args, fault: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k != "DAGSTER_HOME" and not k.startswith("MOVIEFACES_")}
-    env.update({FAULT: fault} if fault else {})
-    return subprocess.run([sys.executable, "-m", "moviefaces_dag.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +32,7 @@ def base(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Path:
 
 @pytest.fixture
 def out(base: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "out"
-    shutil.copytree(base, copy, symlinks=True)
-    return copy
+    return copy_of(base, tmp_path)
 
 
 def every_link_resolves(out: Path) -> int:

@@ -5,32 +5,18 @@ result readable; a decision during a run is applied once."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from commands import copy_of, moviefaces, stopped
 
-from moviefaces_dag.core.faults import ENV as FAULT
 from moviefaces_dag.people.decisions import Decisions
 from moviefaces_dag.store import OutputRoot
 
 pytestmark = pytest.mark.slow
 KEY = "cast_b"
-
-
-def moviefaces(*args, fault: str | None = None, wait: bool = True):
-    env = {k: v for k, v in os.environ.items()
-           if k != "DAGSTER_HOME" and not k.startswith("MOVIEFACES_")}
-    env.update({FAULT: fault} if fault else {})
-    command = [sys.executable, "-m", "moviefaces_dag.cli", *map(str, args)]
-    if not wait:
-        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +30,7 @@ def base(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Path:
 
 @pytest.fixture
 def out(base: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "out"
-    shutil.copytree(base, copy, symlinks=True)
-    return copy
+    return copy_of(base, tmp_path)
 
 
 DAMAGED = {
@@ -80,13 +64,6 @@ def test_a_damaged_decisions_file_is_named_and_nothing_is_appended(out: Path, te
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) > 1
 
 
-def _stopped(pid: int) -> bool:
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "T"
-    except OSError:
-        return False
-
-
 def test_a_decision_during_a_run_is_applied_once(out: Path, testdata: Path) -> None:
     movie = testdata / "movies" / f"{KEY}.mp4"
     person = OutputRoot(out).folder(KEY).published().people()[0].person_id
@@ -94,7 +71,7 @@ def test_a_decision_during_a_run_is_applied_once(out: Path, testdata: Path) -> N
                      fault="during:face_detections:STOP", wait=False)
     try:
         deadline = time.monotonic() + 120
-        while not _stopped(run.pid):
+        while not stopped(run.pid):
             assert run.poll() is None and time.monotonic() < deadline, run.communicate()
             time.sleep(0.2)
         done = moviefaces("people", "name", KEY, person, "Ann", "--output-dir", out)

@@ -5,13 +5,12 @@ names for one library person are shown as a conflict, never dropped."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from commands import copy_of
+from commands import moviefaces as run_command
 
 from moviefaces_dag.people.library import published_library
 from moviefaces_dag.store import OutputRoot
@@ -20,10 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 def moviefaces(*args) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k != "DAGSTER_HOME" and not k.startswith("MOVIEFACES_")}
-    done = subprocess.run([sys.executable, "-m", "moviefaces_dag.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=600, env=env)
+    done = run_command(*args)
     assert done.returncode == 0, (args, done.stderr)
     return done
 
@@ -39,9 +35,7 @@ def base(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Path:
 
 @pytest.fixture
 def out(base: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "out"
-    shutil.copytree(base, copy, symlinks=True)
-    return copy
+    return copy_of(base, tmp_path)
 
 
 def linked_pair(out: Path) -> tuple[int, tuple[str, int], tuple[str, int]]:
