@@ -344,9 +344,11 @@ def publish_library(root: OutputRoot) -> dict[str, Any]:
 def _prune_movies(root: OutputRoot, pointed_at: dict[str, tuple[set[str], set[str]]]) -> None:
     """Movies keep older generations and files while the library points at them: once it
     points elsewhere, remove them (a movie being written is left to its writer, which prunes
-    when it publishes). `pointed_at`: what the previous library pointed at, by movie."""
+    when it publishes). `pointed_at`: what the previous library pointed at, by movie. A shared
+    root's local copy of a movie holds no draft: the movie's writer prunes the shared one."""
     for folder in root.published_folders():
-        if folder.library_references() == pointed_at.get(folder.key, (set(), set())):
+        if not folder.exists() or folder.library_references() == pointed_at.get(
+                folder.key, (set(), set())):
             continue
         try:
             with folder.writing("the library: pruning") as draft:
