@@ -30,14 +30,11 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
 from .conditional import Conflict, put, read, require_conditional_writes
-from .lock import MovieBusyError, describe, writer_lock
+from .lock import LeaseLostError, MovieBusyError, describe, writer_lock
+from .pg_lease import DatabaseLease
 
-_held: dict[str, ObjectLease] = {}  # lease path -> this process's lease on it
+_held: dict[str, ObjectLease | DatabaseLease] = {}  # lease path -> this process's lease on it
 _held_guard = threading.Lock()
-
-
-class LeaseLostError(MovieBusyError):
-    """This worker's lease ran out and another worker took the movie over."""
 
 
 class Fence(Protocol):
@@ -58,15 +55,23 @@ def is_local(fs: AbstractFileSystem) -> bool:
 
 @contextmanager
 def shared_lock(fs: AbstractFileSystem, path: str, what: str, busy_message: str,
-                wait: float, lease_seconds: float, subject: str = "") -> Iterator[Fence]:
+                wait: float, lease_seconds: float, subject: str = "",
+                database: str | None = None) -> Iterator[Fence]:
     """Hold the lock at `path` on `fs` for the block (MovieBusyError after `wait` seconds);
-    yields the fence to check before each write. `subject` names what is locked ("movie X")."""
+    yields the fence to check before each write. `subject` names what is locked ("movie X");
+    with `database` (a PostgreSQL URL) the lease is a row there instead of an object."""
     if is_local(fs):
         fs.makedirs(str(Path(path).parent), exist_ok=True)
         with writer_lock(Path(path), what, busy_message, wait=wait):
             yield _Kernel()
         return
-    lease = ObjectLease(fs, path, what, lease_seconds, subject or path)
+    lease: ObjectLease | DatabaseLease
+    if database:
+        info = {"what": what, "pid": os.getpid(), "host": socket.gethostname(),
+                "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        lease = DatabaseLease(database, path, info, lease_seconds, subject or path)
+    else:
+        lease = ObjectLease(fs, path, what, lease_seconds, subject or path)
     lease.acquire(busy_message, wait)
     with _held_guard:
         _held[path] = lease

@@ -63,13 +63,15 @@ def is_url(location: str) -> bool:
 class SharedRoot:
     """The output root at `url`, worked on through local copies under `scratch`."""
 
-    def __init__(self, url: str, scratch: Path, lease_seconds: float):
+    def __init__(self, url: str, scratch: Path, lease_seconds: float,
+                 lease_database: str | None = None):
         # Other machines change the root at any time: never answer from a cached listing.
         top = UPath(url) if not is_url(url) else UPath(url, use_listings_cache=False)
         self.url = str(top).rstrip("/")
         self.fs = top.fs
         self.base = top.path.rstrip("/")
         self.lease_seconds = lease_seconds
+        self.lease_database = lease_database  # PostgreSQL for the leases, else lease objects
         mirror = Path(scratch).absolute() / hashlib.sha1(self.url.encode()).hexdigest()[:12]
         self.movies_mirror = OutputRoot(mirror / "movies")  # a writer's copies, by movie
         self.library_mirror = OutputRoot(mirror / "library")  # published results only
@@ -319,7 +321,7 @@ class SharedRoot:
     def _locked(self, relative: str, what: str, busy: str, wait: float,
                 subject: str) -> Iterator[Fence]:
         with shared_lock(self.fs, self.remote(relative), what, busy, wait, self.lease_seconds,
-                         subject) as fence:
+                         subject, self.lease_database) as fence:
             yield fence
 
 

@@ -2,7 +2,7 @@
 (SIGSTOP) as a paused VM or a long GC pause would: it takes movie KEY on the shared root URL,
 says "holding", and writes its result back once the file GO exists.
 
-    python lease_worker.py URL KEY SCRATCH LEASE_SECONDS GO
+    python lease_worker.py URL KEY SCRATCH LEASE_SECONDS GO [LEASE_DATABASE]
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from moviefaces_dag.store import MovieBusyError, StoreError
 from moviefaces_dag.store.shared import SharedRoot
 
 
-def main(url: str, key: str, scratch: str, lease_seconds: str, go: str) -> int:
-    root = SharedRoot(url, Path(scratch), float(lease_seconds))
+def main(url: str, key: str, scratch: str, lease_seconds: str, go: str,
+         database: str | None = None) -> int:
+    root = SharedRoot(url, Path(scratch), float(lease_seconds), database)
     try:
         with root.writing(key, "the stalled worker") as draft:
             draft.db.set_movie(key, "/films/written-by-the-stalled-worker.mp4")
