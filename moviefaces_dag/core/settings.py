@@ -118,6 +118,11 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "a number of seconds from 5 to 86400", _finite(5, 86400, low_open=False), 60.0,
             "with object storage: a worker's claim on a movie lasts this long unless renewed, "
             "so a killed worker's movie is free again after it"),
+    Setting("store.lease_database", "MOVIEFACES_LEASE_DATABASE", None, _optional_path,
+            "a PostgreSQL URL (postgresql+psycopg2://user:password@host:5432/db), or unset",
+            lambda v: v is None or v.split("://")[0] in ("postgresql", "postgresql+psycopg2"),
+            None, "with object storage: hold each movie's lease as a row of this PostgreSQL "
+            "(the Dagster instance's will do) instead of a lease object on the root"),
     Setting("sampling.fps", "MOVIEFACES_FPS", "--fps", _number,
             "a number of frames per second above 0 (0.5 = one frame every 2 s)",
             _finite(0), 1.0, "frames sampled per movie second"),

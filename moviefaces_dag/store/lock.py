@@ -26,6 +26,10 @@ class MovieBusyError(Exception):
     """Another process is writing this movie."""
 
 
+class LeaseLostError(MovieBusyError):
+    """This worker's lease ran out and another worker took the movie over."""
+
+
 def holder(path: Path) -> dict:
     try:
         return json.loads(path.read_text() or "{}")

@@ -42,7 +42,7 @@ from .folder import (
     MovieFolder,
 )
 from .generations import GENERATIONS, MAIN_PAGE, POINTER_NAME, Generations
-from .lease import is_local, shared_lock
+from .lease import Fence, held, is_local, shared_lock
 from .library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE
 from .movie_db import MovieDB
 from .output import RESERVED, OutputRoot, new_key
@@ -63,13 +63,15 @@ def is_url(location: str) -> bool:
 class SharedRoot:
     """The output root at `url`, worked on through local copies under `scratch`."""
 
-    def __init__(self, url: str, scratch: Path, lease_seconds: float):
+    def __init__(self, url: str, scratch: Path, lease_seconds: float,
+                 lease_database: str | None = None):
         # Other machines change the root at any time: never answer from a cached listing.
         top = UPath(url) if not is_url(url) else UPath(url, use_listings_cache=False)
         self.url = str(top).rstrip("/")
         self.fs = top.fs
         self.base = top.path.rstrip("/")
         self.lease_seconds = lease_seconds
+        self.lease_database = lease_database  # PostgreSQL for the leases, else lease objects
         mirror = Path(scratch).absolute() / hashlib.sha1(self.url.encode()).hexdigest()[:12]
         self.movies_mirror = OutputRoot(mirror / "movies")  # a writer's copies, by movie
         self.library_mirror = OutputRoot(mirror / "library")  # published results only
@@ -93,7 +95,7 @@ class SharedRoot:
         is a new movie here: finding it by content would mean reading every draft.)"""
         resolved = str(Path(movie).resolve())
         with self._locked(REGISTER_LOCK, "registering a movie", "movies are being registered",
-                          LIBRARY_LOCK_WAIT):
+                          LIBRARY_LOCK_WAIT, "the register of movies") as fence:
             movies = self.movies()
             for key, row in movies.items():
                 if row.path == resolved:
@@ -104,7 +106,7 @@ class SharedRoot:
             shutil.rmtree(folder.path, ignore_errors=True)
             with folder.writing("registering the movie") as draft:
                 draft.db.set_movie(key, resolved)
-            self._push(folder)
+            self._push(folder, fence)
             return key
 
     @contextmanager
@@ -117,11 +119,12 @@ class SharedRoot:
                              "run `moviefaces add MOVIE` first")
         # A killed writer's lease runs out: a retried step waits for that rather than fail.
         with self._locked(f"{key}/{LOCK_NAME}", what,
-                          f"movie {key} is already being processed", 2 * self.lease_seconds):
+                          f"movie {key} is already being processed", 2 * self.lease_seconds,
+                          f"movie {key}") as fence:
             folder = self._pull(key, needs)
             with folder.writing(what) as draft:
                 yield draft
-            self._push(folder)
+            self._push(folder, fence)
 
     def reading(self, key: str) -> MovieFolder:
         """A local copy of the movie's small files (decisions, publication pointer)."""
@@ -141,10 +144,10 @@ class SharedRoot:
         """The library's one writer for the block, on a local root holding every published
         movie result and the library; the library it publishes is written back."""
         with self._locked(f"{LIBRARY}/{LOCK_NAME}", "the library", "the library is being written",
-                          LIBRARY_LOCK_WAIT):
+                          LIBRARY_LOCK_WAIT, "the library") as fence:
             root = self.library_reading()
             yield root
-            self._push_library(root)
+            self._push_library(root, fence)
 
     def library_reading(self) -> OutputRoot:
         """A local root with every movie's published result and the library as published."""
@@ -215,64 +218,74 @@ class SharedRoot:
         os.replace(partial, local)
 
     # writing back -------------------------------------------------------------------------------
-    def _push(self, folder: MovieFolder) -> None:
+    def _push(self, folder: MovieFolder, fence: Fence) -> None:
         key = folder.key
         db = MovieDB(folder.draft_path)
         generation = folder.published_generation()
         keep = db.folders() | _published_folders(folder)
         uploaded = self._complete_folders(key)
         for relative in sorted(keep - uploaded):
-            self._put_tree(folder.path / relative, self.remote(key, relative))
+            self._put_tree(folder.path / relative, self.remote(key, relative), fence)
             self.fs.pipe_file(self.remote(key, relative, COMPLETE), b"")
             (folder.path / relative / COMPLETE).touch()  # this copy is whole: no fetch needed
         if generation is not None and generation != self._remote_generation(key):
             self._put_tree(folder.path / GENERATIONS / generation,
-                           self.remote(key, GENERATIONS, generation))
-            self._put_atomic(folder.path / POINTER_NAME, self.remote(key, POINTER_NAME))
-            self._put_atomic(folder.report_path, self.remote(key, REPORT_NAME))
+                           self.remote(key, GENERATIONS, generation), fence)
+            self._put_atomic(folder.path / POINTER_NAME, self.remote(key, POINTER_NAME), fence)
+            self._put_atomic(folder.report_path, self.remote(key, REPORT_NAME), fence)
         with tempfile.TemporaryDirectory() as tmp:
             snapshot = Path(tmp) / DRAFT_NAME
             db.snapshot(snapshot)
-            self._put_atomic(snapshot, self.remote(key, DRAFT_NAME))
+            self._put_atomic(snapshot, self.remote(key, DRAFT_NAME), fence)
             row = Path(tmp) / MOVIE_JSON
             row.write_text(json.dumps(asdict(db.movie())))
-            self._put_atomic(row, self.remote(key, MOVIE_JSON))
+            self._put_atomic(row, self.remote(key, MOVIE_JSON), fence)
         for kind in FILE_KINDS:
             for path in self._list(self.remote(key, kind)):
                 if f"{kind}/{path.rstrip('/').rsplit('/', 1)[-1]}" not in keep:
+                    fence.check()
                     self.fs.rm(path, recursive=True)
-        self._prune_generations(self.remote(key, GENERATIONS), generation)
+        self._prune_generations(self.remote(key, GENERATIONS), generation, fence)
 
-    def _push_library(self, root: OutputRoot) -> None:
+    def _push_library(self, root: OutputRoot, fence: Fence) -> None:
         local = root.path / LIBRARY
         generation = Generations(local, root.path / LIBRARY_PAGE).current()
         if generation is None or generation == self._remote_generation(LIBRARY):
             return
         self._put_tree(local / GENERATIONS / generation,
-                       self.remote(LIBRARY, GENERATIONS, generation))
-        self._put_atomic(local / POINTER_NAME, self.remote(LIBRARY, POINTER_NAME))
-        self._put_atomic(root.path / LIBRARY_PAGE, self.remote(LIBRARY_PAGE))
-        self._prune_generations(self.remote(LIBRARY, GENERATIONS), generation)
+                       self.remote(LIBRARY, GENERATIONS, generation), fence)
+        self._put_atomic(local / POINTER_NAME, self.remote(LIBRARY, POINTER_NAME), fence)
+        self._put_atomic(root.path / LIBRARY_PAGE, self.remote(LIBRARY_PAGE), fence)
+        self._prune_generations(self.remote(LIBRARY, GENERATIONS), generation, fence)
 
     def push_tree(self, key: str, relative: str, local: Path) -> None:
-        """Replace the movie's folder `relative` (an export) with the files of `local`."""
+        """Replace the movie's folder `relative` (an export) with the files of `local`, while
+        this process is the movie's writer (`writing`)."""
+        fence = held(self.remote(key, LOCK_NAME))
+        if fence is None and not is_local(self.fs):
+            raise StoreError(f"{self.url}: {key}/{relative} is written only by the movie's writer")
         remote = self.remote(key, relative)
         if self.fs.exists(remote):
+            if fence is not None:
+                fence.check()
             self.fs.rm(remote, recursive=True)
-        self._put_tree(local, remote)
+        self._put_tree(local, remote, fence)
 
-    def _put_tree(self, local: Path, remote: str) -> None:
+    def _put_tree(self, local: Path, remote: str, fence: Fence | None) -> None:
         files = sorted(p for p in local.rglob("*") if p.is_file() and p.name != COMPLETE)
         targets = [f"{remote}/{p.relative_to(local).as_posix()}" for p in files]
         if is_local(self.fs):
             for parent in {t.rsplit("/", 1)[0] for t in targets}:
                 self.fs.makedirs(parent, exist_ok=True)
         if files:
+            if fence is not None:
+                fence.check()
             self.fs.put([str(p) for p in files], targets)
 
-    def _put_atomic(self, local: Path, remote: str) -> None:
+    def _put_atomic(self, local: Path, remote: str, fence: Fence) -> None:
         """Readers see the old file or the new one: an object store's PUT is atomic, a
-        filesystem's rename is."""
+        filesystem's rename is. Only while this worker holds the lock (`fence`)."""
+        fence.check()
         if not is_local(self.fs):
             self.fs.put_file(str(local), remote)
             return
@@ -292,9 +305,10 @@ class SharedRoot:
                 for kind in FILE_KINDS
                 for path in self.fs.glob(self.remote(key, kind, "*", COMPLETE))}
 
-    def _prune_generations(self, remote: str, keep: str | None) -> None:
+    def _prune_generations(self, remote: str, keep: str | None, fence: Fence) -> None:
         for path in self._list(remote):
             if path.rstrip("/").rsplit("/", 1)[-1] != keep:
+                fence.check()
                 self.fs.rm(path, recursive=True)
 
     def _list(self, remote: str) -> list[str]:
@@ -304,9 +318,11 @@ class SharedRoot:
             return []
 
     @contextmanager
-    def _locked(self, relative: str, what: str, busy: str, wait: float) -> Iterator[None]:
-        with shared_lock(self.fs, self.remote(relative), what, busy, wait, self.lease_seconds):
-            yield
+    def _locked(self, relative: str, what: str, busy: str, wait: float,
+                subject: str) -> Iterator[Fence]:
+        with shared_lock(self.fs, self.remote(relative), what, busy, wait, self.lease_seconds,
+                         subject, self.lease_database) as fence:
+            yield fence
 
 
 def _published_folders(folder: MovieFolder) -> set[str]:

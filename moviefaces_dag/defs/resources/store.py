@@ -40,6 +40,7 @@ class MovieStoreResource(SettingsResource):
     output_dir: str = setting_field("store.output_dir")
     scratch_dir: str | None = setting_field("store.scratch_dir")
     lease_seconds: float = setting_field("store.lease_seconds")
+    lease_database: str | None = setting_field("store.lease_database")
 
     @property
     def output_path(self) -> Path:
@@ -52,7 +53,7 @@ class MovieStoreResource(SettingsResource):
         scratch = Path(self.scratch_dir or Path(tempfile.gettempdir()) / "moviefaces-scratch")
         location = self.output_dir if is_url(self.output_dir) else str(self.output_path)
         try:
-            return SharedRoot(location, scratch, self.lease_seconds)
+            return SharedRoot(location, scratch, self.lease_seconds, self.lease_database)
         except ImportError as exc:
             raise SettingError(f"store.output_dir {self.output_dir}: {exc}") from None
 
