@@ -48,11 +48,12 @@ SOURCES = {
     "face_embeddings": RECOGNIZER_SOURCES,
     "face_clusters": ("people/clustering.py", "people/graph.py", "people/linkage.py",
                       "people/evidence.py", "people/movie_people.py", "people/stable_ids.py",
-                      "people/decisions.py", "media/shots.py", "core/boxes.py"),
-    "people_decisions": ("people/decisions.py", "core/boxes.py"),
+                      "people/decisions.py", "people/decision_log.py", "media/shots.py",
+                      "core/boxes.py"),
+    "people_decisions": ("people/decisions.py", "people/decision_log.py", "core/boxes.py"),
     "movie_report": ("report", "templates", "core/words.py"),
     "face_dataset": ("report/export.py",),
-    "library_decisions": ("people/decisions.py", "core/boxes.py"),
+    "library_decisions": ("people/decisions.py", "people/decision_log.py", "core/boxes.py"),
     "library": ("people/library.py", "report", "templates", "store/library_db.py"),
 }
 

@@ -155,7 +155,9 @@ def test_export_failures_are_one_line(tmp_path: Path, testdata: Path) -> None:
     shutil.rmtree(crops)
     done = moviefaces("export", movie, "--output-dir", out, "--format", "jsonl")
     assert done.returncode == 1 and f"{crops}/" in one_line(done)
-    assert "is missing; re-run the movie" in done.stderr
+    # the advice names the command that makes the file again (issue 25: "re-run the movie"
+    # was followed by an "up to date" rerun)
+    assert f"is missing; `moviefaces run {movie} --output-dir {out}` makes it again" in done.stderr
     target = tmp_path / "a_file"
     target.write_text("x")
     done = moviefaces("export", movie, "--output-dir", out, "--format", "jsonl",

@@ -102,8 +102,8 @@ def test_bounded_map_keeps_order_with_at_most_depth_in_flight() -> None:
 FRAMES_CHILD = """
 import json, resource, sys
 from pathlib import Path
-from moviefaces_dag.pipeline import extract_frames
-from moviefaces_dag.progress import LogProgress
+from moviefaces_dag.pipeline.stages import extract_frames
+from moviefaces_dag.core.progress import LogProgress
 from moviefaces_dag.store import OutputRoot
 movie, out, duration = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
 root = OutputRoot(out)
