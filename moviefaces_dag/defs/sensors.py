@@ -8,8 +8,10 @@ from dagster import (
     AssetKey,
     AssetSelection,
     AutomationConditionSensorDefinition,
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
@@ -21,6 +23,12 @@ from ..pipeline.watch import scan, version_text
 from .jobs import MovieJobs
 from .partitions import MOVIES_PARTITION, movies_partitions
 from .resources import MovieFolderResource, MovieStoreResource
+
+PARTITION_TAG = "dagster/partition"
+RUN_KEY_TAG = "dagster/run_key"
+# Runs per version of a movie file that may end without a result before the sensor stops
+# starting it again (a movie that fails for a reason of its own is not run forever).
+MAX_ATTEMPTS = 5
 
 
 def movie_folder_sensor(jobs: MovieJobs) -> SensorDefinition:
@@ -46,6 +54,7 @@ def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
     cursor = json.loads(context.cursor) if context.cursor else {}
     rejected_before = cursor.get("rejected", {})
     reported_vanished = set(cursor.get("vanished", []))
+    given_up: set[str] = set()
     found = scan(movie_folder.path, store.registry(), movie_folder.settle_seconds, rejected_before)
 
     for why, _ in found.rejected.values():
@@ -56,19 +65,30 @@ def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
         if key not in reported_vanished:
             context.log.warning(f"movie {key}: file {path} is gone; its data is kept")
 
-    # Every movie of the folder that was never processed gets its run, whatever happened to an
+    # Every movie of the folder that was never published gets its run, whatever happened to an
     # earlier tick: the run key makes Dagster launch it once per version of the file (a file
-    # registered and then replaced by a longer one gets a run of its own).
-    processed = context.instance.get_materialized_partitions(AssetKey("movie"))
-    new = {key: path for key, path in found.found.items() if key not in processed}
+    # registered and then replaced by a longer one gets a run of its own). A run that ended
+    # without publishing (its process killed after the `movie` step, say) is followed by another
+    # one, under the next key, up to MAX_ATTEMPTS runs per version: nothing else would ever
+    # start it again (automation leaves never-materialized stages alone).
+    published = context.instance.get_materialized_partitions(AssetKey("movie_report"))
+    new = {key: path for key, path in found.found.items() if key not in published}
     # Once a dataset was asked for (materialized for any movie), every new movie gets one.
     job = jobs.process_and_export_movie if context.instance.get_materialized_partitions(
         AssetKey("face_dataset")) else jobs.process_movie
-    requests = [
-        RunRequest(job_name=job.name, partition_key=key,
-                   run_key=f"new:{key}:{path}:{version_text(path)}")
-        for key, path in sorted(new.items())
-    ] + [
+    requests = []
+    for key, path in sorted(new.items()):
+        run_key = f"new:{key}:{path}:{version_text(path)}"
+        attempt = _ended_without_result(context, key, run_key)
+        if attempt >= MAX_ATTEMPTS:
+            if attempt == MAX_ATTEMPTS and key not in cursor.get("given_up", []):
+                context.log.warning(f"movie {key}: {attempt} runs ended without a result; "
+                                    "not started again (run `moviefaces run` to retry)")
+            given_up.add(key)
+            continue
+        requests.append(RunRequest(job_name=job.name, partition_key=key,
+                                   run_key=run_key if not attempt else f"{run_key}:{attempt}"))
+    requests += [
         RunRequest(job_name=jobs.refresh_movie.name, partition_key=key,
                    run_key=f"refresh:{key}:{':'.join(map(str, identity))}")
         for key, identity in found.changed.items()
@@ -78,7 +98,8 @@ def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
         for key, path in found.renamed.items()
     ]
     rejected = {**rejected_before, **{p: version for p, (_, version) in found.rejected.items()}}
-    new_cursor = json.dumps({"rejected": rejected, "vanished": sorted(found.vanished)})
+    new_cursor = json.dumps({"rejected": rejected, "vanished": sorted(found.vanished),
+                             "given_up": sorted(given_up)})
     missing = sorted(k for k in new if not context.instance.has_dynamic_partition(
         MOVIES_PARTITION, k))
     if not requests:
@@ -89,6 +110,21 @@ def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
         dynamic_partitions_requests=[movies_partitions.build_add_request(missing)],
         cursor=new_cursor,
     )
+
+
+def _ended_without_result(context: SensorEvaluationContext, key: str, run_key: str) -> int:
+    """How many of this sensor's runs for this version of the movie (run keys `run_key` and
+    `run_key:N`) ended without publishing: failed (a killed process, marked failed by run
+    monitoring) or canceled."""
+    runs = context.instance.get_runs(filters=RunsFilter(
+        tags={PARTITION_TAG: key}, statuses=[DagsterRunStatus.FAILURE,
+                                             DagsterRunStatus.CANCELED]))
+
+    def attempt_of(tag: str) -> bool:
+        return tag == run_key or (tag.startswith(run_key + ":")
+                                  and tag[len(run_key) + 1:].isdigit())
+
+    return sum(1 for run in runs if attempt_of(run.tags.get(RUN_KEY_TAG, "")))
 
 
 def automation_sensor(tags: dict[str, str]) -> AutomationConditionSensorDefinition:
