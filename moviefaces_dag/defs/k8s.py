@@ -38,7 +38,7 @@ STAGES = {
     "frames": Resources("3", "2Gi", "4Gi"),
     # One movie's embeddings and similarity blocks (never the full n x n matrix).
     "face_clusters": Resources("1", "2Gi", "4Gi"),
-    # Every movie's people and the faiss HNSW index over their embeddings.
+    # Every movie's people and their embeddings, compared movie pair by movie pair.
     "library": Resources("1", "6Gi", "8Gi"),
 }
 # The rest (movie metadata, decisions, report, dataset export) reads tables and writes files.

@@ -3,16 +3,15 @@
 Precision first (a wrong link across movies is worse than a missing one): two people of
 different movies, seen by the same recogniser, are one library person only when their good
 faces' mean embeddings are close, each is the other's closest person in the other's movie, and
-their clearest faces agree too. A library person never holds two people of one movie. Candidates
-come from an approximate nearest-neighbour index (faiss HNSW), so thousands of people stay fast.
-The user's library decisions (link, unlink, name) are applied on top; library ids are kept for
-the same people from one build to the next.
+their clearest faces agree too (linking.py: every pair of movies compared exactly). A library
+person never holds two people of one movie. The user's library decisions (link, unlink, name)
+are applied on top; library ids are kept for the same people from one build to the next.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,11 @@ from ..media.shots import shot_ids
 from ..store import MovieDB, OutputRoot
 from ..store.generations import GENERATIONS, Generations
 from ..store.library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE, LibraryDB
-from .clustering import default_threshold
 from .decisions import Decisions
 from .graph import DisjointSets
+from .linking import link_people
 
 EXEMPLARS = 5  # a person's clearest faces, compared face to face
-NEIGHBOURS = 10
-# How much closer than within one movie two people of different movies must be: the bar
-# within a movie is the recogniser's same-person threshold, which also joins degraded faces.
-LINK_MARGIN = 0.25
-EXEMPLAR_MARGIN = 0.2
 
 
 @dataclass
@@ -114,92 +108,12 @@ def movie_people(key: str, db: MovieDB, generation: str, page_name: PageName
     return people, [(a, b, n) for (a, b), n in sorted(together.items())]
 
 
-def library_people(root: OutputRoot, page_name: PageName
-                   ) -> tuple[list[MoviePerson], list[tuple[str, int, int, int]]]:
-    """Every published movie's people, and the met-before pairs (movie, a, b, shots)."""
-    people, met = [], []
-    for folder in root.published_folders():
-        key = folder.key
-        found, together = movie_people(key, folder.published(), folder.published_generation() or "",
-                                      page_name)
-        people += found
-        met += [(key, a, b, n) for a, b, n in together]
-    return people, met
-
-
-def candidate_pairs(people: list[MoviePerson]) -> Iterable[tuple[float, int, int]]:
-    """(similarity, i, j) of people of different movies, each among the other's nearest."""
-    import faiss
-
-    centroids = np.stack([p.centroid for p in people]).astype(np.float32)
-    index = faiss.IndexHNSWFlat(centroids.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efSearch = 64
-    index.add(centroids)
-    sims, nearest = index.search(centroids, min(NEIGHBOURS + 1, len(people)))
-    for i in range(len(people)):
-        for sim, j in zip(sims[i], nearest[i], strict=True):
-            if j > i and people[j].movie != people[i].movie:
-                yield float(sim), i, int(j)
-
-
-class _Closest:
-    """Who in a given movie each person is closest to (computed once per person and movie)."""
-
-    def __init__(self, people: list[MoviePerson]):
-        self.people = people
-        members: dict[str, list[int]] = defaultdict(list)
-        for n, person in enumerate(people):
-            members[person.movie].append(n)
-        self.movies = {movie: (np.array(ns), np.stack([people[n].centroid for n in ns]))
-                       for movie, ns in members.items()}
-        self.cache: dict[tuple[int, str], int] = {}
-
-    def __call__(self, i: int, movie: str) -> int:
-        if (i, movie) not in self.cache:
-            index, centroids = self.movies[movie]
-            self.cache[(i, movie)] = int(index[np.argmax(centroids @ self.people[i].centroid)])
-        return self.cache[(i, movie)]
-
-
-def _faces_agree(a: MoviePerson, b: MoviePerson, bar: float) -> bool:
-    """Each of a's clearest faces finds one of b's at least `bar` alike, for most of them."""
-    sims = a.exemplars @ b.exemplars.T
-    return _median(sims.max(axis=1)) >= bar and _median(sims.max(axis=0)) >= bar
-
-
-def _median(values: np.ndarray) -> float:
-    # np.median costs ~50 us of checks per call; this runs for every candidate pair.
-    ordered = np.sort(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[middle])
-    return float(ordered[middle - 1] + ordered[middle]) / 2
-
-
-def link_people(people: list[MoviePerson]) -> list[tuple[int, int]]:
-    """Links (i, j) between people of different movies who are the same person, surest first."""
-    links = []
-    by_model: dict[str, list[int]] = defaultdict(list)
-    for n, person in enumerate(people):
-        by_model[person.model].append(n)
-    for model, members in by_model.items():
-        if len(members) < 2:
-            continue
-        group = [people[n] for n in members]
-        bar = default_threshold(model) + LINK_MARGIN
-        closest = _Closest(group)
-        for sim, i, j in sorted(candidate_pairs(group), reverse=True):
-            a, b = group[i], group[j]
-            if (sim >= bar and closest(i, b.movie) == j and closest(j, a.movie) == i
-                    and _faces_agree(a, b, default_threshold(model) + EXEMPLAR_MARGIN)):
-                links.append((members[i], members[j]))
-    return links
-
-
-def group_people(people: list[MoviePerson], decisions: list[dict[str, Any]]
+def group_people(people: list[MoviePerson], decisions: list[dict[str, Any]],
+                 links: list[tuple[int, int]] | None = None
                  ) -> tuple[list[list[int]], dict[tuple[str, int], str], list[str]]:
     """Library persons as groups of indices into `people`, with the decisions applied: the
-    links the user made or unmade, and the names given (by member, so they follow ids)."""
+    links the user made or unmade, and the names given (by member, so they follow ids).
+    `links`: the links found between them, surest first (default: `link_people`)."""
     index = {p.ref: n for n, p in enumerate(people)}
     unlinked = {(d["movie"], int(d["person"])) for d in decisions if d.get("op") == "unlink"}
     stale: list[str] = []
@@ -229,7 +143,7 @@ def group_people(people: list[MoviePerson], decisions: list[dict[str, Any]]
             stale.append(f"link of {people[i].movie} person {people[i].person_id} and "
                          f"{people[j].movie} person {people[j].person_id}: it would put two "
                          "people of one movie together")
-    for i, j in link_people(people):
+    for i, j in link_people(people) if links is None else links:
         if people[i].ref not in unlinked and people[j].ref not in unlinked:
             join(i, j)
     groups: dict[int, list[int]] = defaultdict(list)

@@ -45,11 +45,13 @@ from ..people.library import (
     library_name,
     library_names,
     library_path,
-    library_people,
     published_library,
 )
+from ..people.library_movies import gather_movies, kept_links, save_links, save_movies
+from ..people.linking import movie_links, ordered_links
 from ..people.movie_people import make_people
 from ..report import render_library_pages, render_movie_pages
+from ..report.library import card_entry, movie_card
 from ..report.views import person_page_name
 from ..store import Draft, FaceRow, FrameRow, Generation, MovieBusyError, MovieDB, OutputRoot
 from ..store.generations import Generations
@@ -301,9 +303,15 @@ def follow_move(draft: Draft) -> str | None:
 LIBRARY_LOCK_WAIT = 600.0  # one library writer at a time: a second waits its turn
 
 
-def publish_library(root: OutputRoot) -> dict[str, Any]:
+def publish_library(root: OutputRoot, full: bool = False) -> dict[str, Any]:
     """Link every published movie's people across movies, with the user's library decisions,
-    and publish the library (its store and pages, `<output>/index.html` among them)."""
+    and publish the library (its store and pages, `<output>/index.html` among them).
+
+    Incremental: what the library needs of each movie is kept with it (people/library_movies.py)
+    and read again only from movies published anew; a page whose content is unchanged is
+    linked from the previous generation (report/library_pages.py); only the pairs of movies with
+a movie read again are compared (people/linking.py).
+    `full`: read every movie and render every page (the same result, from scratch)."""
     folder = library_path(root)
     folder.mkdir(parents=True, exist_ok=True)
     decisions = library_decisions(root)
@@ -311,10 +319,16 @@ def publish_library(root: OutputRoot) -> dict[str, Any]:
     with writer_lock(folder / ".writer.lock", "the library", "the library is being written",
                      wait=LIBRARY_LOCK_WAIT):
         previous = published_library(root)
-        pointed_at = {folder.key: folder.library_references()
-                      for folder in root.published_folders()} if previous else {}
-        people, met = library_people(root, person_page_name)
-        groups, names, stale = group_people(people, decisions.load())
+        current = generations.current()
+        before_folder = None if full or current is None else generations.path(current)
+        pointed_at = previous.every_reference() if previous else {}
+        entries, read = gather_movies(root, before_folder, person_page_name, movie_card)
+        people = [p for entry in entries for p in entry.people]
+        met = [(entry.key, a, b, n) for entry in entries for a, b, n in entry.met]
+        links = movie_links([(e.key, e.people) for e in entries],
+                            kept_links(before_folder, entries))
+        groups, names, stale = group_people(people, decisions.load(),
+                                            ordered_links(people, links))
         before = {(m.movie, m.person_id): p.id for p in (previous.people() if previous else [])
                   for m in p.members}
         ids = keep_library_ids([[people[n].ref for n in g] for g in groups], before,
@@ -326,29 +340,39 @@ def publish_library(root: OutputRoot) -> dict[str, Any]:
         pairs = [(*sorted((library_of[(movie, a)], library_of[(movie, b)])), movie, shots)
                  for movie, a, b, shots in met
                  if (movie, a) in library_of and (movie, b) in library_of]
+        pages: dict[str, int] = {}
 
         def build(generation: Generation) -> None:
+            save_movies(entries, before_folder, generation.staging, generation.durable)
+            save_links(links, entries, generation.staging)
             db = LibraryDB(generation.staging / LIBRARY_DB)
             db.write(library, pairs, max([p.id for p in library], default=0) + 1)
-            render_library_pages(LibraryDB(generation.staging / LIBRARY_DB, readonly=True),
-                                 root, generation)
+            pages.update(render_library_pages(
+                LibraryDB(generation.staging / LIBRARY_DB, readonly=True), root, generation,
+                [card_entry(entry.card) for entry in entries], before_folder))
 
         name = generations.publish(build)
-    _prune_movies(root, pointed_at)
+        now = published_library(root)
+    _prune_movies(root, pointed_at, now.every_reference() if now else {})
     linked = [p for p in library if p.movies > 1]
     return {"generation": name, "people": len(library), "across_movies": len(linked),
             "met_pairs": len(pairs), "stale_decisions": stale,
+            "movies_read": read, "movies_kept": len(entries) - read,
+            "pages_rendered": pages.get("rendered", 0), "pages_kept": pages.get("reused", 0),
             "path": str(root.path / LIBRARY_PAGE)}
 
 
-def _prune_movies(root: OutputRoot, pointed_at: dict[str, tuple[set[str], set[str]]]) -> None:
+def _prune_movies(root: OutputRoot, pointed_at: dict[str, set[tuple[str, str | None]]],
+                  now: dict[str, set[tuple[str, str | None]]]) -> None:
     """Movies keep older generations and files while the library points at them: once it
     points elsewhere, remove them (a movie being written is left to its writer, which prunes
-    when it publishes). `pointed_at`: what the previous library pointed at, by movie. A shared
-    root's local copy of a movie holds no draft: the movie's writer prunes the shared one."""
+    when it publishes). `pointed_at`, `now`: what the previous and the new library point at,
+    by movie. A shared root's local copy of a movie holds no draft: the movie's writer prunes
+    the shared one."""
+    nothing: set[tuple[str, str | None]] = set()
     for folder in root.published_folders():
-        if not folder.exists() or folder.library_references() == pointed_at.get(
-                folder.key, (set(), set())):
+        if not folder.exists() or now.get(folder.key, nothing) == pointed_at.get(folder.key,
+                                                                                   nothing):
             continue
         try:
             with folder.writing("the library: pruning") as draft:

@@ -11,7 +11,15 @@ from ..core.words import duration_text, plural, rate_text, timecode
 from ..store import Generation, MovieDB, OutputRoot
 from ..store.generations import MAIN_PAGE
 from ..store.library_db import LibraryDB
-from .library import LIBRARY_PAGES_BASE, build_library_view
+from .library import LIBRARY_PAGES_BASE, LibraryEntry, build_library_view, person_page
+from .library_pages import (
+    PageDigests,
+    list_content,
+    met_content,
+    person_content,
+    reuse,
+    template_digest,
+)
 from .views import FRAME_PAGE, UNASSIGNED_PAGE, build_movie_report
 
 UNASSIGNED_PREVIEW = 48  # the rest are on their own page: the main page stays light
@@ -61,20 +69,37 @@ def render_movie_pages(db: MovieDB, generation: Generation, output_dir: str = ""
     }
 
 
-def render_library_pages(db: LibraryDB, root: OutputRoot, generation: Generation) -> None:
-    """Write the library's pages for `generation` into its staging folder."""
-    view = build_library_view(db, root, f"library/{generation.folder}")
+def render_library_pages(db: LibraryDB, root: OutputRoot, generation: Generation,
+                         movies: list[LibraryEntry] | None = None,
+                         previous: Path | None = None) -> dict[str, int]:
+    """Write the library's pages for `generation` into its staging folder; `movies`: the
+    movies' entries (else read from every published movie). A page whose content is the same
+    as in the previous generation's folder `previous` is linked from there, not rendered
+    again. Returns how many pages were rendered and how many reused."""
+    view = build_library_view(db, root, f"library/{generation.folder}", movies)
     env = environment()
+    kept = PageDigests.load(previous)
+    digests = PageDigests(template_digest(env))
+    counts = {"rendered": 0, "reused": 0}
 
-    def write(name: str, template: str, base: str, **context: Any) -> None:
+    def write(name: str, template: str, base: str, content: object, **context: Any) -> None:
+        digest = digests.add(name, content)
+        unchanged = digest is not None and kept.get(name) == digest and previous is not None
+        if unchanged and reuse(previous / name, generation.staging / name,
+                                   generation.durable):
+            counts["reused"] += 1
+            return
         html = env.get_template(template).render(library=view, base=base, **context)
         (generation.staging / name).write_text(html, encoding="utf-8")
+        counts["rendered"] += 1
 
-    write(MAIN_PAGE, "library.html.j2", "", people=view.people, by="screen time")
+    write(MAIN_PAGE, "library.html.j2", "", None, people=view.people, by="screen time")
     by_movies = sorted(view.people, key=lambda p: (-p.movies, -p.screen_time, p.id))
-    write("by-movies.html", "library.html.j2", LIBRARY_PAGES_BASE, people=by_movies,
-          by="number of movies")
-    write("met.html", "library_met.html.j2", LIBRARY_PAGES_BASE)
+    write("by-movies.html", "library.html.j2", LIBRARY_PAGES_BASE,
+          list_content(view, by_movies), people=by_movies, by="number of movies")
+    write("met.html", "library_met.html.j2", LIBRARY_PAGES_BASE, met_content(view))
     for person in view.people:
-        write(Path(view.page(person)).name, "library_person.html.j2", LIBRARY_PAGES_BASE,
-              person=person)
+        write(person_page(person), "library_person.html.j2", LIBRARY_PAGES_BASE,
+              person_content(view, person), person=person)
+    digests.save(generation.staging)
+    return counts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 from ..core.faults import fault_point
@@ -68,10 +69,14 @@ def remove_leftovers(folder: Path, name: str | None = None) -> list[Path]:
     return removed
 
 
-def fsync_tree(path: Path) -> None:
-    """Flush every file and folder below `path` to disk (before it is published)."""
+def fsync_tree(path: Path, durable: Collection[Path] = ()) -> None:
+    """Flush every file and folder below `path` to disk (before it is published); the files in
+    `durable` (hard links to files already flushed) need only their folder's."""
+    skip = {str(p) for p in durable}
     for folder, _, names in os.walk(path):
         for name in names:
+            if os.path.join(folder, name) in skip:
+                continue
             fd = os.open(os.path.join(folder, name), os.O_RDONLY)
             try:
                 os.fsync(fd)

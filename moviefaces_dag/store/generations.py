@@ -16,7 +16,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.faults import fault_point
@@ -36,6 +36,9 @@ class Generation:
     name: str
     folder: str
     staging: Path
+    # Files the build hard-linked from a published generation: already on disk, not flushed
+    # again.
+    durable: set[Path] = field(default_factory=set)
 
 
 class Generations:
@@ -67,10 +70,11 @@ class Generations:
         staging = self.folder / GENERATIONS / f".{name}.tmp"
         staging.mkdir(parents=True)
         try:
-            build(Generation(name, f"{GENERATIONS}/{name}", staging))
+            generation = Generation(name, f"{GENERATIONS}/{name}", staging)
+            build(generation)
             if not (staging / MAIN_PAGE).is_file():
                 raise StoreError(f"publishing {self.folder.name} wrote no {MAIN_PAGE}")
-            fsync_tree(staging)
+            fsync_tree(staging, generation.durable)
             self._fault_point("staged")
             staging.rename(self.path(name))
         except BaseException:

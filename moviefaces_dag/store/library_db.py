@@ -164,6 +164,15 @@ class LibraryDB:
                 folders.add(f"{parts[1]}/{parts[2]}")  # <movie>/<kind>/<version>/<file>
         return generations, folders
 
+    def every_reference(self) -> dict[str, set[tuple[str, str | None]]]:
+        """What the library's pages point at, by movie: its members' (page, best face), from
+        which `references` derives (equal ones make equal references)."""
+        found: dict[str, set[tuple[str, str | None]]] = {}
+        with self._connection() as conn:
+            for movie, page, best in conn.execute("SELECT movie, page, best_face FROM members"):
+                found.setdefault(movie, set()).add((page, best))
+        return found
+
     def next_id(self) -> int:
         with self._connection() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'next_id'").fetchone()
