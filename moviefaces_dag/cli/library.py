@@ -15,7 +15,6 @@ from ..report.export import export_library
 from ..store import OutputRoot
 from ..store.library_db import LibraryDB, LibraryPerson
 from .common import CliError, add_setting, output_root, printable, read_root
-from .people import name_everywhere
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -103,10 +102,9 @@ def name_library_person(args: argparse.Namespace) -> int:
     person = next((p for p in library.people() if p.id == args.library_id), None)
     if person is None:
         raise CliError(f"the library has no person {args.library_id}")
-    # The name is given in every member's movie: one name in every report, list and export,
-    # and it follows the people whatever ids the library gives them.
-    first = person.members[0]
-    return name_everywhere(output_root(args), first.movie, first.person_id, name)
+    first = person.members[0]  # names follow the people, whatever ids the library gives them
+    return _decide(args, {"op": "name", "movie": first.movie, "person": first.person_id,
+                          "name": name})
 
 
 def link_people(args: argparse.Namespace) -> int:

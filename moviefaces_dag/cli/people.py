@@ -11,7 +11,7 @@ from typing import Any
 from ..core.words import duration_text, plural, timecode
 from ..people.checks import Grouping, clean_name, new_person_id
 from ..people.decisions import Decisions, refs
-from ..people.library import library_names, naming, published_library
+from ..people.library import library_names
 from ..store import MovieBusyError, MovieDB, MovieFolder
 from .common import add_setting, movie_folder, output_root, printable, read_root
 
@@ -128,20 +128,8 @@ def describe(decision: dict[str, Any]) -> str:
 
 def name_person(args: argparse.Namespace) -> int:
     name = clean_name(args.name)
-    root = output_root(args)
-    folder = movie_folder(root, args.movie)
-    Published(folder).person(args.person)
-    return name_everywhere(root, folder.key, args.person, name)
-
-
-def name_everywhere(root, movie: str, person: int, name: str) -> int:
-    """Name the movie's person, and everyone the library holds as the same person."""
-    decisions = naming(published_library(root), movie, person, name)
-    for key, decision in decisions:
-        Decisions(root.folder(key).path).add(decision)
-    first, *others = [root.folder(key) for key, _ in decisions]
-    return _applied(root, first, describe(decisions[0][1]) + (
-        f" (and in {', '.join(printable(f.key) for f in others)})" if others else ""), *others)
+    return _decide(args, {"op": "name", "person": args.person, "name": name},
+                   lambda published, _made: published.person(args.person))
 
 
 def merge_people(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from ..cli.people import describe
 from ..people.checks import RefusedError, clean_name, new_person_id
 from ..people.decisions import Decisions, refs
-from ..people.library import library_decisions, naming, published_library
+from ..people.library import library_decisions
 from ..store import OutputRoot
 from .views import describe_library, library_people, movie_state
 
@@ -53,20 +53,7 @@ def movie_action(root: OutputRoot, key: str, action: str, body: dict[str, Any]
         return "nothing to record: those faces are already that person's", []
     # Checked again under the file's lock, against the decisions in force then.
     recorded = decisions.add(decision, lambda _made: _recheck(root, key, decision))
-    if recorded["op"] != "name":
-        return describe(recorded), [key]
-    others = _name_others(root, key, recorded["person"], recorded["name"])
-    return describe(recorded) + (f" (and in {', '.join(others)})" if others else ""), \
-        [key, *others]
-
-
-def _name_others(root: OutputRoot, key: str, person: int, name: str) -> list[str]:
-    """Give `name` to everyone the library holds as the same person (one name everywhere);
-    return their movies."""
-    others = naming(published_library(root), key, person, name)[1:]
-    for movie, decision in others:
-        Decisions(root.folder(movie).path).add(decision)
-    return [movie for movie, _ in others]
+    return describe(recorded), [key]
 
 
 def _movie_decision(root: OutputRoot, key: str, action: str, body: dict[str, Any],
@@ -137,13 +124,11 @@ def library_action(root: OutputRoot, action: str, body: dict[str, Any]
             raise RefusedError(f"the library has no person {ref[1]} of movie {ref[0]!r}")
         return ref
 
-    if action == "name":  # given in every member's movie: one name in every view
+    if action == "name":
         movie, person = member("movie", "person")
-        name = clean_name(body.get("name", ""))
-        Decisions(root.folder(movie).path).add({"op": "name", "person": person, "name": name})
-        others = _name_others(root, movie, person, name)
-        return f"named {name!r} in {', '.join([movie, *others])}", [movie, *others]
-    if action == "link":
+        decision = {"op": "name", "movie": movie, "person": person,
+                    "name": clean_name(body.get("name", ""))}
+    elif action == "link":
         if "other_ref" in body:  # the page's choice: "movie|person"
             body["other_movie"], _, body["other"] = str(body["other_ref"]).rpartition("|")
         movie, person = member("movie", "person")

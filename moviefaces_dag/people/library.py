@@ -201,17 +201,15 @@ def library_decisions(root: OutputRoot) -> Decisions:
     return Decisions(library_path(root), library=True)
 
 
-def naming(library: LibraryDB | None, movie: str, person: int, name: str
-           ) -> list[tuple[str, dict[str, Any]]]:
-    """The name decisions, by movie, that give `name` to a movie's person and to everyone the
-    library holds as the same person: one name everywhere."""
-    members = [(movie, person)]
-    for entry in library.people() if library else []:
-        refs = [(m.movie, m.person_id) for m in entry.members]
-        if (movie, person) in refs:
-            members += [ref for ref in refs if ref != (movie, person)]
-            break
-    return [(key, {"op": "name", "person": pid, "name": name}) for key, pid in members]
+def linked_movies(library: LibraryDB | None, movie: str) -> set[str]:
+    """The other movies whose people the library holds as the same as one of `movie`'s: their
+    pages show names that `movie`'s decisions may change."""
+    linked: set[str] = set()
+    for person in library.people() if library else []:
+        movies = {m.movie for m in person.members}
+        if movie in movies:
+            linked |= movies
+    return linked - {movie}
 
 
 def link_refusal(library: LibraryDB, a: tuple[str, int], b: tuple[str, int]) -> str | None:

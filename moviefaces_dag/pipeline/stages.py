@@ -278,25 +278,51 @@ def cluster_faces(db: MovieDB, settings: ClusterSettings,
 def publish_report(draft: Draft) -> dict[str, Any]:
     """Publish the draft with its report: readers switch to it in one step."""
     summary: dict[str, Any] = {}
-    root, key = OutputRoot(draft.folder.path.parent), draft.folder.key
-    names = {pid: name for (movie, pid), name in library_names(root).items() if movie == key}
 
     def render(snapshot: MovieDB, generation) -> None:
-        summary.update(render_movie_pages(snapshot, generation, str(root.path), names))
+        summary.update(_movie_pages(draft, snapshot, generation))
 
     summary["generation"] = draft.publish(render)
     summary["path"] = str(draft.folder.report_path)
     return summary
 
 
+def _movie_pages(draft: Draft, snapshot: MovieDB, generation: Generation) -> dict[str, Any]:
+    """The movie's pages, its people unnamed in it named after their library person."""
+    root, key = OutputRoot(draft.folder.path.parent), draft.folder.key
+    names = {pid: name for (movie, pid), name in library_names(root).items() if movie == key}
+    return render_movie_pages(snapshot, generation, str(root.path), names)
+
+
 def follow_move(draft: Draft) -> str | None:
     """After the movie's file was moved or renamed: its published pages again, naming the new
     path (the report's link to the movie opens the file where it is now); the generation
     published, or None when the published result already names the file's path."""
-    def render(snapshot: MovieDB, generation: Generation) -> None:
-        render_movie_pages(snapshot, generation, str(draft.folder.path.parent))
+    return draft.republish_moved(partial(_movie_pages, draft))
 
-    return draft.republish_moved(render)
+
+def _names_by_movie(library: list[LibraryPerson]) -> dict[str, dict[int, str]]:
+    """Each movie's people named in the library: movie -> person id -> name."""
+    names: dict[str, dict[int, str]] = defaultdict(dict)
+    for person in library:
+        for member in person.members if person.name else ():
+            names[member.movie][member.person_id] = person.name
+    return dict(names)
+
+
+def _show_library_names(root: OutputRoot, keys: set[str]) -> None:
+    """The pages of these movies again, with the names their people now have in the library
+    (given in another movie, or to the library person). A movie being written is left to its
+    writer, whose report reads the library's names."""
+    for key in sorted(keys):
+        folder = root.folder(key)
+        if not folder.exists():
+            continue
+        try:
+            with folder.writing("the library: names") as draft:
+                draft.republish(partial(_movie_pages, draft))
+        except MovieBusyError:
+            pass
 
 
 # library ----------------------------------------------------------------------------------------
@@ -322,6 +348,7 @@ a movie read again are compared (people/linking.py).
         current = generations.current()
         before_folder = None if full or current is None else generations.path(current)
         pointed_at = previous.every_reference() if previous else {}
+        named_before = _names_by_movie(previous.people() if previous else [])
         entries, read = gather_movies(root, before_folder, person_page_name, movie_card)
         people = [p for entry in entries for p in entry.people]
         met = [(entry.key, a, b, n) for entry in entries for a, b, n in entry.met]
@@ -354,6 +381,9 @@ a movie read again are compared (people/linking.py).
         name = generations.publish(build)
         now = published_library(root)
     _prune_movies(root, pointed_at, now.every_reference() if now else {})
+    named_now = _names_by_movie(library)
+    _show_library_names(root, {key for key in {*named_before, *named_now}
+                               if named_before.get(key) != named_now.get(key)})
     linked = [p for p in library if p.movies > 1]
     return {"generation": name, "people": len(library), "across_movies": len(linked),
             "met_pairs": len(pairs), "stale_decisions": stale,

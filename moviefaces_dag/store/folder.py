@@ -161,13 +161,24 @@ class Draft:
         generation = self.folder.published_generation()
         if generation is None:
             return None
-        published, path = self.folder.published(), self.db.movie().path
-        if published.movie().path == path:
+        path = self.db.movie().path
+        if self.folder.published().movie().path == path:
             return None
+        return self.republish(render, path)
+
+    def republish(self, render: Callable[[MovieDB, Generation], None],
+                  path: str | None = None) -> str | None:
+        """Publish the published result again with the pages `render` writes from it (and the
+        movie's file at `path`, if given); None when nothing is published. The draft's other
+        changes stay unpublished."""
+        if self.folder.published_generation() is None:
+            return None
+        published = self.folder.published()
 
         def build(new: Generation) -> None:
             published.snapshot(new.staging / SNAPSHOT_NAME)
-            MovieDB(new.staging / SNAPSHOT_NAME).update_movie(path=path)
+            if path is not None:
+                MovieDB(new.staging / SNAPSHOT_NAME).update_movie(path=path)
             render(MovieDB(new.staging / SNAPSHOT_NAME, readonly=True), new)
 
         name = self.folder.generations.publish(build)
