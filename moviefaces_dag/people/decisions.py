@@ -49,6 +49,8 @@ class Outcome:
     stale: list[str] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)
     portraits: dict[int, int] = field(default_factory=dict)  # person id -> face id
+    # "apart" decisions: the face ids of each side (two people who are not one person)
+    apart: list[tuple[frozenset[int], frozenset[int]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,8 @@ def apply_decisions(decisions: list[dict[str, Any]], faces: list[Face],
             for face in found:
                 if source is None or out.assignment.get(face.id) == int(source):
                     out.assignment[face.id] = target
+        elif op == "apart":
+            _apart(out, faces, d)
         elif op == "hide":
             out.hidden.add(int(d["person"]))
         elif op == "portrait":
@@ -235,3 +239,19 @@ def _merge(out: Outcome, faces: list[Face], person: int, other: int) -> None:
             if assigned == other:
                 out.assignment[face_id] = person
 
+
+
+def _apart(out: Outcome, faces: list[Face], d: dict[str, Any]) -> None:
+    """A cannot-link: should one person now hold faces of both sides, the other side's faces
+    become a person of their own."""
+    one, lost_one = _find(faces, d["faces"])
+    two, lost_two = _find(faces, d["other_faces"])
+    if not one or not two:
+        out.stale.append(f"apart of persons {d['person']} and {d['other']}: their faces are "
+                         "no longer found")
+        return
+    out.apart.append((frozenset(f.id for f in one), frozenset(f.id for f in two)))
+    held = {out.assignment.get(f.id) for f in one} - {None}
+    for face in two:
+        if out.assignment.get(face.id) in held:
+            out.assignment[face.id] = int(d["new_person"])
