@@ -44,7 +44,7 @@ def samples(spec: str) -> dict[str, list[tuple[float, float]]]:
         if q.kind == "same":
             found["same"].append((q.similarity, float(answer == "yes")))
         elif q.kind == "who":
-            for person, chance in q.candidates:  # each candidate: is it the one?
+            for person, _chance in q.candidates:  # each candidate: is it the one?
                 found["who"].append((review.candidate_similarity(q, person),
                                      float(answer == str(person))))
             norm = float(np.nanmedian([data.clarity(f) for f in q.faces]))

@@ -10,9 +10,10 @@ Four kinds of question, each about faces the user can judge at a glance:
 - "belongs": does this run belong to its person? (yes: assign, a confirmation; no: split off).
 
 Each question's gain is the expected number of face pairs its answer puts right (the chance
-that the answer changes the grouping times the pairs of faces it joins or parts); the chances come from the similarity of embeddings and the clarity of faces
-(review_model.py), never from ground truth. Every answer is a decision (decisions.py), so it is
-undoable and kept; the queue is recomputed on the people after the decisions (`regroup`).
+that the answer changes the grouping times the pairs of faces it joins or parts); the chances
+come from the similarity of embeddings and the clarity of faces (review_model.py), never from
+ground truth. Every answer is a decision (decisions.py), so it is undoable and kept; the queue
+is recomputed on the people after the decisions (`regroup`).
 """
 
 from __future__ import annotations
