@@ -18,55 +18,54 @@ from moviefaces_dag.people.review import Review, ReviewData
 from moviefaces_dag.store import OutputRoot
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(slope, centre) of the logistic curve that best predicts y from x (Newton's method)."""
-    a = np.stack([x, np.ones_like(x)], axis=1)
-    w = np.zeros(2)
+def fit(x: np.ndarray, y: np.ndarray) -> tuple[list[float], float]:
+    """(weights, bias) of the logistic curve that best predicts y from the rows of x (Newton's
+    method, a little ridge)."""
+    a = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+    w = np.zeros(a.shape[1])
     for _ in range(50):
         p = 1 / (1 + np.exp(-(a @ w)))
         grad = a.T @ (y - p) - 1e-3 * w
-        hess = -(a.T * (p * (1 - p))) @ a - 1e-3 * np.eye(2)
+        hess = -(a.T * (p * (1 - p))) @ a - 1e-3 * np.eye(len(w))
         w -= np.linalg.solve(hess, grad)
-    return float(w[0]), float(-w[1] / w[0]) if w[0] else 0.0
+    return [round(float(v), 3) for v in w[:-1]], round(float(w[-1]), 3)
 
 
-def samples(spec: str) -> dict[str, list[tuple[float, float]]]:
+def samples(spec: str) -> dict[str, list[tuple[tuple[float, ...], float]]]:
     out_dir, key, truth_path = spec.split(":")
     db = OutputRoot(Path(out_dir)).folder(key).published()
     data = ReviewData(db)
     oracle = Oracle(true_identities(list(data.rows.values()), data.frames,
                                     GroundTruth.load(Path(truth_path))))
     review = Review(data, [])
-    found: dict[str, list[tuple[float, float]]] = {"same": [], "who": [], "belongs": [],
-                                                   "face": []}
+    found: dict[str, list[tuple[tuple[float, ...], float]]] = {
+        "same": [], "who": [], "belongs": [], "face": []}
     for q in review.questions():
         answer = oracle.answer(q, review.outcome)
         if q.kind == "same":
-            found["same"].append((q.similarity, float(answer == "yes")))
+            found["same"].append(((q.similarity,), float(answer == "yes")))
         elif q.kind == "who":
             for person, _chance in q.candidates:  # each candidate: is it the one?
-                found["who"].append((review.candidate_similarity(q, person),
+                found["who"].append(((review.candidate_similarity(q, person),),
                                      float(answer == str(person))))
-            norm = float(np.nanmedian([data.clarity(f) for f in q.faces]))
-            found["face"].append((norm, float(answer == "nonface")))
+            found["face"].append((data.features(q.faces), float(answer == "nonface")))
         elif q.kind == "belongs":
-            found["belongs"].append((q.similarity, float(answer == "no")))
+            found["belongs"].append(((q.similarity,), float(answer == "no")))
         else:
-            norm = float(np.nanmedian([data.clarity(f) for f in q.faces]))
-            found["face"].append((norm, float(answer == "no")))
+            found["face"].append((data.features(q.faces), float(answer == "no")))
     return found
 
 
 def main(specs: list[str]) -> None:
-    found: dict[str, list[tuple[float, float]]] = {}
+    found: dict[str, list[tuple[tuple[float, ...], float]]] = {}
     for spec in specs:
         for kind, rows in samples(spec).items():
             found.setdefault(kind, []).extend(rows)
     for kind, rows in found.items():
-        x, y = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
-        slope, centre = fit(x, y) if len(rows) > 2 and 0 < y.sum() < len(y) else (0.0, 0.0)
-        print(f"{kind:8s} n={len(rows):5d} positives={int(y.sum()):4d} "
-              f"slope={slope:7.2f} centre={centre:.3f}")
+        x, y = np.array([r[0] for r in rows], float), np.array([r[1] for r in rows])
+        x = np.nan_to_num(x, nan=float(np.nanmedian(x)))
+        curve = fit(x, y) if len(rows) > 2 and 0 < y.sum() < len(y) else ([0.0], 0.0)
+        print(f"{kind:8s} n={len(rows):5d} positives={int(y.sum()):4d} curve={curve}")
 
 
 if __name__ == "__main__":

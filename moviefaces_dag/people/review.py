@@ -111,6 +111,14 @@ class ReviewData:
         norm = self.rows[face_id].embedding_norm
         return float(norm) if norm is not None else float("nan")
 
+    def features(self, face_ids: list[int] | tuple[int, ...]) -> tuple[float, float]:
+        """What says whether a run is a face: its median embedding length and detector score."""
+        return (float(np.nanmedian([self.clarity(f) for f in face_ids])),
+                float(np.median([self.rows[f].score for f in face_ids])))
+
+    def nonface(self, face_ids: list[int] | tuple[int, ...]) -> float:
+        return p_nonface(*self.features(face_ids))
+
     def clearest(self, face_ids: list[int], count: int = SHOWN) -> tuple[int, ...]:
         """`count` clear faces, one per track first."""
         ranked = sorted(face_ids, key=lambda f: -self.rows[f].quality)
@@ -165,13 +173,14 @@ class Review:
 
         return {f.id for f in _find(self.faces, decision.get("faces", []))[0]}
 
-    def _apart(self, a: int, b: int) -> bool:
+    def _apart_pairs(self) -> set[frozenset[int]]:
+        """Pairs of people an "apart" decision keeps apart (never asked about again)."""
+        pairs: set[frozenset[int]] = set()
         for one, two in self.outcome.apart:
-            sides = ({self.outcome.assignment.get(f) for f in one},
-                     {self.outcome.assignment.get(f) for f in two})
-            if (a in sides[0] and b in sides[1]) or (b in sides[0] and a in sides[1]):
-                return True
-        return False
+            left = {self.outcome.assignment.get(f) for f in one} - {None}
+            right = {self.outcome.assignment.get(f) for f in two} - {None}
+            pairs |= {frozenset((a, b)) for a in left for b in right if a != b}
+        return pairs
 
     def _same(self, people: dict[int, list[int]], means: dict[int, np.ndarray],
               frames: dict[int, set[int]]) -> list[Question]:
@@ -180,11 +189,11 @@ class Review:
             return []
         stack = np.stack([means[p] for p in order])
         sims = stack @ stack.T
-        out = []
+        out, apart = [], self._apart_pairs()
         for i, a in enumerate(order):
             for j in range(i + 1, len(order)):
                 b = order[j]
-                if frames[a] & frames[b] or self._apart(a, b):
+                if frozenset((a, b)) in apart or frames[a] & frames[b]:
                     continue
                 sim = float(sims[i, j])
                 chance = p_same(sim)
@@ -213,7 +222,7 @@ class Review:
             vector = self.data.mean(run)
             sims = sorted(((float(vector @ m), p) for p, m in means.items()
                            if not frames[p] & here), reverse=True)
-            real = 1.0 - p_nonface(float(np.nanmedian([self.data.clarity(f) for f in run])))
+            real = 1.0 - self.data.nonface(run)
             top = sims[:CANDIDATES]
             chances = tuple((p, real * p_who(s)) for s, p in top)
             # any answer but "not a face" changes the grouping; a known person the most
@@ -237,8 +246,7 @@ class Review:
             for run in runs:
                 if all((f, person) in confirmed for f in run):
                     continue
-                clarity = float(np.nanmedian([self.data.clarity(f) for f in run]))
-                nonface = p_nonface(clarity)
+                nonface = self.data.nonface(run)
                 if len(runs) > 1:
                     rest = [f for f in ids if f not in run]
                     sim = float(self.data.mean(run) @ self.data.mean(rest))
