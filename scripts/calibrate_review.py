@@ -1,4 +1,4 @@
-"""Fit the review queue's chances (people/review_model.py) on processed movies with ground
+"""Fit the review queue's chances (faces/chances.py) on processed movies with ground
 truth: every question the queue would ask of the automatic grouping, with the answer the truth
 gives, and a logistic curve per kind of question.
 

@@ -11,7 +11,7 @@ Four kinds of question, each about faces the user can judge at a glance:
 
 Each question's gain is the expected number of face pairs its answer puts right (the chance
 that the answer changes the grouping times the pairs of faces it joins or parts); the chances
-come from the similarity of embeddings and the clarity of faces (review_model.py), never from
+come from the similarity of embeddings and the clarity of faces (faces/chances.py), never from
 ground truth. Every answer is a decision (decisions.py), so it is undoable and kept; the queue
 is recomputed on the people after the decisions (`regroup`).
 """
@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from ..faces.chances import p_belongs_not, p_nonface, p_same, p_who
 from ..store import FaceRow, FrameRow, MovieDB
 from .decisions import Face, Outcome, refs
 from .graph import tracklets, unit_rows
 from .movie_people import frame_shots, regroup
-from .review_model import p_belongs_not, p_nonface, p_same, p_who
 
 SHOWN = 6  # faces shown of each person
 CANDIDATES = 8  # candidate people of a who-is-this question (digits 1-8)

@@ -1,6 +1,7 @@
-"""The review queue's chances: how likely an answer changes the grouping, from what the queue
-can see (embedding similarity, how clearly the recogniser and the detector saw a face), never
-from ground truth.
+"""Chances the review queue (people/review.py) and the report's suggestions share: how likely
+two people are one, an unassigned face is a given person, a face is not its person's, a
+detection is no face. From what can be seen (embedding similarity, how clearly the recogniser
+and the detector saw a face), never from ground truth.
 
 Logistic curves, chance = 1 / (1 + exp(-(w . x + b))), fitted by `scripts/calibrate_review.py`
 on two hard movies used for tuning (hard_a: cast 20, seed 111; cal_901: 150 s, cast 20, seed
@@ -10,6 +11,8 @@ on two hard movies used for tuning (hard_a: cast 20, seed 111; cal_901: 150 s, c
 from __future__ import annotations
 
 import math
+
+EVEN = 0.5  # the report suggests what has at least an even chance
 
 # (weights, bias) per question, features in the order the functions below pass them.
 SAME = ((20.2,), -8.79)  # two people are one: similarity of their mean faces
