@@ -31,13 +31,15 @@ from moviefaces_dag.people.review import Review, ReviewData
 from moviefaces_dag.store import OutputRoot
 
 
-def row(answers: int, score, seconds: list[float]) -> dict:
+def row(answers: int, score, seconds: list[float], pair_p_min: float) -> dict:
     i = score.identity
     return {"answers": answers, "bcubed_p": round(i.bcubed.precision, 4),
             "bcubed_r": round(i.bcubed.recall, 4), "bcubed_f1": round(i.bcubed.f1, 4),
             "pair_p": round(i.pairwise.precision, 4), "unassigned_real": i.unassigned,
             "real_faces": i.faces, "people": i.people_found, "true_people": i.true_people,
-            "seconds_per_answer": round(statistics.median(seconds), 4) if seconds else 0.0}
+            "seconds_per_answer": round(statistics.median(seconds), 4) if seconds else 0.0,
+            # the least pairwise precision after any number of answers up to this row
+            "pair_p_min": round(min(pair_p_min, i.pairwise.precision), 4)}
 
 
 def drive(data: ReviewData, oracle: Oracle, truth: GroundTruth, counts: list[int],
@@ -45,11 +47,12 @@ def drive(data: ReviewData, oracle: Oracle, truth: GroundTruth, counts: list[int
     """Answer up to max(counts) questions; a row of scores at each count."""
     faces, frames = list(data.rows.values()), data.frames
     review = Review(data, list(decisions))
-    rows, seconds, answered = [], [], 0
+    rows, seconds, answered, least = [], [], 0, 1.0
     while True:
+        score = score_outcome(faces, frames, review.outcome, truth)  # after every answer
+        least = min(least, score.identity.pairwise.precision)
         if answered in counts:
-            rows.append(row(answered, score_outcome(faces, frames, review.outcome, truth),
-                            seconds))
+            rows.append(row(answered, score, seconds, least))
         if answered >= max(counts):
             break
         started = time.perf_counter()
@@ -92,14 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     db = folder.published()
     truth = GroundTruth.load(Path(args.truth))
     data = ReviewData(db)
-    oracle = Oracle(true_identities(list(data.rows.values()), data.frames, truth))
+    oracle = Oracle(true_identities(list(data.rows.values()), data.frames, truth),
+                    {f: row.frame_id for f, row in data.rows.items()})
     decisions: list[dict] = []
     rows = drive(data, oracle, truth, counts, decisions, sys.stderr if args.verbose else None)
     print(f"{folder.key}: {len(data.rows)} faces")
-    print("answers  BCubed P    R     F1   pair P  unassigned real  people/true  s/answer")
+    print("answers  BCubed P    R     F1   pair P (least)  unassigned real  people/true  s/answer")
     for r in rows:
         print(f"{r['answers']:7d}  {r['bcubed_p']:.3f}  {r['bcubed_r']:.3f}  {r['bcubed_f1']:.3f}"
-              f"  {r['pair_p']:.3f}  {r['unassigned_real']:4d}/{r['real_faces']:<4d}"
+              f"  {r['pair_p']:.4f} ({r['pair_p_min']:.4f})"
+              f"  {r['unassigned_real']:4d}/{r['real_faces']:<4d}"
               f"        {r['people']:3d}/{r['true_people']:<3d}    {r['seconds_per_answer']:.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"movie": folder.key, "rows": rows}, indent=1)

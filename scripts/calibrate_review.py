@@ -36,7 +36,8 @@ def samples(spec: str) -> dict[str, list[tuple[tuple[float, ...], float]]]:
     db = OutputRoot(Path(out_dir)).folder(key).published()
     data = ReviewData(db)
     oracle = Oracle(true_identities(list(data.rows.values()), data.frames,
-                                    GroundTruth.load(Path(truth_path))))
+                                    GroundTruth.load(Path(truth_path))),
+                    {f: row.frame_id for f, row in data.rows.items()})
     review = Review(data, [])
     found: dict[str, list[tuple[tuple[float, ...], float]]] = {
         "same": [], "who": [], "belongs": [], "face": []}

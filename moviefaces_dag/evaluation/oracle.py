@@ -32,13 +32,18 @@ def true_identities(faces: list[FaceRow], frames: list[FrameRow], truth: GroundT
 
 
 class Oracle:
-    def __init__(self, identity: dict[int, str | None]):
+    def __init__(self, identity: dict[int, str | None], frame: dict[int, int]):
         self.identity = identity
+        self.frame = frame  # face id -> frame id
 
     def majority(self, face_ids: list[int] | tuple[int, ...]) -> str | None:
+        """The identity of more than half of these faces' real faces (None: no such)."""
         found = Counter(self.identity.get(f) for f in face_ids)
         found.pop(None, None)
-        return found.most_common(1)[0][0] if found else None
+        if not found:
+            return None
+        name, count = found.most_common(1)[0]
+        return name if 2 * count > sum(found.values()) else None
 
     def answer(self, question: Question, outcome: Outcome) -> str:
         members: dict[int, list[int]] = defaultdict(list)
@@ -55,7 +60,12 @@ class Oracle:
             for person, _chance in question.candidates:
                 if self.majority(members[person]) == run:
                     return str(person)
-            return "new"
+            # not among the candidates: the person of that identity with the most faces, if
+            # any may take the run (the page lists everyone else too)
+            here = {self.frame[f] for f in question.faces}
+            others = [p for p, ids in members.items() if self.majority(ids) == run
+                      and not {self.frame[f] for f in ids} & here]
+            return str(max(others, key=lambda p: len(members[p]))) if others else "new"
         if question.kind == "face":
             return "no" if run is None else "yes"
         return "yes" if run is not None and run == self.majority(members[question.person]) \

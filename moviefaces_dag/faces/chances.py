@@ -15,10 +15,10 @@ import math
 EVEN = 0.5  # the report suggests what has at least an even chance
 
 # (weights, bias) per question, features in the order the functions below pass them.
-SAME = ((20.2,), -8.79)  # two people are one: similarity of their mean faces
-WHO = ((9.01,), -5.05)  # an unassigned run is this person: similarity to the person's mean
-BELONGS_NOT = ((-10.2,), 3.41)  # a run is not its person's: similarity to their other faces
-NONFACE = ((-0.417, -8.938), 9.402)  # a detection is no face: embedding length, detector score
+SAME = ((22.326,), -9.329)  # two people are one: similarity of their mean faces
+WHO = ((9.473,), -5.291)  # an unassigned run is this person: similarity to the person's mean
+BELONGS_NOT = ((-8.863,), 1.938)  # a run is not its person's: similarity to their other faces
+NONFACE = ((-0.575, -8.01), 9.582)  # a detection is no face: embedding length, detector score
 
 
 def _logistic(x: tuple[float, ...], curve: tuple[tuple[float, ...], float]) -> float:

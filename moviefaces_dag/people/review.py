@@ -217,6 +217,7 @@ class Review:
              frames: dict[int, set[int]]) -> list[Question]:
         out = []
         sizes = {p: self._size(p) for p in means}
+        typical = float(np.median(list(sizes.values()))) if sizes else 0.0
         for run in self._runs(loose):
             here = {self.data.rows[f].frame_id for f in run}
             vector = self.data.mean(run)
@@ -225,15 +226,14 @@ class Review:
             real = 1.0 - self.data.nonface(run)
             top = sims[:CANDIDATES]
             chances = tuple((p, real * p_who(s)) for s, p in top)
-            # any answer but "not a face" changes the grouping; a known person the most
+            # Any answer but "not a face" changes the grouping: a candidate, or else someone
+            # the page lists below them (a person of typical size).
             known = min(real, sum(c for _, c in chances))
             pairs = sum(c * sizes[p] for p, c in chances) * known / max(
-                sum(c for _, c in chances), 1e-12)
-            n = len(run)
+                sum(c for _, c in chances), 1e-12) + (real - known) * typical
             out.append(Question(
-                "who", f"who:{run[0]}", tuple(run), candidates=chances, chance=known,
-                gain=n * pairs + (real - known) * n * (n - 1) / 2,
-                similarity=top[0][0] if top else 0.0))
+                "who", f"who:{run[0]}", tuple(run), candidates=chances, chance=real,
+                gain=len(run) * pairs, similarity=top[0][0] if top else 0.0))
         return out
 
     def _inside(self, people: dict[int, list[int]], means: dict[int, np.ndarray]
@@ -281,7 +281,7 @@ class Review:
                 return {"op": "reject", "faces": refs(faces)}
             if answer == "new":
                 return {"op": "split", "new_person": self.new_person(), "faces": refs(faces)}
-            if answer in {str(p) for p, _ in question.candidates}:
+            if answer in {str(p) for p in self.choices(question)}:
                 return {"op": "assign", "person": int(answer), "faces": refs(faces)}
         elif answer == "yes":
             return {"op": "assign", "person": question.person, "faces": refs(faces)}
@@ -292,6 +292,17 @@ class Review:
                     "faces": refs(faces)}
         raise ValueError(f"{answer!r} does not answer {question.key} "
                          f"(one of {', '.join(question.answers)})")
+
+    def choices(self, question: Question) -> list[int]:
+        """Who a who-is-this run may be: its candidates first, then every other person not
+        in its frames (the page lists them too)."""
+        here = {self.by_face[f].frame_id for f in question.faces}
+        busy = {p for f, p in self.outcome.assignment.items()
+                if p is not None and self.by_face[f].frame_id in here}
+        first = [p for p, _ in question.candidates]
+        rest = sorted({p for p in self.outcome.assignment.values() if p is not None} - busy
+                      - set(first))
+        return first + rest
 
     def candidate_similarity(self, question: Question, person: int) -> float:
         """Similarity of the question's run to `person`'s mean face."""
