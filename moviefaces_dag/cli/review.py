@@ -1,7 +1,7 @@
 """`moviefaces review MOVIE`: the review queue on a terminal. One question at a time, best
 first; each answer is recorded as a decision at once (y yes, n no, s skip, a candidate's number,
-0 someone else, x not a face, u undo, q quit). At the end the people and the report are made
-again with the answers, as after `moviefaces people`."""
+=ID another person, 0 a new person, x not a face, u undo, q quit). At the end the people and
+the report are made again with the answers, as after `moviefaces people`."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def show(question: Question, data: ReviewData) -> str:
         lines.append(f"  faces: {faces(question.faces)}")
         lines += [f"  [{n}] person {p} ({100 * c:.0f} %)"
                   for n, (p, c) in enumerate(question.candidates, start=1)]
-        lines.append("  [0] someone else  [x] not a face  [s] skip")
+        lines.append("  [=ID] another person by id  [0] a new person  [x] not a face  [s] skip")
     else:
         lines += [f"  faces: {faces(question.faces)}", "  [y] yes  [n] no  [s] skip"]
     return "\n".join(lines)
@@ -56,6 +56,8 @@ def answer_of(question: Question, key: str) -> str | None:
             return "nonface"
         if key.isdigit() and 1 <= int(key) <= len(question.candidates):
             return str(question.candidates[int(key) - 1][0])
+        if key.startswith("=") and key[1:].strip().isdigit():  # any person, by id
+            return key[1:].strip()
         return None
     return {"y": "yes", "n": "no"}.get(key)
 
@@ -88,7 +90,11 @@ def review_movie(args: argparse.Namespace, ask: Callable[[str], str] | None = No
         if answer is None:
             print(f"not an answer to this question: {printable(key)!r}")
             continue
-        decision = review.decision(question, answer)
+        try:
+            decision = review.decision(question, answer)
+        except ValueError as exc:
+            print(printable(str(exc)))
+            continue
         answered += 1
         if decision is not None:
             print(describe(decisions.add(decision)))

@@ -49,6 +49,7 @@ class ReviewView:
     faces: list[FaceView]
     other_faces: list[FaceView]
     candidates: list[Candidate]
+    others: list[tuple[int, str]]  # everyone else the run may be: (person, label)
     skipped: list[str]
     left: int  # questions left in the queue
 
@@ -73,15 +74,20 @@ def review_view(root: OutputRoot, key: str, skipped: set[str]) -> ReviewView:
         return FaceView(face_id, file_url(prefix + (row.crop_path or row.thumb_path)),
                         float(row.time or 0.0), review.outcome.assignment.get(face_id))
 
-    candidates = []
+    candidates, others = [], []
     if question is not None and question.kind == "who":
         for number, (person, chance) in enumerate(question.candidates, start=1):
             card = state.person(person)
             if card is not None:
                 candidates.append(Candidate(number, person, card.label, card.portrait, chance))
+        shown = {c.person for c in candidates}
+        for person in review.choices(question):
+            card = state.person(person)
+            if person not in shown and card is not None:
+                others.append((person, card.label))
     return ReviewView(state, question, [view(f) for f in question.faces] if question else [],
                       [view(f) for f in question.other_faces] if question else [],
-                      candidates, sorted(skipped), len(questions))
+                      candidates, others, sorted(skipped), len(questions))
 
 
 def review_decision(root: OutputRoot, key: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from moviefaces_dag.people.review import Question
 
 def test_keys_map_to_answers() -> None:
     who = Question("who", "who:1", (1,), candidates=((7, 0.9), (3, 0.2)))
-    assert [answer_of(who, k) for k in ("1", "2", "3", "0", "x", "s")] == \
-        ["7", "3", None, "new", "nonface", "skip"]
+    assert [answer_of(who, k) for k in ("1", "2", "3", "0", "x", "s", "=12")] == \
+        ["7", "3", None, "new", "nonface", "skip", "12"]
     same = Question("same", "same:1:2", (1,), 1, 2, (2,))
     assert [answer_of(same, k) for k in ("y", "n", "s", "1")] == ["yes", "no", "skip", None]
 
