@@ -22,11 +22,21 @@ def test_keys_map_to_answers() -> None:
 def test_review_on_a_terminal(tmp_path, cast_a, monkeypatch, capsys) -> None:
     out_dir = tmp_path / "out"
     assert main(["run", str(cast_a), "--duration", "20", "--output-dir", str(out_dir)]) == 0
-    keys = iter(["s", "?", "n", "n", "u", "q"])
-    monkeypatch.setattr(builtins, "input", lambda _prompt="": next(keys))
+    intents = iter(["s", "?", "answer", "answer", "u", "q"])
+    printed: list[str] = []
+
+    def press(_prompt: str = "") -> str:
+        printed.append(capsys.readouterr().out)
+        intent = next(intents)
+        if intent != "answer":
+            return intent
+        asked = [line for line in printed[-1].splitlines() if line[:1].isalpha()][-1]
+        return "x" if asked.startswith("Who is this") else "n"  # to the question just shown
+
+    monkeypatch.setattr(builtins, "input", press)
     capsys.readouterr()
     assert main(["review", "cast_a", "--output-dir", str(out_dir)]) == 0
-    out = capsys.readouterr().out
+    out = "".join(printed) + capsys.readouterr().out
     assert "chance the answer changes the people" in out and "undone:" in out
     assert "not an answer to this question" in out and "report: file://" in out
     assert len(Decisions(out_dir / "cast_a").load()) == 1
