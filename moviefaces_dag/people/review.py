@@ -18,6 +18,8 @@ is recomputed on the people after the decisions (`regroup`).
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +28,7 @@ import numpy as np
 
 from ..faces.chances import p_belongs_not, p_nonface, p_same, p_who
 from ..store import FaceRow, FrameRow, MovieDB
-from .decisions import Face, Outcome, refs
+from .decisions import Face, Outcome, _find, by_time, refs
 from .graph import tracklets, unit_rows
 from .movie_people import frame_shots, regroup
 
@@ -94,6 +96,7 @@ class ReviewData:
         self.track = dict(zip(self.ids, track.tolist(), strict=True))
         self.next_id = db.next_person_id()
         self._membership = db.membership()
+        self._nonface: dict[tuple[int, ...], float] = {}
         self.db = self  # what `regroup` reads: faces and membership, read once
 
     def faces(self) -> list[FaceRow]:
@@ -113,11 +116,16 @@ class ReviewData:
 
     def features(self, face_ids: list[int] | tuple[int, ...]) -> tuple[float, float]:
         """What says whether a run is a face: its median embedding length and detector score."""
-        return (float(np.nanmedian([self.clarity(f) for f in face_ids])),
-                float(np.median([self.rows[f].score for f in face_ids])))
+        norms = [n for n in (self.clarity(f) for f in face_ids) if not math.isnan(n)]
+        return (statistics.median(norms) if norms else float("nan"),
+                statistics.median(self.rows[f].score for f in face_ids))
 
     def nonface(self, face_ids: list[int] | tuple[int, ...]) -> float:
-        return p_nonface(*self.features(face_ids))
+        """The chance that these faces (a run) are no face; runs stay, so it is kept."""
+        key = tuple(face_ids)
+        if key not in self._nonface:
+            self._nonface[key] = p_nonface(*self.features(face_ids))
+        return self._nonface[key]
 
     def clearest(self, face_ids: list[int], count: int = SHOWN) -> tuple[int, ...]:
         """`count` clear faces, one per track first."""
@@ -139,6 +147,7 @@ class Review:
     def __post_init__(self) -> None:
         self.faces, self.outcome = regroup(self.data.db, self.decisions)
         self.by_face = {f.id: f for f in self.faces}
+        self._index: dict[float, list[Face]] | None = None
 
     # the questions ---------------------------------------------------------------------------
     def questions(self) -> list[Question]:
@@ -169,9 +178,10 @@ class Review:
         return people, loose
 
     def _ids(self, decision: dict[str, Any]) -> set[int]:
-        from .decisions import _find
-
-        return {f.id for f in _find(self.faces, decision.get("faces", []))[0]}
+        """The faces a decision names, by place."""
+        if self._index is None:
+            self._index = by_time(self.faces)
+        return {f.id for f in _find(self.faces, decision.get("faces", []), self._index)[0]}
 
     def _apart_pairs(self) -> set[frozenset[int]]:
         """Pairs of people an "apart" decision keeps apart (never asked about again)."""
