@@ -7,10 +7,23 @@ import argparse
 import sys
 from typing import NoReturn
 
-from . import add, eval, export, library, people, run, serve, settings, triton_serve, worker
+from . import (
+    add,
+    eval,
+    export,
+    library,
+    people,
+    review,
+    run,
+    serve,
+    settings,
+    triton_serve,
+    worker,
+)
 from .common import EXPECTED_FAILURES, file_system_failure, printable
 
-SUBCOMMANDS = [run, add, people, library, serve, export, eval, settings, triton_serve, worker]
+SUBCOMMANDS = [run, add, people, review, library, serve, export, eval, settings, triton_serve,
+               worker]
 
 
 class Parser(argparse.ArgumentParser):

@@ -115,6 +115,8 @@ def describe(decision: dict[str, Any]) -> str:
         return f"person {decision['person']} hidden"
     if op == "portrait":
         return f"a portrait chosen for person {decision['person']}"
+    if op == "apart":
+        return f"persons {decision['person']} and {decision['other']} are not one person"
     if op in ("undo", "redo", "withdraw"):
         return f"{op} of decision {decision['decision']}"
     count = plural(len(decision["faces"]), "face")

@@ -13,7 +13,7 @@ from ..store import OutputRoot
 from .views import describe_library, library_people, movie_state
 
 LIBRARY = ""  # what a library decision makes again: the library (a movie's key otherwise)
-MOVIE_ACTIONS = ("name", "merge", "move", "reject", "hide", "portrait", "undo", "redo",
+MOVIE_ACTIONS = ("name", "merge", "move", "reject", "hide", "portrait", "review", "undo", "redo",
                  "withdraw")
 LIBRARY_ACTIONS = ("name", "link", "unlink", "undo", "redo", "withdraw")
 
@@ -59,6 +59,15 @@ def movie_action(root: OutputRoot, key: str, action: str, body: dict[str, Any]
 def _movie_decision(root: OutputRoot, key: str, action: str, body: dict[str, Any],
                     state: Any) -> dict[str, Any] | None:
     grouping = state.grouping
+    if action == "review":  # an answer to the review queue's question
+        from .review import review_decision
+
+        decision = review_decision(root, key, body)
+        if decision["op"] == "merge":
+            grouping.check_merge(decision["person"], decision["other"])
+        elif decision["op"] == "assign":  # faces already theirs: a confirmation, recorded too
+            grouping.check_assign(decision["person"], _review_faces(state, decision))
+        return decision
     if action == "name":
         person = _int(body, "person")
         grouping.person(person)
@@ -91,6 +100,13 @@ def _movie_decision(root: OutputRoot, key: str, action: str, body: dict[str, Any
         return {"op": "assign", "person": _int(body, "person"), "faces": refs(faces)} \
             if faces else None
     raise RefusedError(f"unknown action {action!r} (one of {', '.join(MOVIE_ACTIONS)})")
+
+
+def _review_faces(state: Any, decision: dict[str, Any]) -> list[int]:
+    from ..people.decisions import Face, _find
+
+    faces = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in state.faces.values()]
+    return [f.id for f in _find(faces, decision["faces"])[0]]
 
 
 def _recheck(root: OutputRoot, key: str, decision: dict[str, Any]) -> None:

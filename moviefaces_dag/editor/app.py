@@ -135,6 +135,14 @@ class Editor:
                          others=state.people, links=[], library_person=None,
                          persist=self.persister(state.key).state())
 
+    def review_page(self, request: Request) -> Response:
+        from .review import review_view
+
+        skipped = {s for s in request.query_params.get("skip", "").split(",") if s}
+        review = review_view(self.root, request.path_params["key"], skipped)
+        return self.page("review.html.j2", movie=review.movie, review=review, q=review.question,
+                         persist=self.persister(review.movie.key).state())
+
     def hidden_page(self, request: Request) -> Response:
         state = movie_state(self.root, request.path_params["key"])
         return self.page("hidden.html.j2", movie=state, persist=self.persister(state.key).state())
@@ -210,6 +218,7 @@ def create_app(output_dir: Path, token: str, host: str = "127.0.0.1", port: int 
         Route("/movie/{key}/person/{person:int}", editor.person_page),
         Route("/movie/{key}/unassigned", editor.unassigned_page),
         Route("/movie/{key}/hidden", editor.hidden_page),
+        Route("/movie/{key}/review", editor.review_page),
         Route("/movie/{key}/history", editor.movie_history),
         Route("/status", editor.status_page),
         Route("/files/{path:path}", editor.file),

@@ -76,6 +76,19 @@ class RejectOp(_Entry):
     faces: Places
 
 
+class ApartOp(_Entry):
+    """Two people who are not one person (a cannot-link): the faces of each, by place. Should a
+    later grouping put faces of both sides into one person, `other`'s side becomes
+    `new_person`; no question asks about the two again."""
+
+    op: Literal["apart"]
+    person: Person
+    other: Person
+    new_person: Person
+    faces: Places
+    other_faces: Places
+
+
 class HideOp(_Entry):
     op: Literal["hide"]
     person: Person
@@ -115,12 +128,12 @@ class StepOp(_Entry):
     decision: int = Field(ge=1)
 
 
-MOVIE_OPS = ("name", "merge", "split", "assign", "reject", "hide", "portrait")
+MOVIE_OPS = ("name", "merge", "split", "assign", "reject", "hide", "portrait", "apart")
 LIBRARY_OPS = ("name", "link", "unlink")
 STEP_OPS = ("undo", "redo", "withdraw")
 
 _MOVIE = TypeAdapter(Annotated[NameOp | MergeOp | SplitOp | AssignOp | RejectOp | HideOp
-                               | PortraitOp | StepOp, Field(discriminator="op")])
+                               | PortraitOp | ApartOp | StepOp, Field(discriminator="op")])
 _LIBRARY = TypeAdapter(Annotated[LibraryNameOp | LinkOp | UnlinkOp | StepOp,
                                  Field(discriminator="op")])
 

@@ -49,6 +49,8 @@ class Outcome:
     stale: list[str] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)
     portraits: dict[int, int] = field(default_factory=dict)  # person id -> face id
+    # "apart" decisions: the face ids of each side (two people who are not one person)
+    apart: list[tuple[frozenset[int], frozenset[int]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -160,14 +162,22 @@ def refs(faces: list[Face]) -> list[dict[str, Any]]:
     return [FaceRef(f.time, f.box).to_json() for f in faces]
 
 
-def _find(faces: list[Face], data: list[dict[str, Any]]) -> tuple[list[Face], int]:
-    """The faces at the places `data` names, and how many places found no face."""
-    by_time: dict[float, list[Face]] = {}
+def by_time(faces: list[Face]) -> dict[float, list[Face]]:
+    """The faces by frame time: what finding faces by place looks up."""
+    index: dict[float, list[Face]] = {}
     for face in faces:
-        by_time.setdefault(round(face.time, 3), []).append(face)
+        index.setdefault(round(face.time, 3), []).append(face)
+    return index
+
+
+def _find(faces: list[Face], data: list[dict[str, Any]],
+          index: dict[float, list[Face]] | None = None) -> tuple[list[Face], int]:
+    """The faces at the places `data` names, and how many places found no face (`index`:
+    `by_time(faces)`, made once for many look-ups)."""
+    by_time_ = by_time(faces) if index is None else index
     found, lost = [], 0
     for ref in map(FaceRef.from_json, data):
-        here = max(by_time.get(round(ref.time, 3), []), key=lambda f: iou(f.box, ref.box),
+        here = max(by_time_.get(round(ref.time, 3), []), key=lambda f: iou(f.box, ref.box),
                    default=None)
         if here is not None and iou(here.box, ref.box) >= 0.5:
             found.append(here)
@@ -186,6 +196,7 @@ def apply_decisions(decisions: list[dict[str, Any]], faces: list[Face],
                     assignment: dict[int, int | None]) -> Outcome:
     """`assignment` (face id -> person id) with the decisions applied in order."""
     out = Outcome(dict(assignment))
+    index = by_time(faces)
     for d in decisions:
         op = d.get("op")
         if op == "name":
@@ -193,7 +204,7 @@ def apply_decisions(decisions: list[dict[str, Any]], faces: list[Face],
         elif op == "merge":
             _merge(out, faces, int(d["person"]), int(d["other"]))
         elif op in ("split", "assign", "reject"):
-            found, lost = _find(faces, d.get("faces", []))
+            found, lost = _find(faces, d.get("faces", []), index)
             if lost:
                 out.stale.append(f"{op} of {lost} face(s) that detection no longer finds")
             target = None if op == "reject" else int(d["person"] if op == "assign"
@@ -202,10 +213,12 @@ def apply_decisions(decisions: list[dict[str, Any]], faces: list[Face],
             for face in found:
                 if source is None or out.assignment.get(face.id) == int(source):
                     out.assignment[face.id] = target
+        elif op == "apart":
+            _apart(out, faces, d, index)
         elif op == "hide":
             out.hidden.add(int(d["person"]))
         elif op == "portrait":
-            found, _lost = _find(faces, [d["face"]])
+            found, _lost = _find(faces, [d["face"]], index)
             out.portraits[int(d["person"])] = found[0].id if found else -1
     present = {p for p in out.assignment.values() if p is not None}
     for person, name in sorted(out.names.items()):
@@ -235,3 +248,20 @@ def _merge(out: Outcome, faces: list[Face], person: int, other: int) -> None:
             if assigned == other:
                 out.assignment[face_id] = person
 
+
+
+def _apart(out: Outcome, faces: list[Face], d: dict[str, Any],
+           index: dict[float, list[Face]]) -> None:
+    """A cannot-link: should one person now hold faces of both sides, the other side's faces
+    become a person of their own."""
+    one, _lost = _find(faces, d["faces"], index)
+    two, _lost = _find(faces, d["other_faces"], index)
+    if not one or not two:
+        out.stale.append(f"apart of persons {d['person']} and {d['other']}: their faces are "
+                         "no longer found")
+        return
+    out.apart.append((frozenset(f.id for f in one), frozenset(f.id for f in two)))
+    held = {out.assignment.get(f.id) for f in one} - {None}
+    for face in two:
+        if out.assignment.get(face.id) in held:
+            out.assignment[face.id] = int(d["new_person"])

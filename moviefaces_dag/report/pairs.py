@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..faces.chances import EVEN, p_same
 from ..store import FaceRow
 
 # Pairs at least this close to the clustering threshold (from below, or above it) are shown.
@@ -48,6 +49,33 @@ def similar_pairs(
         and frozenset((people[i], people[j])) not in together
     ]
     return sorted(pairs, key=lambda p: -p[2])[:limit]
+
+
+def likely_pairs(
+    labels: dict[int, int],
+    face_ids: list[int],
+    matrix: np.ndarray,
+    together: set[frozenset[int]],
+    limit: int = MAX_PAIRS,
+) -> list[tuple[int, int, float, float]]:
+    """(person a, person b, similarity, chance) for pairs of people who never share a frame
+    and are one person with at least an even chance, likeliest first: the review queue's
+    ranking (faces/chances.py: the similarity of the two people's normalised mean faces)."""
+    rows: dict[int, list[int]] = defaultdict(list)
+    for row, face_id in enumerate(face_ids):
+        if labels.get(face_id) is not None:
+            rows[labels[face_id]].append(row)
+    if len(rows) < 2:
+        return []
+    unit = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    people = sorted(rows)
+    means = np.stack([unit[rows[p]].mean(axis=0) for p in people])
+    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+    sims = means @ means.T
+    pairs = [(people[i], people[j], float(sims[i, j]), p_same(float(sims[i, j])))
+             for i in range(len(people)) for j in range(i + 1, len(people))
+             if frozenset((people[i], people[j])) not in together]
+    return sorted((p for p in pairs if p[3] >= EVEN), key=lambda p: -p[3])[:limit]
 
 
 def seen_together(faces: list[FaceRow]) -> set[frozenset[int]]:

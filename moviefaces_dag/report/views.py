@@ -14,9 +14,10 @@ from urllib.parse import quote, urlencode
 
 import numpy as np
 
+from ..faces.chances import EVEN, p_nonface, p_who
 from ..media.shots import shot_ids
 from ..store import FaceRow, FrameRow, MovieDB
-from .pairs import NEAR_MARGIN, seen_together, similar_pairs
+from .pairs import likely_pairs, seen_together
 
 THUMBNAILS_PER_PERSON = 8
 UNASSIGNED_PAGE = "unassigned.html"
@@ -59,8 +60,14 @@ class PersonView:
 @dataclass(frozen=True)
 class UnassignedView:
     face: Thumbnail
-    closest: PersonView | None  # the person whose faces it resembles most
+    closest: PersonView | None  # the person it is with at least an even chance (else None)
     similarity: float
+    chance: float = 0.0  # that it is `closest` (faces/chances.py, as the review queue)
+    nonface: float = 0.0  # that it is no face: at least an even chance suggests "reject"
+
+    @property
+    def likely_nonface(self) -> bool:
+        return self.nonface >= EVEN
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class PairView:
     first: PersonView
     second: PersonView
     similarity: float
+    chance: float  # that the two are one person (faces/chances.py): at least even
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,6 @@ class ReportView:
     backend: str
     run_seconds: float
     threshold: float | None
-    near_from: float | None  # the least similarity of a pair shown as possibly one person
     people: list[PersonView]
     hidden: list[PersonView]  # people the user hid: kept out of the lists, their pages kept
     pairs: list[PairView]
@@ -216,8 +223,8 @@ def build_movie_report(db: MovieDB, pages: str, output_dir: str = "",
         face_ids, matrix, _ = db.embeddings()
         by_id = {p.person_id: p for p in people}
         labels = {f.id: f.person_id for f in faces if f.person_id is not None}
-        pairs = [PairView(by_id[a], by_id[b], sim) for a, b, sim in
-                 similar_pairs(labels, face_ids, matrix, threshold, seen_together(faces))]
+        pairs = [PairView(by_id[a], by_id[b], sim, chance) for a, b, sim, chance in
+                 likely_pairs(labels, face_ids, matrix, seen_together(faces))]
     detect = runs.get("face_detections")
     duration = float(movie.duration or 0.0)
     closest = closest_people(db, people)
@@ -238,12 +245,11 @@ def build_movie_report(db: MovieDB, pages: str, output_dir: str = "",
         backend=str(detect.settings.get("models", "")) if detect else "",
         run_seconds=sum(float(r.stats.get("seconds", 0.0)) for r in runs.values()),
         threshold=threshold,
-        near_from=None if threshold is None else threshold - NEAR_MARGIN,
         people=people,
         hidden=hidden,
         pairs=pairs,
-        unassigned=[UnassignedView(links.thumbnail(f, "Unassigned face"),
-                                   *closest.get(f.id, (None, 0.0)))
+        unassigned=[_unassigned(links.thumbnail(f, "Unassigned face"), f,
+                                *closest.get(f.id, (None, 0.0)))
                     for f in faces if f.person_id is None],
         output_dir=output_dir,
         stale_decisions=list(clusters.stats.get("stale_decisions", [])) if clusters else [],
@@ -251,3 +257,14 @@ def build_movie_report(db: MovieDB, pages: str, output_dir: str = "",
         frame_page=f"{pages}/{FRAME_PAGE}",
         settings={stage: run.settings for stage, run in runs.items()},
     )
+
+
+def _unassigned(thumbnail: Thumbnail, face: FaceRow, closest: PersonView | None,
+                similarity: float) -> UnassignedView:
+    """An unassigned face with the person it is at least as likely as not (else none), and
+    the chance that it is no face."""
+    nonface = p_nonface(float("nan") if face.embedding_norm is None else face.embedding_norm,
+                        face.score)
+    chance = (1.0 - nonface) * p_who(similarity) if closest is not None else 0.0
+    return UnassignedView(thumbnail, closest if chance >= EVEN else None, similarity, chance,
+                          nonface)

@@ -1,0 +1,333 @@
+"""The review queue: the questions whose answers most likely make a movie's people right, one at
+a time, best first.
+
+Four kinds of question, each about faces the user can judge at a glance:
+
+- "same": are these two people one person? (yes: merge; no: apart, a cannot-link);
+- "who": who is this unassigned run (faces of one track in one shot)? (a candidate person:
+  assign; "new": a person of its own; "nonface": reject);
+- "face": is this assigned, unclear detection a face? (yes: assign, a confirmation; no: reject);
+- "belongs": does this run belong to its person? (yes: assign, a confirmation; no: split off).
+
+Each question's gain is the expected number of face pairs its answer puts right (the chance
+that the answer changes the grouping times the pairs of faces it joins or parts); the chances
+come from the similarity of embeddings and the clarity of faces (faces/chances.py), never from
+ground truth. Every answer is a decision (decisions.py), so it is undoable and kept; the queue
+is recomputed on the people after the decisions (`regroup`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..faces.chances import p_belongs_not, p_nonface, p_same, p_who
+from ..store import FaceRow, FrameRow, MovieDB
+from .decisions import Face, Outcome, _find, by_time, refs
+from .graph import tracklets, unit_rows
+from .movie_people import frame_shots, regroup
+
+SHOWN = 6  # faces shown of each person
+CANDIDATES = 8  # candidate people of a who-is-this question (digits 1-8)
+FACE_WEIGHT = 0.5  # a false detection weighs less than a real face in the wrong place
+LIKELY = 0.5  # a question is "likely to fix something" at this chance or more
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: str  # same, who, face, belongs
+    key: str  # stable identity of the question (skips are remembered by it)
+    faces: tuple[int, ...]  # the run asked about, or person's shown faces (same)
+    person: int | None = None  # its person (face, belongs) or the first person (same)
+    other: int | None = None  # the second person (same)
+    other_faces: tuple[int, ...] = ()
+    candidates: tuple[tuple[int, float], ...] = ()  # (person, chance) for who
+    chance: float = 0.0  # that the answer changes the grouping
+    gain: float = 0.0  # expected faces put right
+    similarity: float = 0.0
+
+    @property
+    def likely(self) -> bool:
+        return self.chance >= LIKELY
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        if self.kind == "who":
+            return (*(str(p) for p, _ in self.candidates), "new", "nonface", "skip")
+        return ("yes", "no", "skip")
+
+    def text(self) -> str:
+        if self.kind == "same":
+            return f"Are person {self.person} and person {self.other} the same person?"
+        if self.kind == "who":
+            return f"Who is this? ({len(self.faces)} face(s) of one shot)"
+        if self.kind == "face":
+            return f"Is this a face? (now person {self.person}'s)"
+        return f"Does this belong to person {self.person}? ({len(self.faces)} face(s))"
+
+
+class ReviewData:
+    """What the queue needs of a movie's published result, read once: faces, unit embeddings,
+    shots and tracks."""
+
+    def __init__(self, db: MovieDB):
+        rows = db.faces()
+        face_ids, matrix, _model = db.embeddings()
+        self.rows: dict[int, FaceRow] = {f.id: f for f in rows}
+        self.ids = [fid for fid in face_ids if fid in self.rows]
+        keep = [n for n, fid in enumerate(face_ids) if fid in self.rows]
+        self.unit = unit_rows(matrix[keep]) if keep else np.zeros((0, 1), np.float32)
+        self.row = {fid: n for n, fid in enumerate(self.ids)}
+        frames: list[FrameRow] = db.frames()
+        self.frames = frames
+        sample = {f.id: n for n, f in enumerate(frames)}
+        shot_of = dict(zip((f.id for f in frames), frame_shots(frames).tolist(), strict=True))
+        fr = np.array([self.rows[f].frame_id for f in self.ids], dtype=np.int64)
+        self.shot = {fid: shot_of[self.rows[fid].frame_id] for fid in self.ids}
+        track = tracklets(self.unit, fr, np.array([sample[f] for f in fr.tolist()]),
+                          np.array([self.shot[f] for f in self.ids]),
+                          np.array([self.rows[f].box for f in self.ids], np.float64).reshape(-1, 4)
+                          ) if self.ids else np.zeros(0, np.int64)
+        self.track = dict(zip(self.ids, track.tolist(), strict=True))
+        self.next_id = db.next_person_id()
+        self._membership = db.membership()
+        self._nonface: dict[tuple[int, ...], float] = {}
+        self.db = self  # what `regroup` reads: faces and membership, read once
+
+    def faces(self) -> list[FaceRow]:
+        return list(self.rows.values())
+
+    def membership(self) -> list[tuple[int, float, tuple[float, float, float, float]]]:
+        return self._membership
+
+    def mean(self, face_ids: list[int] | tuple[int, ...]) -> np.ndarray:
+        rows = [self.row[f] for f in face_ids if f in self.row]
+        v = self.unit[rows].mean(axis=0) if rows else np.zeros(self.unit.shape[1], np.float32)
+        return v / max(float(np.linalg.norm(v)), 1e-12)
+
+    def clarity(self, face_id: int) -> float:
+        norm = self.rows[face_id].embedding_norm
+        return float(norm) if norm is not None else float("nan")
+
+    def features(self, face_ids: list[int] | tuple[int, ...]) -> tuple[float, float]:
+        """What says whether a run is a face: its median embedding length and detector score."""
+        norms = [n for n in (self.clarity(f) for f in face_ids) if not math.isnan(n)]
+        return (statistics.median(norms) if norms else float("nan"),
+                statistics.median(self.rows[f].score for f in face_ids))
+
+    def nonface(self, face_ids: list[int] | tuple[int, ...]) -> float:
+        """The chance that these faces (a run) are no face; runs stay, so it is kept."""
+        key = tuple(face_ids)
+        if key not in self._nonface:
+            self._nonface[key] = p_nonface(*self.features(face_ids))
+        return self._nonface[key]
+
+    def clearest(self, face_ids: list[int], count: int = SHOWN) -> tuple[int, ...]:
+        """`count` clear faces, one per track first."""
+        ranked = sorted(face_ids, key=lambda f: -self.rows[f].quality)
+        seen: set[int] = set()
+        first = [f for f in ranked if self.track.get(f) not in seen
+                 and not seen.add(self.track.get(f))]
+        return tuple((first + [f for f in ranked if f not in first])[:count])
+
+
+@dataclass
+class Review:
+    """The queue on the people after `decisions` (skipped: keys of questions not to ask)."""
+
+    data: ReviewData
+    decisions: list[dict[str, Any]]
+    skipped: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.faces, self.outcome = regroup(self.data.db, self.decisions)
+        self.by_face = {f.id: f for f in self.faces}
+        self._index: dict[float, list[Face]] | None = None
+
+    # the questions ---------------------------------------------------------------------------
+    def questions(self) -> list[Question]:
+        """Every question worth asking, best (most expected gain) first."""
+        people, loose = self._groups()
+        self._sizes = {p: len(ids) for p, ids in people.items()}
+        means = {p: self.data.mean(ids) for p, ids in people.items()}
+        frames = {p: {self.data.rows[f].frame_id for f in ids} for p, ids in people.items()}
+        found = [*self._same(people, means, frames), *self._who(loose, means, frames),
+                 *self._inside(people, means)]
+        found = [q for q in found if q.key not in self.skipped]
+        return sorted(found, key=lambda q: (-q.gain, q.key))
+
+    def next(self) -> Question | None:
+        ranked = self.questions()
+        return ranked[0] if ranked else None
+
+    def _groups(self) -> tuple[dict[int, list[int]], list[int]]:
+        rejected = {f for d in self.decisions if d["op"] == "reject" for f in self._ids(d)}
+        people: dict[int, list[int]] = defaultdict(list)
+        loose = []
+        for fid in self.data.ids:
+            person = self.outcome.assignment.get(fid)
+            if person is not None:
+                people[person].append(fid)
+            elif fid not in rejected:
+                loose.append(fid)
+        return people, loose
+
+    def _ids(self, decision: dict[str, Any]) -> set[int]:
+        """The faces a decision names, by place."""
+        if self._index is None:
+            self._index = by_time(self.faces)
+        return {f.id for f in _find(self.faces, decision.get("faces", []), self._index)[0]}
+
+    def _apart_pairs(self) -> set[frozenset[int]]:
+        """Pairs of people an "apart" decision keeps apart (never asked about again)."""
+        pairs: set[frozenset[int]] = set()
+        for one, two in self.outcome.apart:
+            left = {self.outcome.assignment.get(f) for f in one} - {None}
+            right = {self.outcome.assignment.get(f) for f in two} - {None}
+            pairs |= {frozenset((a, b)) for a in left for b in right if a != b}
+        return pairs
+
+    def _same(self, people: dict[int, list[int]], means: dict[int, np.ndarray],
+              frames: dict[int, set[int]]) -> list[Question]:
+        order = sorted(people)
+        if len(order) < 2:
+            return []
+        stack = np.stack([means[p] for p in order])
+        sims = stack @ stack.T
+        out, apart = [], self._apart_pairs()
+        for i, a in enumerate(order):
+            for j in range(i + 1, len(order)):
+                b = order[j]
+                if frozenset((a, b)) in apart or frames[a] & frames[b]:
+                    continue
+                sim = float(sims[i, j])
+                chance = p_same(sim)
+                big, small = (a, b) if len(people[a]) >= len(people[b]) else (b, a)
+                out.append(Question(
+                    "same", f"same:{min(a, b)}:{max(a, b)}", self.data.clearest(people[big]),
+                    big, small, self.data.clearest(people[small]), chance=chance,
+                    gain=chance * len(people[a]) * len(people[b]), similarity=sim))
+        return out
+
+    def _size(self, person: int) -> int:
+        return self._sizes.get(person, 0)
+
+    def _runs(self, face_ids: list[int]) -> list[list[int]]:
+        runs: dict[int, list[int]] = defaultdict(list)
+        for fid in face_ids:
+            runs[self.data.track[fid]].append(fid)
+        return [sorted(r, key=lambda f: self.data.rows[f].time or 0.0) for r in runs.values()]
+
+    def _who(self, loose: list[int], means: dict[int, np.ndarray],
+             frames: dict[int, set[int]]) -> list[Question]:
+        out = []
+        sizes = {p: self._size(p) for p in means}
+        typical = float(np.median(list(sizes.values()))) if sizes else 0.0
+        for run in self._runs(loose):
+            here = {self.data.rows[f].frame_id for f in run}
+            vector = self.data.mean(run)
+            sims = sorted(((float(vector @ m), p) for p, m in means.items()
+                           if not frames[p] & here), reverse=True)
+            real = 1.0 - self.data.nonface(run)
+            top = sims[:CANDIDATES]
+            chances = tuple((p, real * p_who(s)) for s, p in top)
+            # Any answer but "not a face" changes the grouping: a candidate, or else someone
+            # the page lists below them (a person of typical size).
+            known = min(real, sum(c for _, c in chances))
+            pairs = sum(c * sizes[p] for p, c in chances) * known / max(
+                sum(c for _, c in chances), 1e-12) + (real - known) * typical
+            out.append(Question(
+                "who", f"who:{run[0]}", tuple(run), candidates=chances, chance=real,
+                gain=len(run) * pairs, similarity=top[0][0] if top else 0.0))
+        return out
+
+    def _inside(self, people: dict[int, list[int]], means: dict[int, np.ndarray]
+                ) -> list[Question]:
+        confirmed = {(f, int(d["person"])) for d in self.decisions if d["op"] == "assign"
+                     for f in self._ids(d)}
+        out = []
+        for person, ids in people.items():
+            runs = self._runs(ids)
+            for run in runs:
+                if all((f, person) in confirmed for f in run):
+                    continue
+                nonface = self.data.nonface(run)
+                if len(runs) > 1:
+                    rest = [f for f in ids if f not in run]
+                    sim = float(self.data.mean(run) @ self.data.mean(rest))
+                    apart = p_belongs_not(sim) * (1.0 - nonface)
+                    moved = len(run) * (len(ids) - len(run))
+                    out.append(Question("belongs", f"belongs:{person}:{run[0]}", tuple(run),
+                                        person, chance=apart, gain=apart * moved,
+                                        similarity=sim))
+                out.append(Question("face", f"face:{person}:{run[0]}", tuple(run), person,
+                                    chance=nonface,
+                                    gain=FACE_WEIGHT * nonface * len(run) * len(ids),
+                                    similarity=float(self.data.mean(run) @ means[person])))
+        return out
+
+    # the answers -----------------------------------------------------------------------------
+    def decision(self, question: Question, answer: str) -> dict[str, Any] | None:
+        """The decision that records `answer` to `question` (None for skip)."""
+        if answer == "skip":
+            self.skipped.add(question.key)
+            return None
+        faces = [self.by_face[f] for f in question.faces]
+        if question.kind == "same":
+            if answer == "yes":
+                return {"op": "merge", "person": question.person, "other": question.other}
+            if answer == "no":
+                return {"op": "apart", "person": question.person, "other": question.other,
+                        "new_person": self.new_person(),
+                        "faces": refs(self._all(question.person)),
+                        "other_faces": refs(self._all(question.other))}
+        elif question.kind == "who":
+            if answer == "nonface":
+                return {"op": "reject", "faces": refs(faces)}
+            if answer == "new":
+                return {"op": "split", "new_person": self.new_person(), "faces": refs(faces)}
+            if answer in {str(p) for p in self.choices(question)}:
+                return {"op": "assign", "person": int(answer), "faces": refs(faces)}
+        elif answer == "yes":
+            return {"op": "assign", "person": question.person, "faces": refs(faces)}
+        elif answer == "no":
+            if question.kind == "face":
+                return {"op": "reject", "faces": refs(faces)}
+            return {"op": "split", "person": question.person, "new_person": self.new_person(),
+                    "faces": refs(faces)}
+        raise ValueError(f"{answer!r} does not answer {question.key} "
+                         f"(one of {', '.join(question.answers)})")
+
+    def choices(self, question: Question) -> list[int]:
+        """Who a who-is-this run may be: its candidates first, then every other person not
+        in its frames (the page lists them too)."""
+        here = {self.by_face[f].frame_id for f in question.faces}
+        busy = {p for f, p in self.outcome.assignment.items()
+                if p is not None and self.by_face[f].frame_id in here}
+        first = [p for p, _ in question.candidates]
+        rest = sorted({p for p in self.outcome.assignment.values() if p is not None} - busy
+                      - set(first))
+        return first + rest
+
+    def candidate_similarity(self, question: Question, person: int) -> float:
+        """Similarity of the question's run to `person`'s mean face."""
+        ids = [f for f, p in self.outcome.assignment.items() if p == person]
+        return float(self.data.mean(question.faces) @ self.data.mean(ids))
+
+    def _all(self, person: int | None) -> list[Face]:
+        return [self.by_face[f] for f, p in self.outcome.assignment.items() if p == person]
+
+    def new_person(self) -> int:
+        taken = [int(d["new_person"]) for d in self.decisions if "new_person" in d]
+        present = [p for p in self.outcome.assignment.values() if p is not None]
+        return max([self.data.next_id, *(t + 1 for t in taken), *(p + 1 for p in present)])
+
+
+def outcome_after(data: ReviewData, decisions: list[dict[str, Any]]) -> Outcome:
+    """The people after `decisions`, as the queue sees them."""
+    return regroup(data.db, decisions)[1]

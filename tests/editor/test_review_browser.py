@@ -1,0 +1,57 @@
+"""The review page in a real browser: five questions answered with the keyboard alone, one
+taken back with u, and the people change (and change back) as the answers say."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from synthetic_store import build_movie
+
+from moviefaces_dag.editor.server import Running, serve_in_thread
+from moviefaces_dag.editor.views import movie_state
+from moviefaces_dag.people.decisions import Decisions
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def site(tmp_path) -> Iterator[tuple[Running, object]]:
+    movie = build_movie(tmp_path / "out")
+    movie.publish()
+    running = serve_in_thread(movie.output_dir, "review-test-token")
+    yield running, movie
+    running.stop()
+
+
+def people(running: Running, key: str) -> dict[int, int]:
+    state = movie_state(running.editor.root, key)
+    return {p.id: len(p.faces) for p in [*state.people, *state.hidden]}
+
+
+def test_five_answers_by_keyboard_and_one_undone(browser, site) -> None:
+    running, movie = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(running.url)
+    before = people(running, movie.key)
+    page.goto(f"{running.base}/movie/{movie.key}/review")
+    seen = []
+    for _ in range(5):
+        seen.append(people(running, movie.key))
+        kind = page.locator("#question").get_attribute("data-kind")
+        assert page.locator(".review-faces img").count() >= 1
+        with page.expect_navigation():
+            page.keyboard.press("1" if kind == "who" else "n")
+        assert page.locator("#message").get_attribute("class") == "message ok", \
+            page.locator("#message").inner_text()
+    assert len(Decisions(movie.folder.path).load()) == 5
+    answered = people(running, movie.key)
+    assert answered != before
+    with page.expect_navigation():
+        page.keyboard.press("u")
+    assert "undone" in page.locator("#message").inner_text()
+    assert len(Decisions(movie.folder.path).load()) == 4
+    assert people(running, movie.key) == seen[-1]  # as before the fifth answer
+    context.close()
+    assert running.editor.wait(300)
