@@ -51,10 +51,11 @@ SOURCES = {
                       "people/decisions.py", "people/decision_log.py", "media/shots.py",
                       "core/boxes.py"),
     "people_decisions": ("people/decisions.py", "people/decision_log.py", "core/boxes.py"),
-    "movie_report": ("report", "templates", "core/words.py"),
+    "movie_report": ("report", "templates", "core/words.py", "faces/chances.py"),
     "face_dataset": ("report/export.py",),
     "library_decisions": ("people/decisions.py", "people/decision_log.py", "core/boxes.py"),
-    "library": ("people/library.py", "report", "templates", "store/library_db.py"),
+    "library": ("people/library.py", "people/library_movies.py", "people/linking.py", "report",
+                "templates", "store/library_db.py"),
 }
 
 

@@ -68,7 +68,9 @@ def test_every_face_model_module_is_hashed_into_a_stage() -> None:
     package = Path(versions.__file__).parents[1]
     modules = {f"faces/{p.name}" for p in (package / "faces").glob("*.py")}
     tooling = {"faces/__init__.py", "faces/triton_server.py", "faces/triton_python_model.py",
-               "faces/sanity.py"}
+               "faces/sanity.py",
+               "faces/chances.py"}  # chances of a "yes": the report's suggestions (its source)
+    assert "faces/chances.py" in SOURCES["movie_report"]
     assert modules - tooling <= {*DETECTOR_SOURCES, *RECOGNIZER_SOURCES}
 
 
@@ -84,6 +86,7 @@ def test_every_people_module_is_hashed_into_the_stage_it_shapes() -> None:
     package = Path(versions.__file__).parents[1]
     modules = {f"people/{p.name}" for p in (package / "people").glob("*.py")}
     # The checks refuse decisions before they are recorded; they never change a grouping.
-    refusing = {"people/__init__.py", "people/checks.py"}
+    refusing = {"people/__init__.py", "people/checks.py",
+                "people/review.py"}  # the review queue asks; its answers are decisions
     assert modules - refusing <= {*SOURCES["face_clusters"], *SOURCES["library"]}
     assert "people/library.py" not in SOURCES["face_clusters"]  # never re-clusters movies
