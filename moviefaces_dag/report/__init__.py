@@ -7,8 +7,7 @@ movie. Pages only reference files in the output folder, by relative links (opens
 no server, no network); every value reaches the HTML through Jinja2's autoescape.
 """
 
-from .pairs import similar_pairs
 from .render import render_library_pages, render_movie_pages
 from .views import build_movie_report
 
-__all__ = ["build_movie_report", "render_library_pages", "render_movie_pages", "similar_pairs"]
+__all__ = ["build_movie_report", "render_library_pages", "render_movie_pages"]

@@ -9,46 +9,7 @@ import numpy as np
 from ..faces.chances import EVEN, p_same
 from ..store import FaceRow
 
-# Pairs at least this close to the clustering threshold (from below, or above it) are shown.
-NEAR_MARGIN = 0.12
 MAX_PAIRS = 12
-
-
-def similar_pairs(
-    labels: dict[int, int],
-    face_ids: list[int],
-    matrix: np.ndarray,
-    threshold: float,
-    together: set[frozenset[int]],
-    margin: float = NEAR_MARGIN,
-    limit: int = MAX_PAIRS,
-) -> list[tuple[int, int, float]]:
-    """(person a, person b, similarity) for pairs whose similarity is at least `threshold` less
-    `margin`, closest first.
-
-    Similarity is the mean cosine over all face pairs (the clusterer's average linkage), computed
-    as the dot product of the mean unit embeddings. Pairs above the threshold exist too: the
-    clusterer's bar also rises with how clearly the faces were seen. People seen in one frame are
-    never the same person, so those pairs (`together`) are left out.
-    """
-    rows: dict[int, list[int]] = defaultdict(list)
-    for row, face_id in enumerate(face_ids):
-        if labels.get(face_id) is not None:
-            rows[labels[face_id]].append(row)
-    if len(rows) < 2:
-        return []
-    unit = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    people = sorted(rows)
-    centroids = np.stack([unit[rows[p]].mean(axis=0) for p in people])
-    sims = centroids @ centroids.T
-    pairs = [
-        (people[i], people[j], float(sims[i, j]))
-        for i in range(len(people))
-        for j in range(i + 1, len(people))
-        if sims[i, j] >= threshold - margin
-        and frozenset((people[i], people[j])) not in together
-    ]
-    return sorted(pairs, key=lambda p: -p[2])[:limit]
 
 
 def likely_pairs(

@@ -15,7 +15,6 @@ from synthetic_store import APPEARANCES, NEAR_SIMILARITY, PERSON_IDS, build_movi
 from moviefaces_dag.core.words import duration_text, timecode
 from moviefaces_dag.faces.chances import p_same
 from moviefaces_dag.report import render as render_module
-from moviefaces_dag.report import similar_pairs
 from moviefaces_dag.report import views as views_module
 from moviefaces_dag.report.pairs import likely_pairs
 
@@ -100,19 +99,6 @@ def test_likely_pairs_come_with_their_chance():
     assert [(a, b) for a, b, _s, _c in pairs] == [(1, 2)]
     assert pairs[0][3] == pytest.approx(p_same(pairs[0][2])) and pairs[0][3] >= 0.5
     assert likely_pairs(labels, [10, 11, 12, 13], matrix, {frozenset((1, 2))}) == []
-
-
-def test_similar_pairs_skips_people_seen_together():
-    rng = np.random.default_rng(0)
-    base = np.eye(4, dtype=np.float32)
-    near = 0.3 * base[0] + np.sqrt(1 - 0.09) * base[1]
-    matrix = np.stack([base[0], base[0], near, near]) + rng.normal(0, 1e-3, (4, 4))
-    labels = {10: 1, 11: 1, 12: 2, 13: 2}
-    pairs = similar_pairs(labels, [10, 11, 12, 13], matrix, threshold=0.36, together=set())
-    assert [(a, b) for a, b, _ in pairs] == [(1, 2)]
-    assert pairs[0][2] == pytest.approx(0.3, abs=0.01)
-    assert similar_pairs(labels, [10, 11, 12, 13], matrix, 0.36, {frozenset((1, 2))}) == []
-    assert similar_pairs(labels, [10, 11, 12, 13], matrix, 0.50, set()) == []  # too far under
 
 
 def test_unassigned_faces_are_collapsed(movie, report: Path):
