@@ -22,7 +22,7 @@ import numpy as np
 from ..media.shots import shot_ids
 from ..store import MovieDB, OutputRoot
 from ..store.generations import GENERATIONS, Generations
-from ..store.library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE, LibraryDB
+from ..store.library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE, LibraryDB, LibraryPerson
 from .decisions import Decisions
 from .graph import DisjointSets
 from .linking import link_people
@@ -245,8 +245,23 @@ def library_ids(root: OutputRoot) -> dict[tuple[str, int], int]:
 
 
 def library_names(root: OutputRoot) -> dict[tuple[str, int], str]:
-    """(movie, person id) -> the library person's one name, for each named one: a person
-    linked to someone named in another movie carries that name too."""
+    """(movie, person id) -> the name a movie's person takes from the library: the name given
+    to its library person, else one given in another movie (never the movie's own, so taking
+    a name back in a movie takes it back there)."""
     library = published_library(root)
-    return {(m.movie, m.person_id): p.name for p in (library.people() if library else [])
-            if p.name for m in p.members}
+    return names_from_library(library.people() if library else [])
+
+
+def names_from_library(people: list[LibraryPerson]) -> dict[tuple[str, int], str]:
+    """What `library_names` reads, from these library people."""
+    names = {}
+    for person in people:
+        own = {(m.movie, m.person_id): m.label for m in person.members
+               if m.label != f"Person {m.person_id}"}  # named in its movie
+        given = person.name if person.name and person.name not in own.values() else None
+        for member in person.members:
+            others = [name for (movie, _), name in own.items() if movie != member.movie]
+            name = given or (others[0] if others else None)
+            if name:
+                names[(member.movie, member.person_id)] = name
+    return names

@@ -45,6 +45,7 @@ from ..people.library import (
     library_name,
     library_names,
     library_path,
+    names_from_library,
     published_library,
 )
 from ..people.library_movies import gather_movies, kept_links, save_links, save_movies
@@ -302,11 +303,10 @@ def follow_move(draft: Draft) -> str | None:
 
 
 def _names_by_movie(library: list[LibraryPerson]) -> dict[str, dict[int, str]]:
-    """Each movie's people named in the library: movie -> person id -> name."""
+    """The names each movie's pages take from the library: movie -> person id -> name."""
     names: dict[str, dict[int, str]] = defaultdict(dict)
-    for person in library:
-        for member in person.members if person.name else ():
-            names[member.movie][member.person_id] = person.name
+    for (movie, person), name in names_from_library(library).items():
+        names[movie][person] = name
     return dict(names)
 
 
