@@ -310,11 +310,11 @@ def _names_by_movie(library: list[LibraryPerson]) -> dict[str, dict[int, str]]:
     return dict(names)
 
 
-def _show_library_names(root: OutputRoot, keys: set[str]) -> None:
-    """The pages of these movies again, with the names their people now have in the library
-    (given in another movie, or to the library person). A movie being written is left to its
+def show_library_names(root: OutputRoot, keys: list[str]) -> None:
+    """The pages of these movies (a library build's `names_changed`) published again, with the
+    names their people now take from the library. A movie being written is left to its
     writer, whose report reads the library's names."""
-    for key in sorted(keys):
+    for key in keys:
         folder = root.folder(key)
         if not folder.exists():
             continue
@@ -382,14 +382,14 @@ a movie read again are compared (people/linking.py).
         now = published_library(root)
     _prune_movies(root, pointed_at, now.every_reference() if now else {})
     named_now = _names_by_movie(library)
-    _show_library_names(root, {key for key in {*named_before, *named_now}
-                               if named_before.get(key) != named_now.get(key)})
+    renamed = sorted(key for key in {*named_before, *named_now}
+                     if named_before.get(key) != named_now.get(key))
     linked = [p for p in library if p.movies > 1]
     return {"generation": name, "people": len(library), "across_movies": len(linked),
             "met_pairs": len(pairs), "stale_decisions": stale,
             "movies_read": read, "movies_kept": len(entries) - read,
             "pages_rendered": pages.get("rendered", 0), "pages_kept": pages.get("reused", 0),
-            "path": str(root.path / LIBRARY_PAGE)}
+            "names_changed": renamed, "path": str(root.path / LIBRARY_PAGE)}
 
 
 def _prune_movies(root: OutputRoot, pointed_at: dict[str, set[tuple[str, str | None]]],

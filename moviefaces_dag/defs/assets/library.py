@@ -7,7 +7,7 @@ from dagster import (
 )
 
 from ...people.decisions import Decisions
-from ...pipeline.stages import publish_library
+from ...pipeline.stages import publish_library, show_library_names
 from ...store.library_db import LIBRARY_PAGE
 from ...store.shared import LIBRARY
 from ..resources import MovieStoreResource
@@ -33,6 +33,7 @@ def library(context: AssetExecutionContext, store: MovieStoreResource) -> Materi
     writer of library-level data; built once after movie runs, never by a movie's report."""
     with retried_unless_tagged(context), store.library_writing() as root:
         result = publish_library(root)
+        show_library_names(root, result["names_changed"])
     for stale in result["stale_decisions"]:
         context.log.warning(f"library decision not applied: {stale}")
     return MaterializeResult(
