@@ -122,11 +122,11 @@ def database_lease(url: str, name: str) -> dict:
 @pytest.mark.parametrize("kind", ["object", "database"])
 def test_a_stalled_holder_neither_overwrites_its_successor_nor_writes(
         tmp_path: Path, bucket: str, kind: str, request: pytest.FixtureRequest) -> None:
-    url, seconds = f"{bucket}/root", 2.0
+    url, seconds = f"{bucket}/output", 2.0
     database = request.getfixturevalue("lease_database") if kind == "database" else None
     successor = SharedRoot(url, tmp_path / "b", seconds, database)
     key = successor.register(tmp_path / "film.mp4")
-    fs, name = s3(), f"{bucket.removeprefix('s3://')}/root/{key}/{LEASE}"
+    fs, name = s3(), f"{bucket.removeprefix('s3://')}/output/{key}/{LEASE}"
 
     def lease() -> dict:
         return database_lease(database, name) if database else lease_body(fs, name)
@@ -208,7 +208,7 @@ def test_workers_that_find_an_expired_database_lease_do_not_both_take_it(
 
 def objects(fs, bucket: str, key: str) -> dict[str, str]:
     """Every object of the movie but its lease, with its ETag."""
-    found = fs.find(f"{bucket.removeprefix('s3://')}/root/{key}", detail=True)
+    found = fs.find(f"{bucket.removeprefix('s3://')}/output/{key}", detail=True)
     return {path: info["ETag"] for path, info in found.items() if not path.endswith(LEASE)}
 
 
