@@ -11,16 +11,18 @@ TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test test-env lint clean dev
 
-# --no-compile: Python compiles each module on its first import instead of all of them now
-# (a third of the install's time).
+# uv installs the same pinned versions as pip in a fifth of the time (parallel downloads, no
+# bytecode compiled up front: Python compiles each module on its first import).
+UV := $(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt
+
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q --no-compile -c constraints.txt -e .
+	$(BIN)/pip install -q -c constraints.txt uv
+	$(UV) -e .
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install -q --no-compile -c constraints.txt -e '.[test]'
+	$(UV) -e '.[test]'
 	touch $(TEST_STAMP)
 
 demo: $(STAMP)

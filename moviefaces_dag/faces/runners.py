@@ -98,7 +98,7 @@ class OnnxRunner(PooledRunner):
             import onnxruntime as ort
         except ImportError:
             raise FaceModelError(
-                "the onnx backend needs onnxruntime: pip install 'moviefaces[onnx]'"
+                "the onnx backend needs onnxruntime: pip install onnxruntime"
             ) from None
         options = ort.SessionOptions()
         options.log_severity_level = 3  # exporters leave harmless initializer warnings
