@@ -1,0 +1,34 @@
+"""The vectors clustering compares: the first recogniser's, joined by the second's where a
+movie was embedded with both.
+
+dlib's descriptors all point roughly one way (any two faces score a high cosine), so the second
+vector is centred on the movie's own mean before it joins: what is left is what tells this
+movie's people apart. The joined vector keeps the first recogniser's similarity scale closely
+enough for its thresholds (SFace's) to hold (docs/clustering.md, "Two recognisers").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .types import l2_normalize
+
+# The second vector's weight beside the first, both unit length before centring.
+SECOND_WEIGHT = 0.6
+
+
+def combined_id(first: str | None, second: str | None) -> str | None:
+    """The id clustering sees: the first model's (its family sets the thresholds) and the
+    second's."""
+    return first if not second or not first else f"{first}+{second}"
+
+
+def grouping_vectors(first: np.ndarray, second: np.ndarray | None,
+                     weight: float = SECOND_WEIGHT) -> np.ndarray:
+    """Unit vectors [first | weight x (second - the movie's mean second)] (first alone when
+    there is no second)."""
+    first = l2_normalize(first)
+    if second is None or not len(first):
+        return first
+    second = l2_normalize(second)
+    return l2_normalize(np.hstack([first, weight * (second - second.mean(axis=0))]))
