@@ -1,16 +1,43 @@
-"""The vectors a movie's faces are grouped on, from what the embeddings stage stored."""
+"""The vectors a movie's faces are grouped on: the first recogniser's, joined by the second's
+where the movie was embedded with both.
+
+dlib's descriptors all point roughly one way (any two faces score a high cosine), so the second
+vector is centred on the movie's own mean before it joins: what is left is what tells this
+movie's people apart. The joined vector keeps SFace's similarity scale closely enough for its
+thresholds to hold (docs/clustering.md, "Two recognisers").
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..faces.combination import combined_id, grouping_vectors
+from ..faces.types import l2_normalize
 from ..store import MovieDB
+
+# The second vector's weight beside the first, both unit length before centring.
+SECOND_WEIGHT = 0.6
+
+
+def combined_id(first: str | None, second: str | None) -> str | None:
+    """The id clustering sees: the first model's (its family sets the thresholds) and the
+    second's."""
+    return first if not second or not first else f"{first}+{second}"
+
+
+def grouping_vectors(first: np.ndarray, second: np.ndarray | None,
+                     weight: float = SECOND_WEIGHT) -> np.ndarray:
+    """Unit vectors [first | weight x (second - the movie's mean second)] (first alone when
+    there is no second)."""
+    first = l2_normalize(first)
+    if second is None or not len(first):
+        return first
+    second = l2_normalize(second)
+    return l2_normalize(np.hstack([first, weight * (second - second.mean(axis=0))]))
 
 
 def grouping_embeddings(db: MovieDB) -> tuple[list[int], np.ndarray, str | None]:
-    """(face ids, unit vectors, model id) as clustering takes them: the first recogniser's
-    vectors joined by the second's where the movie has both (faces/combination.py)."""
+    """(face ids, unit vectors, model id) as clustering takes them, from the stored
+    embeddings."""
     face_ids, matrix, model_id = db.embeddings()
     second = db.second_embeddings(face_ids)
     if second is None:

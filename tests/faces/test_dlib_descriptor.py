@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from moviefaces_dag.faces.combination import combined_id, grouping_vectors
 from moviefaces_dag.faces.dlib_descriptor import CHIP_SIZE, DIMENSION, DlibDescriptor
 from moviefaces_dag.faces.types import l2_normalize
+from moviefaces_dag.people.vectors import combined_id, grouping_vectors
 
 PEOPLE = ("george_w_bush", "tony_blair", "colin_powell")
 
