@@ -9,6 +9,8 @@
    naive:    the seed's loop on moviefaces' own face analyzer (its runtime, no tracking);
 3. pipeline: moviefaces end to end through the stage functions with a real movie store and the
              embedded backend: movie -> frames -> detections -> embeddings -> clusters -> report.
+   second:   the pipeline with the second recogniser (dlib's descriptor) on; its wall time over
+             the pipeline's is the opt-in's cost.
    overlap:  would running decoding and detection at once pay? The frames and detections stages
              one after the other, then both at once (one store's frames while another's faces
              are detected, in one process): the best a streaming frames+detections stage can do.
@@ -39,7 +41,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-PARTS = ("floor", "grab", "seed", "naive", "pipeline", "overlap")
+PARTS = ("floor", "grab", "seed", "naive", "pipeline", "overlap", "second")
 DEFAULT_PARTS = ("floor", "seed", "naive", "pipeline")
 
 
@@ -167,6 +169,10 @@ def print_ratios(results: dict[str, dict[str, Any]]) -> None:
     pipeline = results.get("pipeline")
     if not pipeline:
         return
+    if "second" in results:  # the cost of the second recogniser (dlib), same run, same movie
+        print(f"{'second / pipeline (wall time)':<32} "
+              f"{results['second']['wall_s'] / pipeline['wall_s']:.2f}   (CPU seconds: "
+              f"{results['second']['cpu_s'] / pipeline['cpu_s']:.2f})")
     for base, label in (("floor", "3/1 pipeline / decode floor"),
                         ("seed", "3/2 pipeline / seed loop"),
                         ("naive", "pipeline / naive, same runtime"),
@@ -186,7 +192,9 @@ def run_part(part: str, movie: Path, fps: float, analyzer: dict[str, Any]) -> di
     info = probe_movie(movie)
     started, cpu = time.monotonic(), time.process_time()
     detail, stages = {"floor": floor, "grab": grab_floor, "seed": seed, "naive": naive,
-                      "pipeline": pipeline, "overlap": overlap}[part](movie, fps, info, analyzer)
+                      "pipeline": pipeline, "overlap": overlap,
+                      "second": partial(pipeline, second="dlib")}[part](movie, fps, info,
+                                                                         analyzer)
     return {"movie_seconds": info.duration, "wall_s": time.monotonic() - started,
             "cpu_s": time.process_time() - cpu, "detail": detail, "stages": stages}
 
@@ -266,14 +274,16 @@ def time_into(times: dict[str, tuple[float, float]], name: str, fn, *args):
     return result
 
 
-def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
+def pipeline(movie: Path, fps: float, info, analyzer: dict,
+             second: str | None = None) -> tuple[str, dict]:
     from moviefaces_dag.core.progress import LogProgress
     from moviefaces_dag.defs.resources import FaceAnalyzerResource
     from moviefaces_dag.people.clustering import ClusterSettings
     from moviefaces_dag.pipeline import stages
     from moviefaces_dag.store import OutputRoot
 
-    resource = FaceAnalyzerResource(**analyzer)
+    resource = FaceAnalyzerResource(**analyzer, **({"second_recognizer": second} if second
+                                                   else {}))
     progress, quiet = LogProgress(), (lambda _message: None)
     times: dict[str, tuple[float, float]] = {}
 
@@ -289,7 +299,7 @@ def pipeline(movie: Path, fps: float, info, analyzer: dict) -> tuple[str, dict]:
                                  resource.detector_settings(), progress, quiet,
                                  resource.tracking())
                 timed("embeddings", stages.embed_faces, draft, analyzer,
-                      resource.recognizer_settings(), progress, quiet)
+                      resource.recognizer_settings(), progress, quiet, resource.second())
             clustered = timed("clusters", stages.cluster_faces, draft.db, ClusterSettings())
             timed("report", stages.publish_report, draft)
     detail = (f"{detected['frames']} frames, {detected['faces']} faces, "

@@ -9,7 +9,8 @@ Each movie needs its ground truth beside it (MOVIE.json, the format of
 shared/testdata/movies/*.json); default: the hard movies in ../shared/testdata/movies.
 Frames, detections and embeddings are computed once per movie and model and kept under --cache
 (moviefaces_dag/evaluation/cache.py), so a rerun only clusters and scores (seconds per movie).
-Model sets: the embedded YuNet + SFace (the default), ArcFace w600k_mbf from --models-dir with
+Model sets: the embedded YuNet + SFace (the default), the same joined by dlib's descriptor
+(the opt-in second recogniser), ArcFace w600k_mbf from --models-dir with
 SCRFD-500M (the onnx reference) and with YuNet, and the buffalo extra's files when installed.
 Prints Markdown tables: every row, then the targets of the default and the ArcFace reference.
 """
@@ -31,11 +32,15 @@ from moviefaces_dag.evaluation import models
 from moviefaces_dag.evaluation.cache import Model, MovieCache
 from moviefaces_dag.evaluation.scoring import MovieScore, score_movie
 from moviefaces_dag.evaluation.truth import GroundTruth
+from moviefaces_dag.faces.dlib_descriptor import DLIB_ID
 from moviefaces_dag.faces.tracking import Tracking
 from moviefaces_dag.faces.types import FaceModelError
 from moviefaces_dag.people.clustering import ALGORITHMS, ClusterSettings, cluster_people
+from moviefaces_dag.people.vectors import grouping_vectors
 
 FULL_EVERY = "face_analyzer.full_pass_every"
+# SFace joined by dlib's descriptor (people/vectors.py): the opt-in second recogniser.
+SECOND = "YuNet + SFace + dlib"
 TESTDATA = Path(os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "testdata"))
 # What each lever row changes from the default (average linkage, every step on).
 LEVERS: dict[str, ClusterSettings] = {
@@ -59,6 +64,7 @@ def model_sets(models_dir: Path, tracking: Tracking
     sets = {
         "YuNet + SFace (default)": (yunet, models.sface(), "sface",
                                     {**ALGORITHM_ROWS, **LEVERS}),
+        SECOND: (yunet, models.sface(), f"sface+{DLIB_ID}", {"average": ClusterSettings()}),
         "SCRFD-500M + ArcFace w600k_mbf": (models.scrfd(models_dir / "scrfd_500m_kps.onnx"),
                                            models.onnx_recognizer(w600k), "w600k_mbf",
                                            {"average": ClusterSettings()}),
@@ -125,8 +131,10 @@ def main() -> int:
         cache = MovieCache(Path(args.cache), movie, args.fps)
         for model, (detector, recognizer, model_id, variants) in sets.items():
             data = cache.load(detector, recognizer)
+            vectors = grouping_vectors(data.embeddings, cache.second_embeddings(detector)
+                                       if model == SECOND else None)
             for variant, settings in variants.items():
-                people = cluster_people(data.embeddings, data.frame, settings, model_id,
+                people = cluster_people(vectors, data.frame, settings, model_id,
                                         data.context())
                 score = score_movie(data.predictions(people.labels), truth)
                 scores.setdefault(movie.stem, {}).setdefault(model, {})[variant] = asdict(score)

@@ -40,13 +40,15 @@ DETECTOR_SOURCES = (*_MODEL_SOURCES, "faces/yunet.py", "faces/scrfd.py", "faces/
                     "faces/tracking.py", "faces/dequantize.py", "faces/blobs.py", "media/shots.py",
                     "core/boxes.py")
 RECOGNIZER_SOURCES = (*_MODEL_SOURCES, "faces/sface.py", "faces/recognizer.py",
-                      "faces/alignment.py", "faces/scrfd.py")  # scrfd.py: input layouts
+                      "faces/alignment.py", "faces/scrfd.py",  # scrfd.py: input layouts
+                      "faces/dlib_descriptor.py")
 SOURCES = {
     "movie": ("media/video.py",),
     "frames": ("media/video.py", "media/shots.py"),
     "face_detections": DETECTOR_SOURCES,
     "face_embeddings": RECOGNIZER_SOURCES,
-    "face_clusters": ("people/clustering.py", "people/graph.py", "people/linkage.py",
+    "face_clusters": ("people/vectors.py", "people/clustering.py", "people/graph.py",
+                      "people/linkage.py",
                       "people/evidence.py", "people/movie_people.py", "people/stable_ids.py",
                       "people/decisions.py", "people/decision_log.py", "media/shots.py",
                       "core/boxes.py"),

@@ -21,6 +21,8 @@ import numpy as np
 
 from ..faces import quality as quality_module
 from ..faces.alignment import align_face
+from ..faces.dlib_descriptor import DIMENSION as DLIB_DIMENSION
+from ..faces.dlib_descriptor import DLIB_ID, DlibDescriptor
 from ..faces.tracking import Tracking, detect_samples
 from ..faces.types import Detection
 from ..media.images import read_image, write_jpeg
@@ -148,6 +150,22 @@ class MovieCache:
                 aligned += [align_face(image, lm) for lm in det["landmarks"][det["frame"] == i]]
             rows = model.embed(aligned) if aligned else np.zeros((0, 1), np.float32)
             np.save(path, np.asarray(rows, np.float32))
+        return np.load(path)
+
+    def second_embeddings(self, detector: Model) -> np.ndarray:
+        """dlib's descriptor of every detection, from the chip dlib cuts from the frame."""
+        path = self.folder / f"emb2-{detector.id}-{DLIB_ID}.npy"
+        if not path.exists():
+            det = self.detections(detector)
+            _, _, paths = self.frames()
+            model = DlibDescriptor()
+            rows = np.zeros((len(det["frame"]), DLIB_DIMENSION), np.float32)
+            for i in np.unique(det["frame"]):
+                here = np.flatnonzero(det["frame"] == i)
+                image = read_image(str(paths[i]), "clear the cache")
+                rows[here] = model.embed(model.chips(image, [tuple(b) for b in
+                                                             det["boxes"][here]]))
+            np.save(path, rows)
         return np.load(path)
 
     def quality(self, detector: Model) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from ..store import FaceRow, FrameRow, MovieDB, PersonRow, StoreError
 from .clustering import ClusterSettings, FaceContext, cluster_embeddings
 from .decisions import Face, Outcome, apply_decisions, rejected_places
 from .stable_ids import keep_ids
+from .vectors import grouping_embeddings
 
 
 def frame_shots(frames: list[FrameRow]) -> np.ndarray:
@@ -54,7 +55,7 @@ def make_people(db: MovieDB, settings: ClusterSettings, decisions: list[dict[str
                 decisions_digest: str = "") -> dict[str, Any]:
     """Group the draft's embedded faces into people and store them; return the stage's stats."""
     started = time.monotonic()
-    face_ids, matrix, model_id = db.embeddings()
+    face_ids, matrix, model_id = grouping_embeddings(db)
     faces = {f.id: f for f in db.faces()}
     places = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in faces.values()]
     # Faces the user said are no faces never take part.

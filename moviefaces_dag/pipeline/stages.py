@@ -21,6 +21,8 @@ from ..core.faults import fault_point
 from ..core.progress import LogFn, ProgressReporter
 from ..core.words import remake_advice
 from ..faces.alignment import align_face
+from ..faces.dlib_descriptor import DIMENSION as DLIB_DIMENSION
+from ..faces.dlib_descriptor import DLIB_ID, DlibDescriptor
 from ..faces.quality import assess, padded_crop
 from ..faces.sanity import check_detections, check_embeddings
 from ..faces.tracking import Tracking, detect_samples
@@ -219,7 +221,10 @@ def embed_faces(
     settings: dict[str, Any],
     progress: ProgressReporter,
     log: LogFn,
+    second: DlibDescriptor | None = None,
 ) -> dict[str, Any]:
+    """Embed every face with the analyzer's recogniser and, when given, a `second` one (its
+    own alignment, from the whole frame); both are stored."""
     started = time.monotonic()
     faces = draft.db.faces()
     frames = {f.id: f for f in draft.db.frames()}
@@ -228,18 +233,23 @@ def embed_faces(
         by_frame[face.frame_id].append(face)
     face_ids: list[int] = []
     vectors: list[np.ndarray] = []
+    others: list[np.ndarray] = []
     # The model's width, or the first batch's when the model leaves it open: every batch must
     # agree.
     width = analyzer.embedding_dimension if analyzer.embedding_dimension > 0 else None
 
-    def aligned_faces(frame_id: int) -> tuple[list[int], list[np.ndarray]]:
-        # Runs in a reader thread; only the 112x112 faces leave it, never the whole frame.
+    def aligned_faces(frame_id: int) -> tuple[list[int], list[tuple[np.ndarray, Any]]]:
+        # Runs in a reader thread; only the aligned faces leave it, never the whole frame.
         image = _read_frame(draft, frames[frame_id])
         group = by_frame[frame_id]
-        return [f.id for f in group], [align_face(image, np.asarray(f.landmarks)) for f in group]
+        chips = second.chips(image, [f.box for f in group]) if second else [None] * len(group)
+        return [f.id for f in group], [(align_face(image, np.asarray(f.landmarks)), chip)
+                                       for f, chip in zip(group, chips, strict=True)]
 
-    def embed_batch(batch: tuple[list[int], list[np.ndarray]]) -> tuple[list[int], np.ndarray]:
-        return batch[0], analyzer.embed(batch[1])
+    def embed_batch(batch: tuple[list[int], list[tuple[np.ndarray, Any]]]
+                    ) -> tuple[list[int], np.ndarray, np.ndarray | None]:
+        return (batch[0], analyzer.embed([face for face, _ in batch[1]]),
+                second.embed([chip for _, chip in batch[1]]) if second else None)
 
     with progress.stage("embed faces", len(faces), log) as tick:
         # Aligned faces are small, so the readers may run a whole batch ahead of the recogniser.
@@ -247,19 +257,27 @@ def embed_faces(
         face_batches = batches(aligned, EMBED_BATCH)
         # One recogniser call at a time: OpenCV's SFace already uses every core for a batch, and
         # each concurrent call would hold another model's buffers (~150 MB at 32 faces).
-        for ids, batch_vectors in bounded_map(embed_batch, face_batches, workers=1):
+        for ids, batch_vectors, second_vectors in bounded_map(embed_batch, face_batches,
+                                                              workers=1):
             batch_vectors = check_embeddings(batch_vectors, len(ids), analyzer.recognizer_id,
                                              width)
             width = batch_vectors.shape[1]
             face_ids.extend(ids)
             vectors.append(batch_vectors)
+            if second_vectors is not None:
+                others.append(check_embeddings(second_vectors, len(ids), DLIB_ID, DLIB_DIMENSION))
             tick(len(ids))
             fault_point("during:face_embeddings")
     dim = width or 0
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
     stats = {"faces": len(face_ids), "dimension": dim, "model": analyzer.recognizer_id,
              "seconds": round(time.monotonic() - started, 2)}
-    draft.db.set_embeddings(face_ids, matrix, analyzer.recognizer_id, settings, stats)
+    pair = None
+    if second:
+        stats["second_model"] = DLIB_ID
+        pair = (DLIB_ID, np.concatenate(others) if others else
+                np.zeros((0, DLIB_DIMENSION), np.float32))
+    draft.db.set_embeddings(face_ids, matrix, analyzer.recognizer_id, settings, stats, pair)
     fault_point("after:face_embeddings")
     return stats
 

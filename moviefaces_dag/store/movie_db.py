@@ -274,32 +274,43 @@ class MovieDB(PeopleTables):
         ]
 
     def set_embeddings(self, face_ids: Sequence[int], vectors: np.ndarray, model_id: str,
-                       settings: dict, stats: dict) -> str:
+                       settings: dict, stats: dict,
+                       second: tuple[str, np.ndarray] | None = None) -> str:
         """Store each face's embedding, as the recogniser gave it, as a float32 unit vector (who)
         and its length (how clearly the model saw a face); faces not listed lose any old one.
-        Returns the embeddings' token (their content: an identical rerun keeps it)."""
+        `second`: (model id, vectors) of a second recogniser, kept beside the first as unit
+        vectors. Returns the embeddings' token (their content: an identical rerun keeps it)."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) != len(face_ids):
             raise ValueError(f"expected {len(face_ids)} embeddings, got shape {vectors.shape}")
         dim = int(vectors.shape[1])
         norms = np.linalg.norm(vectors, axis=1)
         vectors = np.ascontiguousarray(l2_normalize(vectors))
+        second_id, others = second or (None, None)
+        if others is not None:
+            others = np.ascontiguousarray(l2_normalize(others))
+            if len(others) != len(face_ids):
+                raise ValueError(f"expected {len(face_ids)} second embeddings, got {len(others)}")
         with self.transaction() as conn:
             detections = conn.execute(
                 "SELECT token FROM stage_runs WHERE stage = 'face_detections'").fetchone()
             token = content_token(detections[0] if detections else "", model_id,
-                                  np.asarray(face_ids, np.int64).tobytes(), vectors.tobytes())
+                                  np.asarray(face_ids, np.int64).tobytes(), vectors.tobytes(),
+                                  *(() if others is None else (second_id, others.tobytes())))
             conn.execute("DELETE FROM people")
             conn.execute(
                 "UPDATE faces SET embedding = NULL, embedding_dim = NULL, embedding_model = NULL, "
-                "embedding_norm = NULL, person_id = NULL"
+                "embedding_norm = NULL, person_id = NULL, second_embedding = NULL, "
+                "second_model = NULL"
             )
             conn.executemany(
                 "UPDATE faces SET embedding = ?, embedding_dim = ?, embedding_model = ?, "
-                "embedding_norm = ? WHERE id = ?",
+                "embedding_norm = ?, second_embedding = ?, second_model = ? WHERE id = ?",
                 (
-                    (vec.tobytes(), dim, model_id, float(norm), int(fid))
-                    for fid, vec, norm in zip(face_ids, vectors, norms, strict=True)
+                    (vec.tobytes(), dim, model_id, float(norm),
+                     None if others is None else others[n].tobytes(), second_id, int(fid))
+                    for n, (fid, vec, norm) in enumerate(zip(face_ids, vectors, norms,
+                                                             strict=True))
                 ),
             )
             self._record_stage(conn, "face_embeddings", settings, stats, token)
@@ -323,3 +334,22 @@ class MovieDB(PeopleTables):
         dim = dims.pop()
         matrix = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=np.float32)
         return [r["id"] for r in rows], matrix.reshape(len(rows), dim), models.pop()
+
+    def second_embeddings(self, face_ids: Sequence[int]) -> tuple[np.ndarray, str] | None:
+        """(float32 unit vectors, model id) of the second recogniser for these faces, in their
+        order; None when any of them has none (embedded by one recogniser only)."""
+        if not len(face_ids):
+            return None
+        with self._connection() as conn:
+            rows = {r["id"]: r for r in conn.execute(
+                "SELECT id, second_embedding, second_model FROM faces "
+                "WHERE second_embedding IS NOT NULL").fetchall()}
+        if any(int(fid) not in rows for fid in face_ids):
+            return None
+        models = {rows[int(fid)]["second_model"] for fid in face_ids}
+        if len(models) != 1:
+            raise StoreError(f"{self.db_path} mixes second embedding models {sorted(models)}; "
+                             "re-run embeddings")
+        matrix = np.frombuffer(b"".join(rows[int(fid)]["second_embedding"] for fid in face_ids),
+                               dtype=np.float32)
+        return matrix.reshape(len(face_ids), -1), models.pop()

@@ -122,7 +122,9 @@ CREATE TABLE IF NOT EXISTS stage_runs (
 """
 
 # Columns added since the first per-movie stores: working stores made before gain them on open.
-ADDED_COLUMNS = {"faces": {"thumb_path": "TEXT"},
+ADDED_COLUMNS = {"faces": {"thumb_path": "TEXT",
+                           # the second recogniser's vector (unit length) and its model id
+                           "second_embedding": "BLOB", "second_model": "TEXT"},
                  "people": {"hidden": "INTEGER NOT NULL DEFAULT 0"}}
 # The stages that write into the store, each reading the one before it.
 STAGES = ("frames", "face_detections", "face_embeddings", "face_clusters")

