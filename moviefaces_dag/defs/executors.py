@@ -110,8 +110,8 @@ def _local(default: dict[str, Any]) -> ExecutorDefinition:
 
 # A run's steps one after another in the run's own process: a movie's steps run in sequence
 # anyway, and a process per step costs more than the steps of a short movie (Python, Dagster
-# and the code location imported again each time: 7-10 s under load on 2 cores). A killed run
-# takes its step with it.
+# and the code location imported again each time: 7-20 s a step under load on 2 cores, for
+# steps of 0-6 s; docs/nothing-lost.md, the chaos run). A killed run takes its step with it.
 local_executor = _local({"in_process": {}})
 # A process per step (Dagster's default): a crashing native library takes only its step down.
 process_executor = _local({"multiprocess": {}})
