@@ -16,9 +16,11 @@ then proof that nothing is stuck and nothing is lost.
    `open_instance` created, and `MOVIEFACES_WATCH_DIR` pointing at a watched folder.
 4. Drops the movies into the watched folder a few at a time (the folder sensor registers them
    and requests their runs), and for `--minutes` kills, every 20-40 s, one of: a run's process
-   (`dagster api execute_run`), a step process (a multiprocessing child of a run process), or
-   the daemon (`dagster-daemon run`), which it restarts at once. Only processes of this
-   deployment (their environment names its DAGSTER_HOME) are ever signalled.
+   (`dagster api execute_run`), a step process (a multiprocessing child of a run process, with
+   `--executor processes`; by default a run's steps run in the run's process, and a step kill
+   falls on another kind), or the daemon (`dagster-daemon run`), which it restarts at once.
+   Only processes of this deployment (their environment names its DAGSTER_HOME) are ever
+   signalled.
 5. Stops killing and waits, at most `--settle` minutes, until every movie is published with the
    people of the reference, no run is queued or running, no `face_models` slot is held, every
    relative link of every published page resolves and no temporary file is left; prints the
@@ -269,7 +271,10 @@ def people_of(out: Path, key: str) -> Signature | None:
     box) are one person; None if the movie is not published."""
     from moviefaces_dag.store import OutputRoot
 
-    folder = OutputRoot(out).folder(key)
+    root = OutputRoot(out)
+    if key not in root.registered_keys():  # the folder sensor has not registered it yet
+        return None
+    folder = root.folder(key)
     if not folder.published_generation() or not (out / key / "index.html").is_file():
         return None
     db = folder.published()
@@ -409,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=5, help="movies dropped at a time")
     parser.add_argument("--duration", default="4", help="MOVIEFACES_DURATION (seconds sampled)")
     parser.add_argument("--fps", default="1", help="MOVIEFACES_FPS")
+    parser.add_argument("--executor", help="the deployment's farm.executor (MOVIEFACES_EXECUTOR: "
+                        "in_process, the default, or processes)")
     parser.add_argument("--testdata", type=Path, default=Path(
         os.environ.get("MOVIEFACES_TESTDATA", REPO.parent / "shared" / "testdata")))
     parser.add_argument("--workdir", type=Path, help="keep everything here (default: a temp "
@@ -426,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "MOVIEFACES_DURATION": args.duration, "MOVIEFACES_FPS": args.fps,
+        **({"MOVIEFACES_EXECUTOR": args.executor} if args.executor else {}),
     })
     os.environ.update({k: env[k] for k in ("PYTHONPATH", "MOVIEFACES_DURATION",
                                             "MOVIEFACES_FPS")})

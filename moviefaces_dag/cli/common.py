@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError  # Dagster's storage
 
@@ -78,6 +82,50 @@ def dagster_instance(output_dir: Path):
 
 def instance_failure(exc: BaseException, home: Path, what: str) -> CliError:
     return CliError(f"the Dagster instance in {home} {what} ({storage_reason(exc, home)}){KEPT}")
+
+
+# What Dagster's event-log handler writes straight to stderr (followed by the storage's error,
+# several lines) when the instance cannot store a log message; the run goes on and fails at its
+# next event for the same reason, which the command then reports in one line.
+EVENT_LOG_COMPLAINT = "Exception while writing logger call to event log"
+
+
+class _HoldingComplaints:
+    """stderr, except that Dagster's event-log complaints are held back in `held`."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+        self.held: list[str] = []
+
+    def write(self, text: str) -> int:
+        if text.startswith(EVENT_LOG_COMPLAINT):
+            self.held.append(text)
+            return len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def event_log_complaints_held() -> Iterator[list[str]]:
+    """Within the block, Dagster's complaints that the instance could not store a log message
+    are held back, not printed (the command's one line about the failure says it); the list of
+    those held is yielded, for a command that succeeds all the same to tell in one line."""
+    holding = _HoldingComplaints(sys.stderr)
+    sys.stderr = holding
+    try:
+        yield holding.held
+    finally:
+        sys.stderr = holding._stream
+
+
+def unstored_logs_warning(held: list[str], home: Path) -> str:
+    """One line for a run that succeeded although some of its log messages were not stored."""
+    reason = held[0][len(EVENT_LOG_COMPLAINT):].lstrip(": ").splitlines()[0]
+    reason = re.sub(r"^\([\w.]+\) ", "", reason)  # SQLAlchemy's "(sqlite3.OperationalError) "
+    return printable(f"moviefaces: warning: {len(held)} log message(s) of the run could not be "
+                     f"stored in the Dagster instance in {home} ({reason})")
 
 
 def file_system_failure(exc: OSError, output_dir: str | None) -> str:

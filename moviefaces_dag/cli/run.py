@@ -19,11 +19,13 @@ from .common import (
     CliError,
     add_setting,
     dagster_instance,
+    event_log_complaints_held,
     instance_failure,
     output_root,
     printable,
     register,
     setting,
+    unstored_logs_warning,
 )
 from .face_models import add_face_model_arguments, face_analyzer_config
 from .interrupts import Interrupted, sigterm_as_interrupt
@@ -147,8 +149,10 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
     from ..defs.assets.launch import launch_tags
     from ..defs.assets.steps import NO_RETRIES_TAG
 
+    home = Path(instance.root_directory)
     try:
-        with watching_slots(instance) as watch_tags:  # says what a waiting run waits for
+        # says what a waiting run waits for; a full instance disk is told once, by our line
+        with watching_slots(instance) as watch_tags, event_log_complaints_held() as held:
             result = materialize(
                 assets,
                 selection=AssetSelection.assets(*stages),
@@ -164,13 +168,14 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
                 raise_on_error=False,
             )
     except INSTANCE_FAILURES as exc:
-        raise instance_failure(exc, Path(instance.root_directory), "could not record the run"
-                               ) from exc
+        raise instance_failure(exc, home, "could not record the run") from exc
     if not result.success:
         if any(e.event_type_value == "RUN_CANCELED" for e in result.all_events) or \
                 interrupted(result):
             raise KeyboardInterrupt
         raise CliError(failure_message(result))
+    if held:
+        print(unstored_logs_warning(held, home), file=sys.stderr)
 
 
 def interrupted(result) -> bool:

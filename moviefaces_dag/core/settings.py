@@ -183,8 +183,10 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "default", lambda v: math.isfinite(v) and -1 < v < 1, None,
             "cosine similarity joining two faces"),
     Setting("farm.executor", "MOVIEFACES_EXECUTOR", None, _text,
-            "one of processes, celery, kubernetes", _choice("processes", "celery", "kubernetes"),
-            "processes", "where a run's steps run: processes on the machine that runs the run, "
+            "one of in_process, processes, celery, kubernetes",
+            _choice("in_process", "processes", "celery", "kubernetes"),
+            "in_process", "where a run's steps run: one after another in the run's process, or "
+            "a process each, on the machine that runs the run; "
             "Celery workers (`moviefaces worker`, broker farm.celery_broker), or a Kubernetes "
             "pod each (dagster-k8s, with each stage's resources)"),
     Setting("farm.celery_broker", "MOVIEFACES_CELERY_BROKER", None, _optional_path,

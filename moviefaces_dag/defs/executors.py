@@ -1,5 +1,5 @@
-"""Steps on Celery workers (dagster-celery) or Kubernetes pods (dagster-k8s), as the
-farm.executor setting says.
+"""Where a run's steps run, as the farm.executor setting says: in the run's own process (the
+default), a process each, Celery workers (dagster-celery) or Kubernetes pods (dagster-k8s).
 
 The Celery broker is RabbitMQ: it hands a step back to the queue the moment its worker's
 connection drops, so a step whose worker was killed runs again on another one. (Redis hands it
@@ -16,6 +16,7 @@ from typing import Any
 from dagster import (
     DagsterEvent,
     ExecutorDefinition,
+    Field,
     InitExecutorContext,
     multi_or_in_process_executor,
 )
@@ -46,9 +47,11 @@ def celery_config() -> dict[str, Any] | None:
 
 
 def farm_executor() -> ExecutorDefinition:
-    """The executor farm.executor names, else Dagster's default (processes) recording the run's
-    host (`local_executor`)."""
+    """The executor farm.executor names: on this machine, in the run's process or a process per
+    step (recording the run's host), or Celery workers, or Kubernetes pods."""
     executor = value("farm.executor")
+    if executor == "processes":
+        return process_executor
     if executor == "celery":
         config = celery_config()
         if config is None:
@@ -92,11 +95,23 @@ def _local_executor(init_context: InitExecutorContext) -> Executor:
     return HostRecordingExecutor(create(init_context))
 
 
-# Dagster's default (processes, or in-process by config), recording the run's host.
-local_executor = ExecutorDefinition(
-    name=multi_or_in_process_executor.name,
-    config_schema=multi_or_in_process_executor.config_schema,
-    requirements=multi_or_in_process_executor.get_requirements,
-    executor_creation_fn=_local_executor,
-    description="Dagster's default executor; the run is tagged with its host first.",
-)
+def _local(default: dict[str, Any]) -> ExecutorDefinition:
+    """Dagster's default executor, recording the run's host, with `default` as its config (a
+    run's config may still choose `in_process` or `multiprocess`)."""
+    choices = multi_or_in_process_executor.config_schema.as_field().config_type
+    return ExecutorDefinition(
+        name=multi_or_in_process_executor.name,
+        config_schema=Field(choices, default_value=default),
+        requirements=multi_or_in_process_executor.get_requirements,
+        executor_creation_fn=_local_executor,
+        description="Dagster's default executor; the run is tagged with its host first.",
+    )
+
+
+# A run's steps one after another in the run's own process: a movie's steps run in sequence
+# anyway, and a process per step costs more than the steps of a short movie (Python, Dagster
+# and the code location imported again each time: 7-20 s a step under load on 2 cores, for
+# steps of 0-6 s; docs/nothing-lost.md, the chaos run). A killed run takes its step with it.
+local_executor = _local({"in_process": {}})
+# A process per step (Dagster's default): a crashing native library takes only its step down.
+process_executor = _local({"multiprocess": {}})

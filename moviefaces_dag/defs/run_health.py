@@ -37,9 +37,15 @@ def this_host() -> str:
     return socket.gethostname()
 
 
+# The pids of the processes executing a run's plan, in those processes: a step in one of them
+# is in its run's own process (the in-process executor), not a step process.
+_run_processes: set[int] = set()
+
+
 def record_host(instance: DagsterInstance, run_id: str) -> None:
     """Tag the run with this host, from the process that executes it (a launcher's tag may name
     the machine that launched it, which is the same one for local runs)."""
+    _run_processes.add(os.getpid())
     instance.add_run_tags(run_id, {HOST_TAG: this_host()})
 
 
@@ -82,9 +88,11 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
 def end_with_parent() -> None:
     """Make this process end (SIGTERM, so its step stops cleanly) when its parent does, if it is
     a step process that Dagster's multiprocess executor started: killing a run's process must
-    not leave its steps running on (Linux; elsewhere a no-op)."""
+    not leave its steps running on (Linux; elsewhere a no-op). Not in the run's own process (the
+    in-process executor's): its parent is the code server, whose thread that started it may end
+    before the run does."""
     parent = multiprocessing.parent_process()
-    if parent is None or not sys.platform.startswith("linux"):
+    if parent is None or os.getpid() in _run_processes or not sys.platform.startswith("linux"):
         return
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent.pid:  # the parent died before the line above

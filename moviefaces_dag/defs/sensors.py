@@ -37,7 +37,9 @@ def movie_folder_sensor(jobs: MovieJobs) -> SensorDefinition:
     @sensor(
         name="movie_folder_sensor",
         jobs=jobs.all(),
-        minimum_interval_seconds=30,
+        # A scan reads the folder's listing and opens only new files: cheap enough to look
+        # often, so a new movie, or one whose run died, waits little.
+        minimum_interval_seconds=15,
         default_status=DefaultSensorStatus.RUNNING,
         description="Registers and processes movies dropped into the watched folder; re-reads "
         "registered movies whose files changed (downstream reruns only if the bytes changed).",

@@ -90,10 +90,14 @@ def test_the_daemon_marks_a_dead_run_failed_and_frees_its_slots(tmp_path: Path,
                                                                 testdata: Path):
     home = tmp_path / "home"
     home.mkdir()
-    # The project's settings, polled faster than the minute they allow so the test is short.
-    (home / "dagster.yaml").write_text(instance_settings().replace(
-        "poll_interval_seconds: 30", "poll_interval_seconds: 2").replace(
-        "free_slots_after_run_end_seconds: 15", "free_slots_after_run_end_seconds: 1"))
+    # The project's settings, polled faster than the 10 s they set so the test is short.
+    settings = instance_settings()
+    for old, new in (("poll_interval_seconds: 10", "poll_interval_seconds: 2"),
+                     ("free_slots_after_run_end_seconds: 10",
+                      "free_slots_after_run_end_seconds: 1")):
+        assert old in settings
+        settings = settings.replace(old, new)
+    (home / "dagster.yaml").write_text(settings)
     kill_inside_detection(testdata / "movies" / "cast_b.mp4", tmp_path / "out", home=home)
     instance = DagsterInstance.from_config(str(home))
     (dead,) = started_runs(instance)

@@ -15,7 +15,12 @@ from farm_runs import machine
 from moviefaces_dag.core.settings import SettingError
 from moviefaces_dag.definitions import build_definitions, versioned_assets
 from moviefaces_dag.defs.assets.launch import VERSIONS_TAG, launch_tags
-from moviefaces_dag.defs.executors import celery_config, farm_executor
+from moviefaces_dag.defs.executors import (
+    celery_config,
+    farm_executor,
+    local_executor,
+    process_executor,
+)
 
 
 def moviefaces(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -76,7 +81,9 @@ def test_model_steps_and_the_library_retry_with_backoff() -> None:
 
 
 def test_the_executor_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert farm_executor().name == "multi_or_in_process_executor"  # recording the host
+    assert farm_executor() is local_executor  # the run's process, recording the host
+    monkeypatch.setenv("MOVIEFACES_EXECUTOR", "processes")
+    assert farm_executor() is process_executor
     monkeypatch.setenv("MOVIEFACES_EXECUTOR", "celery")
     with pytest.raises(SettingError, match="farm.celery_broker is unset"):
         farm_executor()
@@ -87,7 +94,7 @@ def test_the_executor_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("MOVIEFACES_EXECUTOR", "kubernetes")
     assert farm_executor().name == "k8s"
     monkeypatch.setenv("MOVIEFACES_EXECUTOR", "slurm")
-    with pytest.raises(SettingError, match="one of processes, celery, kubernetes"):
+    with pytest.raises(SettingError, match="one of in_process, processes, celery, kubernetes"):
         farm_executor()
 
 

@@ -1,7 +1,7 @@
 """The chaos run of issue 25, CI-sized: scripts/chaos.py with 3 movies, 2 minutes of random
 `kill -9` (runs, steps, the daemon) against a live webserver + daemon, at most 4 minutes to
 settle: every movie published with the people of a run without faults, no run left STARTED, no
-pool slot held, every page's links resolve, no temporary file. About 5-6 minutes on 2 cores."""
+pool slot held, every page's links resolve, no temporary file. About 4-5 minutes on 2 cores."""
 
 from __future__ import annotations
 
