@@ -7,8 +7,12 @@ stops the following, never the run."""
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +66,37 @@ def submit(instance, key: str) -> str:
 
     if not instance.has_dynamic_partition(MOVIES_PARTITION, key):
         raise CliError(f"{key} is not a partition of this instance")
-    run = execute_launch_command(
-        instance=instance, workspace_opts=WorkspaceOpts(module_name=(CODE_LOCATION,)),
-        job_name=JOB, tags=json.dumps({"dagster/partition": key}))
+    with _code_server_output_aside():
+        run = execute_launch_command(
+            instance=instance, workspace_opts=WorkspaceOpts(module_name=(CODE_LOCATION,)),
+            job_name=JOB, tags=json.dumps({"dagster/partition": key}))
     return run.run_id
+
+
+@contextmanager
+def _code_server_output_aside() -> Iterator[None]:
+    """The code location's server, a child process that loads the definitions, logs to the
+    terminal it inherits: give it a file instead, shown only if the submission fails."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            _restore(saved)
+            log.seek(0)
+            sys.stderr.write(log.read()[-4000:].decode(errors="replace"))
+            raise
+        _restore(saved)
+
+
+def _restore(saved: list[int]) -> None:
+    for fd, copy in zip((1, 2), saved, strict=True):
+        os.dup2(copy, fd)
+        os.close(copy)
 
 
 # What a follower is told of, and how.
@@ -129,5 +160,6 @@ def failure(instance, run_id: str) -> str:
 
 def report_location(root: OutputRoot | SharedRoot, key: str) -> str:
     if isinstance(root, SharedRoot):
-        return root.remote(key, REPORT_NAME)
+        remote = root.remote(key, REPORT_NAME)
+        return remote if "://" in remote else Path(remote).absolute().as_uri()
     return root.folder(key).report_path.absolute().as_uri()

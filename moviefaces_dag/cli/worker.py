@@ -54,7 +54,8 @@ def run_worker(args: argparse.Namespace) -> int:
     bin_dir = Path(sys.executable).parent
     command = [str(bin_dir / "dagster-celery"), "worker", "start",
                "-A", "dagster_celery.app", "-y", str(path), "--name", args.name,
-               *[arg for queue in queues for arg in ("-q", queue)],
+               # One -q with a list: Celery takes the last of several -Q.
+               "-q", ",".join(queues),
                "--", f"--concurrency={args.concurrency}"]
     # dagster-celery starts `celery` from PATH: this installation's, also outside its venv.
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
