@@ -6,6 +6,7 @@ cluster."""
 
 from __future__ import annotations
 
+import copy
 import re
 import shlex
 import subprocess
@@ -132,7 +133,11 @@ def test_every_step_job_is_valid_kubernetes(version: str) -> None:
 
 def values_pod() -> dict[str, Any]:
     """The code server's Deployment as the chart builds it from the user deployment's values
-    (templates/deployment-user.yaml, for the keys values.yaml sets)."""
+    (templates/deployment-user.yaml, for the keys values.yaml sets); a copy, free to change."""
+    return copy.deepcopy(_values_pod())
+
+
+def _values_pod() -> dict[str, Any]:
     image = DEPLOYMENT["image"]
     container = {
         "name": DEPLOYMENT["name"],
