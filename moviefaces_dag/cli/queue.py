@@ -25,17 +25,20 @@ from .common import CliError, dagster_instance, printable, register
 CODE_LOCATION = "moviefaces_dag.definitions"
 JOB = "process_movie"
 POLL_SECONDS = 1.0
+FARM_HOME = ("--farm submits to the farm's run queue: set DAGSTER_HOME to the folder of the "
+             "farm's dagster.yaml (deploy/farm)")
 # Queued this long with nothing launching it: most likely no daemon runs on this instance.
 NO_DAEMON_SECONDS = 60
 
 
 def run_on_farm(movie: Path, root: OutputRoot | SharedRoot) -> int:
     """Register the movie, submit its run to the queue and follow it; the exit status."""
-    key = register(movie, root)
+    if not os.environ.get("DAGSTER_HOME"):
+        raise CliError(FARM_HOME)
     instance = dagster_instance(Path("."))
-    if instance.is_ephemeral or not _queued(instance):
-        raise CliError("--farm submits to the farm's run queue: set DAGSTER_HOME to the folder "
-                       "of the farm's dagster.yaml (deploy/farm)")
+    if not _queued(instance):
+        raise CliError(f"{FARM_HOME} (this instance has no run queue)")
+    key = register(movie, root)
     run_id = submit(instance, key)
     print(f"submitted:      run {run_id} of {printable(key)} to the farm's queue")
     try:

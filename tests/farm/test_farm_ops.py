@@ -98,3 +98,10 @@ def test_health_names_each_part_that_does_not_answer(tmp_path: Path) -> None:
                          MOVIEFACES_CELERY_BROKER=f"amqp://u:p@127.0.0.1:{broker}//")
     assert 'moviefaces_farm_check_ok{check="workers"} 0' in metrics.stdout
     assert 'moviefaces_runs{status="queued"} 0' in metrics.stdout
+
+
+def test_run_on_the_farm_needs_the_farms_instance(testdata: Path) -> None:
+    done = moviefaces("run", "--farm", str(testdata / "movies" / "cast_b.mp4"))
+    assert (done.returncode, done.stderr.strip()) == (1, (
+        "moviefaces: error: --farm submits to the farm's run queue: set DAGSTER_HOME to the "
+        "folder of the farm's dagster.yaml (deploy/farm)"))
