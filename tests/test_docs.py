@@ -6,6 +6,9 @@ Convention, in README.md and docs/*.md:
   ```` ```sh ```` is shown only: use it only for what cannot run in the test environment (a GPU
   server, Kubernetes, a package install, the test suite itself). ```` ```sh dg-dev ```` marks the
   one block that tests/defs/test_backfill_under_dg_dev.py runs against a running `dg dev`.
+- A block fenced ```` ```sh tested always ```` is a tested block that also runs at the end of
+  the session when a failure or a selection (-x, -k) kept it from running: it stops what the
+  blocks above it started (servers).
 - Each tested block is one test case, named FILE:LINE (the line of its opening fence). It runs
   with `bash -euo pipefail`, so any failing command fails it, and it must exit with status 0.
 - The rule for state: the tested blocks of one file share one fresh temporary folder (their
@@ -15,8 +18,9 @@ Convention, in README.md and docs/*.md:
   blocks above it in its file.
 - The environment: PATH starts with the repository's `.venv/bin` (so `moviefaces`, `dagster` and
   `dg` are the project's), `MOVIE` is the test movie cast_b.mp4 and `MOVIE2` is cast_a.mp4,
-  `MOVIEFACES_TESTDATA` is the test data folder; `DAGSTER_HOME` and every other `MOVIEFACES_*`
-  variable of the caller are unset, so each block says what it needs.
+  `MOVIEFACES_TESTDATA` is the test data folder, `REPO` the repository's checkout (what an
+  operator installs from); `DAGSTER_HOME` and every other `MOVIEFACES_*` variable of the caller
+  are unset, so each block says what it needs.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +38,8 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 README_MAX_LINES = 150
 FENCE = re.compile(r"^```(.*)$")
-SHELL_KINDS = {"sh", "sh tested", "sh dg-dev"}
+TESTED_KINDS = {"sh tested", "sh tested always"}
+SHELL_KINDS = {"sh", "sh dg-dev", *TESTED_KINDS}
 BLOCK_TIMEOUT_S = 300
 
 
@@ -66,7 +72,7 @@ def fenced_blocks(path: Path) -> list[Block]:
 
 
 def collect_tested_blocks() -> list[Block]:
-    return [b for path in DOCS for b in fenced_blocks(path) if b.info == "sh tested"]
+    return [b for path in DOCS for b in fenced_blocks(path) if b.info in TESTED_KINDS]
 
 
 TESTED = collect_tested_blocks()
@@ -90,6 +96,14 @@ class FileRuns:
         self.done[block.path] = position + 1
         return self._bash(block, folder)
 
+    def finish(self) -> None:
+        """Run the `always` blocks that did not run, of each file whose blocks started."""
+        for path, done in self.done.items():
+            folder = self.root / path.relative_to(REPO).as_posix().replace("/", "_")
+            for block in [b for b in TESTED if b.path == path][done:]:
+                if block.info == "sh tested always":
+                    self._bash(block, folder)
+
     def _bash(self, block: Block, folder: Path) -> subprocess.CompletedProcess:
         return subprocess.run(["bash", "-euo", "pipefail", "-c", block.text], cwd=folder,
                               env=self.env, capture_output=True, text=True,
@@ -102,7 +116,7 @@ def report(block: Block, done: subprocess.CompletedProcess, what: str = "the blo
 
 
 @pytest.fixture(scope="session")
-def file_runs(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> FileRuns:
+def file_runs(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Iterator[FileRuns]:
     env = {k: v for k, v in os.environ.items()
            if k != "DAGSTER_HOME" and not k.startswith("MOVIEFACES_")}
     env.update(
@@ -110,8 +124,11 @@ def file_runs(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> FileR
         MOVIE=str(testdata / "movies" / "cast_b.mp4"),
         MOVIE2=str(testdata / "movies" / "cast_a.mp4"),
         MOVIEFACES_TESTDATA=str(testdata),
+        REPO=str(REPO),
     )
-    return FileRuns(tmp_path_factory.mktemp("docs"), env)
+    runs = FileRuns(tmp_path_factory.mktemp("docs"), env)
+    yield runs
+    runs.finish()
 
 
 @pytest.mark.parametrize("block", TESTED, ids=[b.name for b in TESTED])

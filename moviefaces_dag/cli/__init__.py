@@ -11,6 +11,7 @@ from . import (
     add,
     eval,
     export,
+    farm,
     library,
     people,
     review,
@@ -23,7 +24,7 @@ from . import (
 from .common import EXPECTED_FAILURES, file_system_failure, printable
 
 SUBCOMMANDS = [run, add, people, review, library, serve, export, eval, settings, triton_serve,
-               worker]
+               worker, farm]
 
 
 class Parser(argparse.ArgumentParser):

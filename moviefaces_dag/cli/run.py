@@ -25,6 +25,7 @@ from .common import (
     printable,
     register,
     setting,
+    shared_root,
     unstored_logs_warning,
 )
 from .face_models import add_face_model_arguments, face_analyzer_config
@@ -41,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for key in ("sampling.fps", "sampling.duration", "clustering.similarity_threshold",
                 "clustering.algorithm"):
         add_setting(parser, key)
+    parser.add_argument("--farm", action="store_true",
+                        help="submit each movie's run to the farm's run queue ($DAGSTER_HOME's "
+                             "instance) and follow it, instead of running it here")
     parser.add_argument("--force", action="store_true",
                         help="redo every stage, also those that are up to date")
     add_face_model_arguments(parser)
@@ -49,6 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_movies(args: argparse.Namespace) -> int:
     """Each movie in turn; one that fails is reported in one line and the others go on."""
+    if args.farm:
+        return run_on_farm_all(args)
     root = output_root(args)
     if args.all and args.movies:
         raise CliError("give movie files or --all, not both")
@@ -66,6 +72,23 @@ def run_movies(args: argparse.Namespace) -> int:
             print(f"moviefaces: error: {printable(str(exc))}", file=sys.stderr)
             status = 1
         if status > 1:  # interrupted: stop here
+            return status
+        failed += status
+    return 1 if failed else 0
+
+
+def run_on_farm_all(args: argparse.Namespace) -> int:
+    """--farm: each movie's run through the queue, one after another, followed to its end."""
+    from .queue import run_on_farm
+
+    if args.all or args.force or not args.movies:
+        raise CliError("--farm runs the movie files given (not --all or --force: launch "
+                       "those as a backfill from the UI)")
+    root = shared_root(args) or output_root(args)
+    failed = 0
+    for movie in args.movies:
+        status = run_on_farm(Path(movie), root)
+        if status > 1:
             return status
         failed += status
     return 1 if failed else 0

@@ -44,7 +44,10 @@ class Setting:
     def validate(self, value: Any, source: str) -> Any:
         """`value` (text or already typed) if allowed, else SettingError naming `source`."""
         try:
-            typed = self.parse(value) if isinstance(value, str) else value
+            # TOML's `fps = 1` is an int: as a float like `--fps 1`, or the code versions
+            # (which hash the value) differ from those of the run's config (Dagster's float).
+            typed = self.parse(value) if isinstance(value, str) or (
+                self.parse is _number and type(value) is int) else value
             ok = typed is None or self.check(typed)
         except (ValueError, TypeError):
             ok, typed = False, value

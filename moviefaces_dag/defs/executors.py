@@ -34,6 +34,9 @@ WORKER_OPTIONS: dict[str, Any] = {
     "task_reject_on_worker_lost": True,
     "worker_prefetch_multiplier": 1,
     "broker_connection_retry_on_startup": True,
+    # A step without a `dagster-celery/queue` tag (decisions, asset checks) goes to the CPU
+    # workers' queue, not to dagster-celery's `dagster`, which no `moviefaces worker` takes.
+    "task_default_queue": "cpu",
 }
 
 

@@ -45,13 +45,18 @@ STAGES = {
 SMALL = Resources("500m", "1Gi", "2Gi")
 
 
-def k8s_op_tags(stage: str, backend: str) -> dict[str, str]:
-    """The op tags giving `stage` its pod resources when the face models run on `backend`
-    (the `face_analyzer.backend` setting: opencv, onnx or triton)."""
+def stage_resources(stage: str, backend: str) -> Resources:
+    """What `stage` needs when the face models run on `backend`."""
     if backend not in FACE_MODELS:
         raise ValueError(f"unknown face_analyzer backend {backend!r}; one of "
                          f"{', '.join(FACE_MODELS)}")
-    wanted = FACE_MODELS[backend] if stage in FACE_MODEL_STAGES else STAGES.get(stage, SMALL)
+    return FACE_MODELS[backend] if stage in FACE_MODEL_STAGES else STAGES.get(stage, SMALL)
+
+
+def k8s_op_tags(stage: str, backend: str) -> dict[str, str]:
+    """The op tags giving `stage` its pod resources when the face models run on `backend`
+    (the `face_analyzer.backend` setting: opencv, onnx or triton)."""
+    wanted = stage_resources(stage, backend)
     limits = {"memory": wanted.memory_limit} | ({GPU: str(wanted.gpus)} if wanted.gpus else {})
     config: dict[str, Any] = {"container_config": {"resources": {
         "requests": {"cpu": wanted.cpu, "memory": wanted.memory},

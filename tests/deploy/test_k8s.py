@@ -160,8 +160,13 @@ def chart_container_context() -> dict[str, Any]:
 
 
 def step_pod(tags: dict[str, str]) -> dict[str, Any]:
-    """The pod spec of a step's Kubernetes job, built as dagster-k8s's k8s_job_executor builds
-    it: the code location's container context, then the step's tags over it."""
+    """The pod spec of a step's Kubernetes job (step_job)."""
+    return step_job(tags)["spec"]["template"]["spec"]
+
+
+def step_job(tags: dict[str, str]) -> dict[str, Any]:
+    """A step's Kubernetes Job as the API receives it, built as dagster-k8s's k8s_job_executor
+    builds it: the code location's container context, then the step's tags over it."""
     context = K8sContainerContext.create_from_config(chart_container_context()).merge(
         K8sContainerContext(run_k8s_config=get_user_defined_k8s_config(tags)))
     image = f"{DEPLOYMENT['image']['repository']}:{DEPLOYMENT['image']['tag']}"
@@ -171,7 +176,7 @@ def step_pod(tags: dict[str, str]) -> dict[str, Any]:
         args=["dagster", "api", "execute_step"], job_name="dagster-step-test",
         pod_name="dagster-step-test", component="step_worker",
         user_defined_k8s_config=context.run_k8s_config)
-    return ApiClient().sanitize_for_serialization(job)["spec"]["template"]["spec"]
+    return ApiClient().sanitize_for_serialization(job)
 
 
 def dockerfile() -> list[tuple[str, str]]:
@@ -306,13 +311,15 @@ def test_dockerfile_copies_what_the_package_build_needs() -> None:
 
 
 def test_dockerfile_installs_the_farm_extra_with_the_k8s_and_postgres_libraries() -> None:
-    installs = " ".join(args for instruction, args in dockerfile() if instruction == "RUN")
-    extras = set(re.findall(r"pip install '[^'\[]*\[([^\]]+)\]'", installs)[0].split(","))
+    runs = " ".join(args for instruction, args in dockerfile() if instruction == "RUN")
+    assert "install.sh" in runs
+    installs = (DEPLOY / "install.sh").read_text()
+    extras = set(re.findall(r'pip install -c \S+ "\$here\[([^\]]+)\]"', installs)[0].split(","))
     optional = PROJECT["project"]["optional-dependencies"]
     assert extras <= set(optional)
     needed = " ".join(requirement for extra in extras for requirement in optional[extra])
-    assert "dagster-k8s" in needed and "dagster-postgres" in needed
-    assert "ffmpeg" not in installs and "apt-get" not in installs
+    assert {"dagster-k8s", "dagster-postgres", "dagster-aws"} <= set(re.findall(r"[\w-]+", needed))
+    assert "ffmpeg" not in installs + runs and "apt-get" not in installs + runs
 
 
 def test_dockerfile_command_parses_and_its_module_imports() -> None:

@@ -132,7 +132,7 @@ def rabbitmq() -> Iterator[str]:
     if not RABBITMQ.exists():
         pytest.fail("RabbitMQ is not installed; run `bash scripts/test-env/farm.sh` "
                     "(or make test)")
-    port, dist = free_port(), free_port()
+    port, dist, epmd = free_port(), free_port(), free_port()
     with server_folder("rabbitmq") as (home, prefix):
         (home / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{port}\n"
@@ -145,7 +145,10 @@ def rabbitmq() -> Iterator[str]:
                "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq.conf"),
                "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
                "RABBITMQ_NODENAME": f"moviefaces{port}@localhost",
-               "RABBITMQ_DIST_PORT": str(dist), "RABBITMQ_PID_FILE": str(home / "pid")}
+               "RABBITMQ_DIST_PORT": str(dist), "RABBITMQ_PID_FILE": str(home / "pid"),
+               # epmd and the Erlang distribution on loopback too (by default on every
+               # interface), epmd on a port of its own: a system epmd on 4369 is left alone.
+               **LOOPBACK_ERLANG, "ERL_EPMD_PORT": str(epmd)}
         for name in ("rabbitmq.conf", "enabled_plugins"):
             if prefix:
                 shutil.chown(home / name, "rabbitmq")
@@ -154,6 +157,47 @@ def rabbitmq() -> Iterator[str]:
             process = subprocess.Popen([*prefix, str(RABBITMQ)], env=env, cwd=home,
                                        stdout=out, stderr=subprocess.STDOUT,
                                        start_new_session=True)
-        with _running(process):
+        with _epmd_stopped(epmd, env), _running(process):
             wait_for_port(port, process, log)
+            exposed = {p: a for p, a in listeners([port, dist, epmd]).items() if a - LOOPBACK}
+            assert not exposed, f"RabbitMQ listens beyond loopback: {exposed}"
             yield f"amqp://guest:guest@127.0.0.1:{port}//"
+
+
+@contextmanager
+def _epmd_stopped(port: int, env: dict[str, str]) -> Iterator[None]:
+    """Afterwards, the epmd that the node started on `port` (a daemon outside its process
+    group) stops too."""
+    try:
+        yield
+    finally:
+        epmd = shutil.which("epmd") or next(iter(Path("/usr/lib/erlang").glob("erts-*/bin/epmd")),
+                                            None)
+        if epmd:
+            subprocess.run([str(epmd), "-port", str(port), "-kill"], env=env,
+                           capture_output=True, timeout=30)
+
+
+LOOPBACK = {"127.0.0.1", "::1"}
+LOOPBACK_ERLANG = {
+    "ERL_EPMD_ADDRESS": "127.0.0.1",
+    "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+    "RABBITMQ_CTL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+}
+
+
+def listeners(ports: list[int]) -> dict[int, set[str]]:
+    """The addresses on which `ports` listen (TCP, from /proc/net)."""
+    found: dict[int, set[str]] = {}
+    for table, size in (("tcp", 4), ("tcp6", 16)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            address, port = fields[1].split(":")
+            if fields[3] != "0A" or int(port, 16) not in ports:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(address)
+            # /proc writes each 32-bit word in host (little-endian) order.
+            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
+            found.setdefault(int(port, 16), set()).add(
+                socket.inet_ntop(socket.AF_INET if size == 4 else socket.AF_INET6, raw))
+    return found

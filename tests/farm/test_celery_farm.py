@@ -49,7 +49,8 @@ class Farm:
                 "MOVIEFACES_DAGSTER_DB": self.database,
                 "MOVIEFACES_SETTINGS": str(self.base / "settings.toml"),
                 "MOVIEFACES_OUTPUT_DIR": output_dir,
-                "MOVIEFACES_SCRATCH_DIR": str(folder / "scratch"), **extra}
+                "MOVIEFACES_SCRATCH_DIR": str(folder / "scratch"),
+                "MOVIEFACES_COMPUTE_LOGS": str(self.base / "compute_logs"), **extra}
 
     def start(self, machine: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.base / f"{machine}.log", "ab")  # noqa: SIM115 - the process keeps it

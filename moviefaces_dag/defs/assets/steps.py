@@ -1,5 +1,5 @@
-"""How steps run: the pod resources a step asks for on Kubernetes, and when a failed step runs
-again by itself.
+"""How steps run: the pod resources a step asks for on Kubernetes, its Celery queue, and when a
+failed step runs again by itself.
 
 Every stage replaces its results in one transaction and a retried one starts from the same
 draft, so retrying is always safe. It helps where a failure can pass: a face model server that
@@ -22,13 +22,17 @@ from dagster import (
 )
 
 from ...core.settings import value
-from ..k8s import k8s_op_tags
+from ..k8s import k8s_op_tags, stage_resources
 
 # 10 s, 20 s, 40 s (give or take a few seconds so that many steps do not retry in step).
 MODEL_RETRIES = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL,
                             jitter=Jitter.PLUS_MINUS)
 LIBRARY_RETRIES = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 NO_RETRIES_TAG = "moviefaces/retries"
+# dagster_celery.tags.DAGSTER_CELERY_QUEUE_TAG (spelled out: the farm extra is optional). A step
+# goes to the Celery queue of its kind, so GPU machines can take the face-model steps alone.
+CELERY_QUEUE_TAG = "dagster-celery/queue"
+CELERY_QUEUES = ("cpu", "gpu")
 
 
 @contextmanager
@@ -53,5 +57,12 @@ def retried_unless_tagged(context: AssetExecutionContext) -> Iterator[None]:
 
 
 def op_tags(stage: str) -> dict[str, str]:
-    """The stage's op tags: its pod resources for the face models' backend in force."""
-    return k8s_op_tags(stage, value("face_analyzer.backend"))
+    """The stage's op tags for the face models' backend in force: its pod resources on
+    Kubernetes, its queue on Celery (`gpu` where its pod would get a GPU, else `cpu`)."""
+    backend = value("face_analyzer.backend")
+    return {**k8s_op_tags(stage, backend),
+            CELERY_QUEUE_TAG: celery_queue(stage, backend)}
+
+
+def celery_queue(stage: str, backend: str) -> str:
+    return "gpu" if stage_resources(stage, backend).gpus else "cpu"
