@@ -15,7 +15,7 @@ from ..store import FaceRow, FrameRow, MovieDB, PersonRow, StoreError
 from .clustering import ClusterSettings, FaceContext, cluster_embeddings
 from .constraints import answer_constraints
 from .decisions import Face, Outcome, apply_decisions, rejected_places
-from .stable_ids import keep_ids
+from .stable_ids import FacePlaces, keep_ids
 
 
 def frame_shots(frames: list[FrameRow]) -> np.ndarray:
@@ -62,6 +62,7 @@ class GroupingInput:
     frame_ids: np.ndarray
     context: FaceContext
     settings: ClusterSettings
+    previous: FacePlaces  # the people the clusterer made last: their ids are kept
 
     @classmethod
     def read(cls, db: MovieDB, settings: ClusterSettings | None = None) -> GroupingInput:
@@ -74,7 +75,8 @@ class GroupingInput:
         if settings is None:
             settings = recorded_settings(runs["face_clusters"].settings
                                          if "face_clusters" in runs else {})
-        return cls(face_ids, matrix, model_id, frame_ids, context, settings)
+        return cls(face_ids, matrix, model_id, frame_ids, context, settings,
+                   FacePlaces(db.membership()))
 
     def without(self, rejected: set[int]) -> tuple[list[int], np.ndarray, np.ndarray,
                                                    FaceContext]:
@@ -96,11 +98,10 @@ def recorded_settings(recorded: dict[str, Any]) -> ClusterSettings:
 
 
 def group_faces(grouping: GroupingInput, places: list[Face], decisions: list[dict[str, Any]],
-                membership: list[tuple[int, float, tuple]], next_id: int
-                ) -> dict[int, int | None]:
+                next_id: int) -> dict[int, int | None]:
     """Face id -> person id (None: nobody) as the clusterer groups the faces under the user's
     answers as constraints (constraints.py), before the decisions themselves are applied.
-    Ids are kept from the last grouping (`membership`), as the decisions name them."""
+    Ids are kept from the last grouping (`grouping.previous`), as the decisions name them."""
     rejected = rejected_places(decisions, places)  # no faces: they take no part
     face_ids, matrix, frame_ids, context = grouping.without(rejected)
     constraints = answer_constraints(decisions, places).rows(
@@ -113,7 +114,7 @@ def group_faces(grouping: GroupingInput, places: list[Face], decisions: list[dic
         if label >= 0:
             groups[int(label)].append((by_id[fid].time, by_id[fid].box))
     reserved = {int(d["new_person"]) for d in decisions if "new_person" in d}
-    ids = keep_ids(groups, membership, max(next_id, max(reserved, default=0) + 1), reserved)
+    ids = keep_ids(groups, grouping.previous, max(next_id, max(reserved, default=0) + 1), reserved)
     return {fid: ids[int(label)] if label >= 0 else None
             for fid, label in zip(face_ids, labels, strict=True)}
 
@@ -125,7 +126,7 @@ def make_people(db: MovieDB, settings: ClusterSettings, decisions: list[dict[str
     faces = {f.id: f for f in db.faces()}
     places = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in faces.values()]
     grouping = GroupingInput.read(db, settings)
-    assignment = group_faces(grouping, places, decisions, db.membership(), db.next_person_id())
+    assignment = group_faces(grouping, places, decisions, db.next_person_id())
     outcome = apply_decisions(decisions, places, assignment)
     members: dict[int, list[FaceRow]] = defaultdict(list)
     for fid, person in outcome.assignment.items():
@@ -163,7 +164,7 @@ def regroup(db: Any, decisions: list[dict[str, Any]], grouping: GroupingInput | 
     membership() (and next_person_id() with `grouping`)."""
     faces = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in db.faces()]
     if grouping is not None:
-        assigned = group_faces(grouping, faces, decisions, db.membership(), db.next_person_id())
+        assigned = group_faces(grouping, faces, decisions, db.next_person_id())
         return faces, apply_decisions(decisions, faces, assigned)
     return faces, apply_decisions(decisions, faces, _assigned(faces, db.membership()))
 

@@ -36,6 +36,9 @@ SHOWN = 6  # faces shown of each person
 CANDIDATES = 8  # candidate people of a who-is-this question (digits 1-8)
 FACE_WEIGHT = 0.5  # a false detection weighs less than a real face in the wrong place
 LIKELY = 0.5  # a question is "likely to fix something" at this chance or more
+# An unassigned face of a shot this similar to a run given to a person goes with it (SFace:
+# faces of one person in one shot; different people of one shot stay well under it).
+NEAR_IDENTICAL = 0.6
 
 
 def joined(a: float, b: float) -> float:
@@ -82,6 +85,10 @@ class Question:
         return f"Does this belong to person {self.person}? ({len(self.faces)} face(s))"
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
 class ReviewData:
     """What the queue needs of a movie's published result, read once: faces, unit embeddings,
     shots and tracks."""
@@ -120,10 +127,13 @@ class ReviewData:
     def next_person_id(self) -> int:
         return self.next_id
 
-    def mean(self, face_ids: list[int] | tuple[int, ...]) -> np.ndarray:
+    def total(self, face_ids: list[int] | tuple[int, ...]) -> np.ndarray:
+        """The sum of these faces' unit embeddings."""
         rows = [self.row[f] for f in face_ids if f in self.row]
-        v = self.unit[rows].mean(axis=0) if rows else np.zeros(self.unit.shape[1], np.float32)
-        return v / max(float(np.linalg.norm(v)), 1e-12)
+        return self.unit[rows].sum(axis=0) if rows else np.zeros(self.unit.shape[1], np.float32)
+
+    def mean(self, face_ids: list[int] | tuple[int, ...]) -> np.ndarray:
+        return _unit(self.total(face_ids))
 
     def clarity(self, face_id: int) -> float:
         norm = self.rows[face_id].embedding_norm
@@ -286,13 +296,15 @@ class Review:
         out = []
         for person, ids in people.items():
             runs = self._runs(ids)
+            total = self.data.total(ids)
             for run in runs:
                 if all((f, person) in confirmed for f in run):
                     continue
                 nonface = self.data.nonface(run)
+                here = self.data.total(run)
+                mean = _unit(here)
                 if len(runs) > 1:
-                    rest = [f for f in ids if f not in run]
-                    sim = float(self.data.mean(run) @ self.data.mean(rest))
+                    sim = float(mean @ _unit(total - here))  # the run against the rest
                     apart = p_belongs_not(sim) * (1.0 - nonface)
                     moved = joined(len(run), len(ids) - len(run))
                     out.append(Question("belongs", f"belongs:{person}:{run[0]}", tuple(run),
@@ -301,7 +313,7 @@ class Review:
                 out.append(Question("face", f"face:{person}:{run[0]}", tuple(run), person,
                                     chance=nonface,
                                     gain=FACE_WEIGHT * nonface * joined(len(run), len(ids)),
-                                    similarity=float(self.data.mean(run) @ means[person])))
+                                    similarity=float(mean @ means[person])))
         return out
 
     # the answers -----------------------------------------------------------------------------
@@ -329,7 +341,9 @@ class Review:
             if answer == "new":
                 return {"op": "split", "new_person": self.new_person(), "faces": refs(faces)}
             if answer in {str(p) for p in self.choices(question)}:
-                return {"op": "assign", "person": int(answer), "faces": refs(faces)}
+                drawn = self._along(question.faces, int(answer))
+                return {"op": "assign", "person": int(answer),
+                        "faces": refs(faces + [self.by_face[f] for f in drawn])}
         elif answer == "yes":
             return {"op": "assign", "person": question.person, "faces": refs(faces)}
         elif answer == "no":
@@ -359,6 +373,23 @@ class Review:
                     "other_faces": refs([self.by_face[f] for f in question.faces])}
         raise ValueError(f"{answer!r} does not answer {question.key} "
                          f"(one of {', '.join(question.answers)})")
+
+    def _along(self, run: tuple[int, ...], person: int) -> list[int]:
+        """Unassigned faces of the run's shot near-identical to it (another stretch of the same
+        face the tracker lost), in frames neither the run nor the person has: they go with it."""
+        shots = {self.data.shot[f] for f in run}
+        taken = {self.by_face[f].frame_id for f, p in self.outcome.assignment.items()
+                 if p == person} | {self.by_face[f].frame_id for f in run}
+        mean = self.data.mean(run)
+        near = [f for f in self._groups()[1] if self.data.shot[f] in shots and f not in run
+                and self.by_face[f].frame_id not in taken
+                and float(self.data.unit[self.data.row[f]] @ mean) >= NEAR_IDENTICAL]
+        drawn, frames = [], set()
+        for f in sorted(near, key=lambda f: -float(self.data.unit[self.data.row[f]] @ mean)):
+            if self.by_face[f].frame_id not in frames:  # one face a frame
+                drawn.append(f)
+                frames.add(self.by_face[f].frame_id)
+        return drawn
 
     def choices(self, question: Question) -> list[int]:
         """Who a who-is-this run may be: its candidates first, then every other person not

@@ -83,7 +83,7 @@ def test_no_to_same_person_is_a_cannot_link_that_a_regrouping_keeps(movie) -> No
         """The clusterer's own grouping under the answer, before any decision is applied."""
         settings = replace(data.grouping.settings, similarity_threshold=threshold)
         return group_faces(replace(data.grouping, settings=settings), faces, [decision],
-                           data.membership(), data.next_id)
+                           data.next_id)
 
     together = grouped(-1.0, apart)  # everyone would be one person, but for the answer
     assert not {together[f] for f in whois.faces} & {together[f] for f in other_side}
