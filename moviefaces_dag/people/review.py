@@ -271,13 +271,19 @@ class Review:
         out = []
         sizes = {p: self._size(p) for p in means}
         typical = float(np.median(list(sizes.values()))) if sizes else 0.0
+        order = list(means)
+        stack = np.stack([means[p] for p in order]) if order else np.zeros((0, 1), np.float32)
+        in_frame: dict[int, set[int]] = defaultdict(set)  # frame -> the people in it
+        for person, held in frames.items():
+            for frame in held:
+                in_frame[frame].add(person)
         for run in self._runs(loose):
-            here = {self.data.rows[f].frame_id for f in run}
+            busy = set().union(*(in_frame.get(self.data.rows[f].frame_id, ()) for f in run))
             vector = self.data.mean(run)
-            sims = sorted(((float(vector @ m), p) for p, m in means.items()
-                           if not frames[p] & here), reverse=True)
+            sims = stack @ vector if order else np.zeros(0)
+            top = [(float(sims[i]), order[i]) for i in np.argsort(-sims, kind="stable")
+                   if order[i] not in busy][:CANDIDATES]
             real = 1.0 - self.data.nonface(run)
-            top = sims[:CANDIDATES]
             chances = tuple((p, real * p_who(s)) for s, p in top)
             # Any answer but "not a face" changes the grouping: a candidate, or else someone
             # the page lists below them (a person of typical size).
