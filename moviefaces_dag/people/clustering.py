@@ -158,6 +158,9 @@ class FaceContext:
     norm: np.ndarray | None = None  # (n,) raw embedding length; NaN or None: unknown
     detector: str | None = None  # detector id ("yunet...", "scrfd..."): its score scale
     sharpness: np.ndarray | None = None  # (n,) faces.quality's sharpness ratio; None: unknown
+    # (n,) each face's tracklet (graph.tracklets) where already found: one who groups a movie
+    # again and again (the review queue, after every answer) finds them once; None: found here
+    tracks: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,9 @@ def cluster_people(
     if context is not None:
         core = _gate(context, settings)
         quality = np.asarray(context.quality, dtype=np.float64)
-        if settings.use_video:
+        if settings.use_video and context.tracks is not None:
+            unit_of = np.unique(np.asarray(context.tracks), return_inverse=True)[1].reshape(-1)
+        elif settings.use_video:
             unit_of = tracklets(vectors, frame_ids, context.sample, context.shot, context.boxes)
     if constraints:  # on row numbers
         unit_of = _must_link(unit_of, constraints.together)

@@ -15,6 +15,7 @@ from ..store import FaceRow, FrameRow, MovieDB, PersonRow, StoreError
 from .clustering import ClusterSettings, FaceContext, cluster_embeddings
 from .constraints import answer_constraints
 from .decisions import Face, Outcome, apply_decisions, rejected_places
+from .graph import tracklets, unit_rows
 from .stable_ids import FacePlaces, keep_ids
 
 
@@ -65,8 +66,12 @@ class GroupingInput:
     previous: FacePlaces  # the people the clusterer made last: their ids are kept
 
     @classmethod
-    def read(cls, db: MovieDB, settings: ClusterSettings | None = None) -> GroupingInput:
-        """The store's faces; `settings` None: those its published people were grouped with."""
+    def read(cls, db: MovieDB, settings: ClusterSettings | None = None,
+             again: bool = False) -> GroupingInput:
+        """The store's faces; `settings` None: those its published people were grouped with.
+        `again`: for grouping them again and again (the review queue), so the faces' tracklets
+        are found once, over all detected faces (a face rejected later leaves its track's other
+        faces linked)."""
         face_ids, matrix, model_id = db.embeddings()
         faces = {f.id: f for f in db.faces()}
         runs = db.stage_runs()
@@ -75,6 +80,9 @@ class GroupingInput:
         if settings is None:
             settings = recorded_settings(runs["face_clusters"].settings
                                          if "face_clusters" in runs else {})
+        if again and len(face_ids):  # the tracklets of all faces, found once
+            context = replace(context, tracks=tracklets(
+                unit_rows(matrix), frame_ids, context.sample, context.shot, context.boxes))
         return cls(face_ids, matrix, model_id, frame_ids, context, settings,
                    FacePlaces(db.membership()))
 

@@ -115,7 +115,7 @@ class ReviewData:
         self.next_id = db.next_person_id()
         self._membership = db.membership()
         self._nonface: dict[tuple[int, ...], float] = {}
-        self.grouping = GroupingInput.read(db)
+        self.grouping = GroupingInput.read(db, again=True)
         self.db = self  # what `regroup` reads: faces and membership, read once
 
     def faces(self) -> list[FaceRow]:
