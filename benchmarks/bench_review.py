@@ -69,7 +69,7 @@ def drive(data: ReviewData, oracle: Oracle, truth: GroundTruth, counts: list[int
         seconds.append(time.perf_counter() - started)
         answered += 1
         if log:
-            print(f"  {answered:3d} {question.kind:8s} p={question.chance:.2f} "
+            print(f"  {answered:3d} {question.key:16s} p={question.chance:.2f} "
                   f"gain={question.gain:.2f} -> {answer}", file=log)
     return rows
 

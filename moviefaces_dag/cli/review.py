@@ -38,7 +38,9 @@ def show(question: Question, data: ReviewData) -> str:
         lines.append(f"  faces: {faces(question.faces)}")
         lines += [f"  [{n}] person {p} ({100 * c:.0f} %)"
                   for n, (p, c) in enumerate(question.candidates, start=1)]
-        lines.append("  [=ID] another person by id  [0] a new person  [x] not a face  [s] skip")
+        lines.append("  [=ID] another person by id  "
+                     f"[0] {'a new person' if question.person is None else 'none of these'}"
+                     "  [x] not a face  [s] skip")
     else:
         lines += [f"  faces: {faces(question.faces)}", "  [y] yes  [n] no  [s] skip"]
     return "\n".join(lines)

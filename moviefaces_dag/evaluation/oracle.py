@@ -55,6 +55,8 @@ class Oracle:
             a, b = self.majority(members[question.person]), self.majority(members[question.other])
             return "yes" if a is not None and a == b else "no"
         if question.kind == "who":
+            asked = question.faces if question.person is None else members[question.person]
+            run = self.majority(asked)  # a person: who most of its faces are
             if run is None:
                 return "nonface"
             for person, _chance in question.candidates:
@@ -62,9 +64,9 @@ class Oracle:
                     return str(person)
             # not among the candidates: the person of that identity with the most faces, if
             # any may take the run (the page lists everyone else too)
-            here = {self.frame[f] for f in question.faces}
+            here = {self.frame[f] for f in asked}
             others = [p for p, ids in members.items() if self.majority(ids) == run
-                      and not {self.frame[f] for f in ids} & here]
+                      and p != question.person and not {self.frame[f] for f in ids} & here]
             return str(max(others, key=lambda p: len(members[p]))) if others else "new"
         if question.kind == "face":
             return "no" if run is None else "yes"

@@ -9,6 +9,9 @@ Every algorithm runs on the same footing:
    tracks how clearly it saw a face) are clustered. Low-quality faces may join a person
    afterwards, by similarity to its good faces, but never start one or bridge two.
 3. Cannot-link: two faces of one frame are never the same person.
+   The user's answers (people/constraints.py) add must-links (faces given to one person are one
+   unit) and cannot-links (two sides said to be two people never share a group), so the rest of
+   the faces are grouped around them.
 4. Evidence (people/evidence.py): single-shot groups are people only when clearly seen; loose
    faces join a person
    when its mean, its nearest units or a face beside them in the shot agree, and otherwise keep
@@ -26,8 +29,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .constraints import Constraints
 from .evidence import AssignRule, assign_rest, build_evidence, keep_evident
-from .graph import tracklets, unit_rows
+from .graph import DisjointSets, tracklets, unit_rows
 from .linkage import Units, cluster_units
 
 ALGORITHMS = ("average", "complete", "greedy", "dbscan", "hdbscan")
@@ -154,6 +158,9 @@ class FaceContext:
     norm: np.ndarray | None = None  # (n,) raw embedding length; NaN or None: unknown
     detector: str | None = None  # detector id ("yunet...", "scrfd..."): its score scale
     sharpness: np.ndarray | None = None  # (n,) faces.quality's sharpness ratio; None: unknown
+    # (n,) each face's tracklet (graph.tracklets) where already found: one who groups a movie
+    # again and again (the review queue, after every answer) finds them once; None: found here
+    tracks: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -173,9 +180,11 @@ def cluster_embeddings(
     settings: ClusterSettings,
     model_id: str | None = None,
     context: FaceContext | None = None,
+    constraints: Constraints | None = None,
 ) -> np.ndarray:
     """Person label per face (0, 1, ... by decreasing size; -1 = unassigned)."""
-    return cluster_people(embeddings, frame_ids, settings, model_id, context).labels
+    return cluster_people(embeddings, frame_ids, settings, model_id, context,
+                          constraints).labels
 
 
 def cluster_people(
@@ -184,6 +193,7 @@ def cluster_people(
     settings: ClusterSettings,
     model_id: str | None = None,
     context: FaceContext | None = None,
+    constraints: Constraints | None = None,
 ) -> People:
     """People per face, and each unassigned face's best candidate person (see People)."""
     n = len(embeddings)
@@ -198,10 +208,16 @@ def cluster_people(
     if context is not None:
         core = _gate(context, settings)
         quality = np.asarray(context.quality, dtype=np.float64)
-        if settings.use_video:
+        if settings.use_video and context.tracks is not None:
+            unit_of = np.unique(np.asarray(context.tracks), return_inverse=True)[1].reshape(-1)
+        elif settings.use_video:
             unit_of = tracklets(vectors, frame_ids, context.sample, context.shot, context.boxes)
+    if constraints:  # on row numbers
+        unit_of = _must_link(unit_of, constraints.together)
     units = Units.build(vectors, frame_ids, unit_of, core, quality,
                         None if context is None else np.asarray(context.score, np.float64))
+    if constraints:
+        _cannot_link(units, unit_of, constraints.apart)
     core_units = np.flatnonzero(units.core_count > 0)
     labels = np.full(units.size, -1, dtype=np.int64)
     labels[core_units] = cluster_units(units, core_units, settings.similarity_threshold,
@@ -210,6 +226,32 @@ def cluster_people(
                                             model_id)
     return _relabel_by_size(labels[unit_of], candidate[unit_of], similarity[unit_of],
                             settings.min_faces)
+
+
+def _must_link(unit_of: np.ndarray, together: tuple[frozenset[int], ...]) -> np.ndarray:
+    """Units joined so that each set of rows the user put in one person is one unit."""
+    sets = DisjointSets(int(unit_of.max()) + 1)
+    for rows in together:
+        first, *rest = sorted(int(unit_of[r]) for r in rows)
+        for unit in rest:
+            sets.union(first, unit)
+    _, joined = np.unique(sets.labels()[unit_of], return_inverse=True)
+    return joined.reshape(-1)
+
+
+def _cannot_link(units: Units, unit_of: np.ndarray,
+                 apart: tuple[tuple[frozenset[int], frozenset[int]], ...]) -> None:
+    """Each pair of units on two sides the user kept apart shares a token in its frames, as
+    two faces of one frame do: no step ever puts them in one group."""
+    token = -1  # frame ids are never negative
+    for one, two in apart:
+        left = {int(unit_of[r]) for r in one}
+        right = {int(unit_of[r]) for r in two}
+        for a in left - right:  # a unit on both sides (a later must-link) is left alone
+            for b in right - left:
+                units.frames[a].add(token)
+                units.frames[b].add(token)
+                token -= 1
 
 
 def _gate(context: FaceContext, settings: ClusterSettings) -> np.ndarray:

@@ -51,9 +51,14 @@ class NameOp(_Entry):
 
 
 class MergeOp(_Entry):
+    """`other` joins `person`; `faces` and `other_faces`, where given, are the faces of each
+    the user judged one person (the review queue's): a must-link for every later grouping."""
+
     op: Literal["merge"]
     person: Person
     other: Person
+    faces: list[_Place] | None = None
+    other_faces: list[_Place] | None = None
 
 
 class SplitOp(_Entry):

@@ -9,8 +9,8 @@ Four kinds of question, each about faces the user can judge at a glance:
 - "face": is this assigned, unclear detection a face? (yes: assign, a confirmation; no: reject);
 - "belongs": does this run belong to its person? (yes: assign, a confirmation; no: split off).
 
-Each question's gain is the expected number of face pairs its answer puts right (the chance
-that the answer changes the grouping times the pairs of faces it joins or parts); the chances
+Each question's gain is the expected BCubed correctness its answer adds (the chance that the
+answer changes the grouping times what joining or parting those faces adds, `joined`); the chances
 come from the similarity of embeddings and the clarity of faces (faces/chances.py), never from
 ground truth. Every answer is a decision (decisions.py), so it is undoable and kept; the queue
 is recomputed on the people after the decisions (`regroup`).
@@ -30,12 +30,22 @@ from ..faces.chances import p_belongs_not, p_nonface, p_same, p_who
 from ..store import FaceRow, FrameRow, MovieDB
 from .decisions import Face, Outcome, _find, by_time, refs
 from .graph import tracklets, unit_rows
-from .movie_people import frame_shots, regroup
+from .movie_people import GroupingInput, frame_shots, regroup
 
 SHOWN = 6  # faces shown of each person
 CANDIDATES = 8  # candidate people of a who-is-this question (digits 1-8)
 FACE_WEIGHT = 0.5  # a false detection weighs less than a real face in the wrong place
 LIKELY = 0.5  # a question is "likely to fix something" at this chance or more
+# An unassigned face of a shot this similar to a run given to a person goes with it (SFace:
+# faces of one person in one shot; different people of one shot stay well under it).
+NEAR_IDENTICAL = 0.6
+
+
+def joined(a: float, b: float) -> float:
+    """What joining (or parting) a faces and b faces of one person adds to the BCubed recall
+    (precision) summed over faces: each of the a gains b / (a + b), each of the b a / (a + b).
+    Pair counts (a x b) would favour joining two big groups over finding a splinter's home."""
+    return 2.0 * a * b / (a + b) if a + b > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,9 @@ class Question:
     kind: str  # same, who, face, belongs
     key: str  # stable identity of the question (skips are remembered by it)
     faces: tuple[int, ...]  # the run asked about, or person's shown faces (same)
-    person: int | None = None  # its person (face, belongs) or the first person (same)
+    # its person (face, belongs; who: the person asked about, None for an unassigned run) or
+    # the first person (same)
+    person: int | None = None
     other: int | None = None  # the second person (same)
     other_faces: tuple[int, ...] = ()
     candidates: tuple[tuple[int, float], ...] = ()  # (person, chance) for who
@@ -64,11 +76,17 @@ class Question:
     def text(self) -> str:
         if self.kind == "same":
             return f"Are person {self.person} and person {self.other} the same person?"
+        if self.kind == "who" and self.person is not None:
+            return f"Who is person {self.person}? (one of these, or someone else)"
         if self.kind == "who":
             return f"Who is this? ({len(self.faces)} face(s) of one shot)"
         if self.kind == "face":
             return f"Is this a face? (now person {self.person}'s)"
         return f"Does this belong to person {self.person}? ({len(self.faces)} face(s))"
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
 class ReviewData:
@@ -97,6 +115,7 @@ class ReviewData:
         self.next_id = db.next_person_id()
         self._membership = db.membership()
         self._nonface: dict[tuple[int, ...], float] = {}
+        self.grouping = GroupingInput.read(db, again=True)
         self.db = self  # what `regroup` reads: faces and membership, read once
 
     def faces(self) -> list[FaceRow]:
@@ -105,10 +124,16 @@ class ReviewData:
     def membership(self) -> list[tuple[int, float, tuple[float, float, float, float]]]:
         return self._membership
 
-    def mean(self, face_ids: list[int] | tuple[int, ...]) -> np.ndarray:
+    def next_person_id(self) -> int:
+        return self.next_id
+
+    def total(self, face_ids: list[int] | tuple[int, ...]) -> np.ndarray:
+        """The sum of these faces' unit embeddings."""
         rows = [self.row[f] for f in face_ids if f in self.row]
-        v = self.unit[rows].mean(axis=0) if rows else np.zeros(self.unit.shape[1], np.float32)
-        return v / max(float(np.linalg.norm(v)), 1e-12)
+        return self.unit[rows].sum(axis=0) if rows else np.zeros(self.unit.shape[1], np.float32)
+
+    def mean(self, face_ids: list[int] | tuple[int, ...]) -> np.ndarray:
+        return _unit(self.total(face_ids))
 
     def clarity(self, face_id: int) -> float:
         norm = self.rows[face_id].embedding_norm
@@ -145,7 +170,8 @@ class Review:
     skipped: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.faces, self.outcome = regroup(self.data.db, self.decisions)
+        # grouped again under every answer so far: one answer settles others
+        self.faces, self.outcome = regroup(self.data.db, self.decisions, self.data.grouping)
         self.by_face = {f.id: f for f in self.faces}
         self._index: dict[float, list[Face]] | None = None
 
@@ -194,24 +220,41 @@ class Review:
 
     def _same(self, people: dict[int, list[int]], means: dict[int, np.ndarray],
               frames: dict[int, set[int]]) -> list[Question]:
+        """One question per person about the bigger people it may be: "same person?" where
+        there is one such, else "who is this person?" with the likeliest of them (one answer
+        settles them all: one of them, or none, a cannot-link with every one shown)."""
         order = sorted(people)
         if len(order) < 2:
             return []
         stack = np.stack([means[p] for p in order])
         sims = stack @ stack.T
         out, apart = [], self._apart_pairs()
-        for i, a in enumerate(order):
-            for j in range(i + 1, len(order)):
-                b = order[j]
-                if frozenset((a, b)) in apart or frames[a] & frames[b]:
-                    continue
-                sim = float(sims[i, j])
-                chance = p_same(sim)
-                big, small = (a, b) if len(people[a]) >= len(people[b]) else (b, a)
+        for i, small in enumerate(order):
+            size = len(people[small])
+            found = sorted(((float(sims[i, j]), big) for j, big in enumerate(order)
+                            if (len(people[big]), -big) > (size, -small)
+                            and frozenset((small, big)) not in apart
+                            and not frames[small] & frames[big]), reverse=True)[:CANDIDATES]
+            if not found:
+                continue
+            chances = [(big, p_same(sim)) for sim, big in found]
+            total = sum(c for _, c in chances)
+            if total > 1.0:  # one of them at most
+                chances = [(big, c / total) for big, c in chances]
+            chance = min(total, 1.0)
+            gain = sum(c * joined(size, len(people[big])) for big, c in chances)
+            if len(found) == 1:
+                big = found[0][1]
                 out.append(Question(
-                    "same", f"same:{min(a, b)}:{max(a, b)}", self.data.clearest(people[big]),
-                    big, small, self.data.clearest(people[small]), chance=chance,
-                    gain=chance * len(people[a]) * len(people[b]), similarity=sim))
+                    "same", f"same:{min(small, big)}:{max(small, big)}",
+                    self.data.clearest(people[big]), big, small,
+                    self.data.clearest(people[small]), chance=chance, gain=gain,
+                    similarity=found[0][0]))
+            else:
+                out.append(Question(
+                    "who", f"whois:{small}", self.data.clearest(people[small]), small,
+                    candidates=tuple(chances), chance=chance, gain=gain,
+                    similarity=found[0][0]))
         return out
 
     def _size(self, person: int) -> int:
@@ -228,22 +271,28 @@ class Review:
         out = []
         sizes = {p: self._size(p) for p in means}
         typical = float(np.median(list(sizes.values()))) if sizes else 0.0
+        order = list(means)
+        stack = np.stack([means[p] for p in order]) if order else np.zeros((0, 1), np.float32)
+        in_frame: dict[int, set[int]] = defaultdict(set)  # frame -> the people in it
+        for person, held in frames.items():
+            for frame in held:
+                in_frame[frame].add(person)
         for run in self._runs(loose):
-            here = {self.data.rows[f].frame_id for f in run}
+            busy = set().union(*(in_frame.get(self.data.rows[f].frame_id, ()) for f in run))
             vector = self.data.mean(run)
-            sims = sorted(((float(vector @ m), p) for p, m in means.items()
-                           if not frames[p] & here), reverse=True)
+            sims = stack @ vector if order else np.zeros(0)
+            top = [(float(sims[i]), order[i]) for i in np.argsort(-sims, kind="stable")
+                   if order[i] not in busy][:CANDIDATES]
             real = 1.0 - self.data.nonface(run)
-            top = sims[:CANDIDATES]
             chances = tuple((p, real * p_who(s)) for s, p in top)
             # Any answer but "not a face" changes the grouping: a candidate, or else someone
             # the page lists below them (a person of typical size).
             known = min(real, sum(c for _, c in chances))
-            pairs = sum(c * sizes[p] for p, c in chances) * known / max(
-                sum(c for _, c in chances), 1e-12) + (real - known) * typical
+            gain = sum(c * joined(len(run), sizes[p]) for p, c in chances) * known / max(
+                sum(c for _, c in chances), 1e-12) + (real - known) * joined(len(run), typical)
             out.append(Question(
                 "who", f"who:{run[0]}", tuple(run), candidates=chances, chance=real,
-                gain=len(run) * pairs, similarity=top[0][0] if top else 0.0))
+                gain=gain, similarity=top[0][0] if top else 0.0))
         return out
 
     def _inside(self, people: dict[int, list[int]], means: dict[int, np.ndarray]
@@ -253,22 +302,24 @@ class Review:
         out = []
         for person, ids in people.items():
             runs = self._runs(ids)
+            total = self.data.total(ids)
             for run in runs:
                 if all((f, person) in confirmed for f in run):
                     continue
                 nonface = self.data.nonface(run)
+                here = self.data.total(run)
+                mean = _unit(here)
                 if len(runs) > 1:
-                    rest = [f for f in ids if f not in run]
-                    sim = float(self.data.mean(run) @ self.data.mean(rest))
+                    sim = float(mean @ _unit(total - here))  # the run against the rest
                     apart = p_belongs_not(sim) * (1.0 - nonface)
-                    moved = len(run) * (len(ids) - len(run))
+                    moved = joined(len(run), len(ids) - len(run))
                     out.append(Question("belongs", f"belongs:{person}:{run[0]}", tuple(run),
                                         person, chance=apart, gain=apart * moved,
                                         similarity=sim))
                 out.append(Question("face", f"face:{person}:{run[0]}", tuple(run), person,
                                     chance=nonface,
-                                    gain=FACE_WEIGHT * nonface * len(run) * len(ids),
-                                    similarity=float(self.data.mean(run) @ means[person])))
+                                    gain=FACE_WEIGHT * nonface * joined(len(run), len(ids)),
+                                    similarity=float(mean @ means[person])))
         return out
 
     # the answers -----------------------------------------------------------------------------
@@ -279,20 +330,26 @@ class Review:
             return None
         faces = [self.by_face[f] for f in question.faces]
         if question.kind == "same":
-            if answer == "yes":
-                return {"op": "merge", "person": question.person, "other": question.other}
+            if answer == "yes":  # the faces compared: a must-link for every regrouping
+                return {"op": "merge", "person": question.person, "other": question.other,
+                        "faces": refs(faces),
+                        "other_faces": refs([self.by_face[f] for f in question.other_faces])}
             if answer == "no":
                 return {"op": "apart", "person": question.person, "other": question.other,
                         "new_person": self.new_person(),
                         "faces": refs(self._all(question.person)),
                         "other_faces": refs(self._all(question.other))}
+        elif question.kind == "who" and question.person is not None:
+            return self._person_decision(question, answer)
         elif question.kind == "who":
             if answer == "nonface":
                 return {"op": "reject", "faces": refs(faces)}
             if answer == "new":
                 return {"op": "split", "new_person": self.new_person(), "faces": refs(faces)}
             if answer in {str(p) for p in self.choices(question)}:
-                return {"op": "assign", "person": int(answer), "faces": refs(faces)}
+                drawn = self._along(question.faces, int(answer))
+                return {"op": "assign", "person": int(answer),
+                        "faces": refs(faces + [self.by_face[f] for f in drawn])}
         elif answer == "yes":
             return {"op": "assign", "person": question.person, "faces": refs(faces)}
         elif answer == "no":
@@ -303,12 +360,51 @@ class Review:
         raise ValueError(f"{answer!r} does not answer {question.key} "
                          f"(one of {', '.join(question.answers)})")
 
+    def _person_decision(self, question: Question, answer: str) -> dict[str, Any]:
+        """A person is one of the people offered (merge), another person than all of them
+        (apart: a cannot-link with each), or no face at all (reject)."""
+        person = int(question.person or 0)
+        if answer == "nonface":
+            return {"op": "reject", "faces": refs(self._all(person))}
+        if answer == "new":
+            offered = [p for p, _ in question.candidates]
+            return {"op": "apart", "person": person, "other": offered[0],
+                    "new_person": self.new_person(), "faces": refs(self._all(person)),
+                    "other_faces": refs([f for p in offered for f in self._all(p)])}
+        if answer in {str(p) for p in self.choices(question)}:
+            into = int(answer)
+            return {"op": "merge", "person": into, "other": person,
+                    "faces": refs([self.by_face[f] for f in self.data.clearest(
+                        [f for f, p in self.outcome.assignment.items() if p == into])]),
+                    "other_faces": refs([self.by_face[f] for f in question.faces])}
+        raise ValueError(f"{answer!r} does not answer {question.key} "
+                         f"(one of {', '.join(question.answers)})")
+
+    def _along(self, run: tuple[int, ...], person: int) -> list[int]:
+        """Unassigned faces of the run's shot near-identical to it (another stretch of the same
+        face the tracker lost), in frames neither the run nor the person has: they go with it."""
+        shots = {self.data.shot[f] for f in run}
+        taken = {self.by_face[f].frame_id for f, p in self.outcome.assignment.items()
+                 if p == person} | {self.by_face[f].frame_id for f in run}
+        mean = self.data.mean(run)
+        near = [f for f in self._groups()[1] if self.data.shot[f] in shots and f not in run
+                and self.by_face[f].frame_id not in taken
+                and float(self.data.unit[self.data.row[f]] @ mean) >= NEAR_IDENTICAL]
+        drawn, frames = [], set()
+        for f in sorted(near, key=lambda f: -float(self.data.unit[self.data.row[f]] @ mean)):
+            if self.by_face[f].frame_id not in frames:  # one face a frame
+                drawn.append(f)
+                frames.add(self.by_face[f].frame_id)
+        return drawn
+
     def choices(self, question: Question) -> list[int]:
         """Who a who-is-this run may be: its candidates first, then every other person not
         in its frames (the page lists them too)."""
-        here = {self.by_face[f].frame_id for f in question.faces}
+        asked = question.faces if question.person is None else \
+            [f for f, p in self.outcome.assignment.items() if p == question.person]
+        here = {self.by_face[f].frame_id for f in asked}
         busy = {p for f, p in self.outcome.assignment.items()
-                if p is not None and self.by_face[f].frame_id in here}
+                if p is not None and self.by_face[f].frame_id in here} | {question.person}
         first = [p for p, _ in question.candidates]
         rest = sorted({p for p in self.outcome.assignment.values() if p is not None} - busy
                       - set(first))
@@ -330,4 +426,4 @@ class Review:
 
 def outcome_after(data: ReviewData, decisions: list[dict[str, Any]]) -> Outcome:
     """The people after `decisions`, as the queue sees them."""
-    return regroup(data.db, decisions)[1]
+    return regroup(data.db, decisions, data.grouping)[1]

@@ -24,19 +24,26 @@ class FacePlaces:
         self.by_time: dict[float, list[tuple[int, Box]]] = defaultdict(list)
         for person, time, box in membership:
             self.by_time[round(time, 3)].append((person, box))
+        self.sizes = Counter(person for person, _, _ in membership)
+        self._found: dict[tuple[float, Box], int | None] = {}  # a face asked about again
 
     def person_at(self, time: float, box: Box) -> int | None:
-        best = max(self.by_time.get(round(time, 3), []), key=lambda pb: iou(pb[1], box),
-                   default=None)
-        return best[0] if best and iou(best[1], box) >= SAME_FACE_IOU else None
+        key = (time, tuple(box))
+        if key not in self._found:
+            best = max(self.by_time.get(round(time, 3), []), key=lambda pb: iou(pb[1], box),
+                       default=None)
+            self._found[key] = best[0] if best and iou(best[1], box) >= SAME_FACE_IOU else None
+        return self._found[key]
 
 
-def keep_ids(groups: dict[int, list[tuple[float, Box]]], membership: list[tuple[int, float, Box]],
+def keep_ids(groups: dict[int, list[tuple[float, Box]]],
+             membership: list[tuple[int, float, Box]] | FacePlaces,
              next_id: int, taken: set[int] = frozenset()) -> dict[int, int]:
     """A person id for each new group (label -> its faces' places): the old id of the person it
-    substantially is, else a new one from `next_id` on (skipping `taken`)."""
-    places = FacePlaces(membership)
-    old_sizes = Counter(person for person, _, _ in membership)
+    substantially is, else a new one from `next_id` on (skipping `taken`). `membership`: the
+    last people, or their FacePlaces (kept by a caller that regroups often)."""
+    places = membership if isinstance(membership, FacePlaces) else FacePlaces(membership)
+    old_sizes = places.sizes
     overlaps = []
     for label, faces in groups.items():
         votes = Counter(p for p in (places.person_at(t, box) for t, box in faces) if p is not None)

@@ -296,3 +296,26 @@ def test_the_clustering_resource_offers_every_algorithm():
     offered = get_args(ClusteringResource.model_fields["algorithm"].annotation)
     assert set(offered) == set(ALGORITHMS)
     assert ClusteringResource().settings() == ClusterSettings()
+
+
+@pytest.mark.parametrize("algorithm", ["average", "complete", "greedy"])
+def test_answers_bind_the_grouping_must_links_join_and_cannot_links_part(algorithm):
+    from moviefaces_dag.people.constraints import Constraints
+
+    vectors, truth = _people([6, 6, 6])
+    frames = np.arange(len(vectors))
+    settings = ClusterSettings(algorithm=algorithm, min_faces=1)
+    plain = cluster_embeddings(vectors, frames, settings, "sface")
+    assert len(set(plain[truth == 0])) == 1 and plain[0] != plain[6]
+    # "yes, one person" about three faces of each: those faces are one person
+    shown = [0, 1, 2, 6, 7, 8]
+    joined = cluster_embeddings(vectors, frames, settings, "sface", None,
+                                Constraints(together=(frozenset(shown),)))
+    assert len(set(joined[shown])) == 1 and joined[0] != joined[12]
+    # "no": faces 0-2 and 3-5 of one person are never grouped together again, even at a
+    # threshold that would put everyone in one person
+    loose = ClusterSettings(algorithm=algorithm, min_faces=1, similarity_threshold=-1.0)
+    apart = Constraints(apart=((frozenset({0, 1, 2}), frozenset({3, 4, 5})),))
+    parted = cluster_embeddings(vectors, frames, loose, "sface", None, apart)
+    assert not set(parted[:3]) & set(parted[3:6])
+    assert len(set(cluster_embeddings(vectors, frames, loose, "sface")[:6])) == 1

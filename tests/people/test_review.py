@@ -5,6 +5,7 @@ editor's review action recording answers like every other action."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 from synthetic_store import build_movie
@@ -13,6 +14,7 @@ from moviefaces_dag.editor.actions import movie_action
 from moviefaces_dag.editor.review import review_view
 from moviefaces_dag.people.decision_log import DecisionError, check_entry
 from moviefaces_dag.people.decisions import Decisions, Face, apply_decisions, refs
+from moviefaces_dag.people.movie_people import group_faces
 from moviefaces_dag.people.review import Review, ReviewData
 
 
@@ -29,14 +31,20 @@ def test_questions_come_best_first_and_each_answer_is_a_decision(movie) -> None:
     questions = review.questions()
     assert questions and [q.gain for q in questions] == sorted(
         (q.gain for q in questions), reverse=True)
-    assert {q.kind for q in questions} >= {"same", "who", "face"}
-    same = next(q for q in questions if q.kind == "same" and {q.person, q.other} == {2, 4})
-    merge = review.decision(same, "yes")
-    assert merge == {"op": "merge", "person": same.person, "other": same.other}
+    assert {q.kind for q in questions} >= {"who", "face"}
+    # "who is this person?": the person asked about and the bigger people it may be
+    whois = next(q for q in questions if q.kind == "who" and q.person is not None)
+    into = whois.candidates[0][0]
+    assert whois.person not in {p for p, _ in whois.candidates}
+    merge = review.decision(whois, str(into))
+    assert {k: merge[k] for k in ("op", "person", "other")} == {
+        "op": "merge", "person": into, "other": whois.person}
+    assert merge["other_faces"] and merge["faces"]  # the faces compared: a must-link
     after = Review(data, [merge])
-    assert same.other not in set(after.outcome.assignment.values())
-    assert all(q.key != same.key for q in after.questions())
-    who = next(q for q in questions if q.kind == "who")
+    assert whois.person not in set(after.outcome.assignment.values())
+    assert all(after.outcome.assignment[f] == into for f in whois.faces)
+    assert all(q.key != whois.key for q in after.questions())
+    who = next(q for q in questions if q.kind == "who" and q.person is None)  # a run
     person = who.candidates[0][0]
     assign = review.decision(who, str(person))
     assert assign["op"] == "assign"
@@ -51,18 +59,43 @@ def test_questions_come_best_first_and_each_answer_is_a_decision(movie) -> None:
 def test_no_to_same_person_is_a_cannot_link_that_a_regrouping_keeps(movie) -> None:
     data = ReviewData(movie.folder.published())
     review = Review(data, [])
-    same = next(q for q in review.questions() if q.kind == "same")
-    apart = review.decision(same, "no")
+    whois = next(q for q in review.questions() if q.kind == "who" and q.person is not None)
+    apart = review.decision(whois, "new")  # none of them: a cannot-link with each
     assert check_entry(apart, library=False)["op"] == "apart"
     after = Review(data, [apart])
-    assert all(q.key != same.key for q in after.questions())  # never asked again
+    assert all(q.key != whois.key for q in after.questions())  # never asked again
+    offered = {p for p, _ in whois.candidates}
+    assert not any(q.person == whois.person and offered & {p for p, _ in q.candidates}
+                   for q in after.questions() if q.kind == "who")
     # A later grouping that puts both sides in one person: the other side is parted again.
     faces = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in data.rows.values()]
-    merged = {f: (same.person if p == same.other else p)
+    merged = {f: (whois.person if p in offered else p)
               for f, p in review.outcome.assignment.items()}
     outcome = apply_decisions([apart], faces, merged)
-    other_side = [f for f, p in review.outcome.assignment.items() if p == same.other]
+    other_side = [f for f, p in review.outcome.assignment.items() if p in offered]
     assert {outcome.assignment[f] for f in other_side} == {apart["new_person"]}
+    # ... and the clustering itself never puts them together: the faces the "same person"
+    # answer compared are grouped as one, the sides of the "no" apart, whatever its threshold
+    same = next(q for q in review.questions() if q.kind in ("who", "same")
+                and q.person is not None)
+    yes = review.decision(same, "yes" if same.kind == "same" else str(same.candidates[0][0]))
+    def grouped(threshold: float, decision: dict) -> dict[int, int | None]:
+        """The clusterer's own grouping under the answer, before any decision is applied."""
+        settings = replace(data.grouping.settings, similarity_threshold=threshold)
+        return group_faces(replace(data.grouping, settings=settings), faces, [decision],
+                           data.next_id)
+
+    together = grouped(-1.0, apart)  # everyone would be one person, but for the answer
+    assert not {together[f] for f in whois.faces} & {together[f] for f in other_side}
+    assert None not in {together[f] for f in whois.faces}
+    alone = grouped(2.0, yes)  # no one would be grouped, but for the answer
+    compared = (*data.clearest([f for f, p in review.outcome.assignment.items()
+                                if p == yes["person"]]),
+                *data.clearest([f for f, p in review.outcome.assignment.items()
+                                if p == yes["other"]]))
+    assert len({alone[f] for f in compared}) == 1 and alone[compared[0]] is not None
+    assert len({grouped(2.0, {"op": "name", "person": 1, "name": "x"})[f]
+                for f in compared}) > 1  # without it: apart
     with pytest.raises(DecisionError):
         check_entry({**apart, "faces": []}, library=False)
 
