@@ -49,10 +49,12 @@ class MovieSources:
             return text.rstrip("/")
         resolved = Path(text).resolve()
         if self.movies_dir is not None:
-            try:
-                return ROOT_PREFIX + resolved.relative_to(self.movies_dir.resolve()).as_posix()
-            except ValueError:
-                pass
+            # As given first: a link under the movies root is a movie of the root.
+            pairs = ((Path(os.path.abspath(text)), Path(os.path.abspath(self.movies_dir))),
+                     (resolved, self.movies_dir.resolve()))
+            for path, root in pairs:
+                if path.is_relative_to(root):
+                    return ROOT_PREFIX + path.relative_to(root).as_posix()
         return str(resolved)
 
     def local(self, location: str) -> Path:
