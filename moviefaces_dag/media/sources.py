@@ -33,6 +33,17 @@ def is_url(location: str) -> bool:
     return "://" in location
 
 
+def is_path(location: str) -> bool:
+    """Whether a location is a path of this machine (not a URL, not under the movies root)."""
+    return not (is_url(location) or location.startswith(ROOT_PREFIX))
+
+
+def normalized(location: str | Path) -> str:
+    """A location as stored: a path made absolute with its links resolved, else as given."""
+    text = str(location)
+    return str(Path(text).resolve()) if is_path(text) else text.rstrip("/")
+
+
 class MovieSources:
     """Locations of movies for this machine: its mount of the movies root, and `scratch`
     for local copies of movies in object storage."""
@@ -45,17 +56,14 @@ class MovieSources:
     def location(self, given: str | Path) -> str:
         """The location to register for a movie given as a path or a URL."""
         text = str(given)
-        if text.startswith(ROOT_PREFIX) or is_url(text):
-            return text.rstrip("/")
-        resolved = Path(text).resolve()
-        if self.movies_dir is not None:
-            # As given first: a link under the movies root is a movie of the root.
-            pairs = ((Path(os.path.abspath(text)), Path(os.path.abspath(self.movies_dir))),
-                     (resolved, self.movies_dir.resolve()))
-            for path, root in pairs:
-                if path.is_relative_to(root):
-                    return ROOT_PREFIX + path.relative_to(root).as_posix()
-        return str(resolved)
+        if not is_path(text) or self.movies_dir is None:
+            return normalized(text)
+        # As given first: a link under the movies root is a movie of the root.
+        for path, root in ((Path(os.path.abspath(text)), self.movies_dir),
+                           (Path(text).resolve(), self.movies_dir.resolve())):
+            if path.is_relative_to(root):
+                return ROOT_PREFIX + path.relative_to(root).as_posix()
+        return normalized(text)
 
     def local(self, location: str) -> Path:
         """A path of this machine to a movie registered under another location form, without

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..media.sources import ROOT_PREFIX
+from ..media.sources import is_path, normalized
 from ..media.video import fingerprint_file
 from .folder import DRAFT_NAME, MovieFolder
 from .generations import POINTER_NAME
@@ -111,9 +111,8 @@ class OutputRoot:
         registered, also when a file was moved here (same size and modification time as a
         registered movie whose file is gone, or with `hash_moves` the same content), else a
         new one."""
-        text = str(movie)
-        path = not (text.startswith(ROOT_PREFIX) or "://" in text)
-        resolved = str(Path(text).resolve()) if path else text
+        resolved = normalized(movie)
+        path = is_path(resolved)
         with self.registering():
             movies = self.movies()
             for key, row in movies.items():

@@ -32,6 +32,7 @@ from pathlib import Path
 from upath import UPath
 
 from ..core.scratch import Scratch
+from ..media.sources import normalized
 from .files import DECISIONS_NAME
 from .folder import (
     DRAFT_NAME,
@@ -94,11 +95,11 @@ class SharedRoot:
         return {path.rstrip("/").split("/")[-2]: MovieRow(**json.loads(data))
                 for path, data in rows.items()}
 
-    def register(self, location: str, hash_moves: bool = False) -> str:
+    def register(self, location: str | Path, hash_moves: bool = False) -> str:
         """The key of the movie at `location` (media/sources.py): its own if registered there,
         else a new one. (A moved file is a new movie here: finding it by content would mean
         reading every draft.)"""
-        resolved = str(location)
+        resolved = normalized(location)
         with self._locked(REGISTER_LOCK, "registering a movie", "movies are being registered",
                           LIBRARY_LOCK_WAIT, "the register of movies") as fence:
             movies = self.movies()
