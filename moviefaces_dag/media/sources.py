@@ -14,6 +14,7 @@ ranged reads through Python would cost a request per seek (benchmarks/movie_sour
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import zlib
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..core.processes import process_alive
 from ..core.scratch import Scratch, default_scratch_dir
 from .video import MovieError, file_identity
 
@@ -89,6 +91,7 @@ class MovieSources:
         with self.scratch.using(copy):
             if not copy.is_file():
                 self.cache.mkdir(parents=True, exist_ok=True)
+                self._remove_dead_partials()
                 partial = copy.with_name(f".{copy.name}.part-{os.getpid()}")
                 try:
                     fs.get_file(path, str(partial))
@@ -98,6 +101,14 @@ class MovieSources:
                 os.replace(partial, copy)
             yield copy
         self.scratch.trim()
+
+    def _remove_dead_partials(self) -> None:
+        """Copies left half done by a killed process of this machine."""
+        for partial in self.cache.glob(".*.part-*"):
+            pid = partial.name.rsplit("-", 1)[-1]
+            with contextlib.suppress(FileNotFoundError):
+                if pid.isdigit() and not process_alive(int(pid), partial.stat().st_mtime):
+                    partial.unlink()
 
     def identity(self, location: str) -> tuple[int, int, int] | None:
         """(size, modification time in ns, inode or a number from the object's ETag) of the

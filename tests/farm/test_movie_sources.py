@@ -12,7 +12,7 @@ from farm_runs import machine, materialize
 from moviefaces_dag.core.scratch import tree_bytes
 from moviefaces_dag.definitions import build_definitions
 from moviefaces_dag.defs.resources import MovieFolderResource, MovieStoreResource, SamplingResource
-from moviefaces_dag.media.sources import MovieError
+from moviefaces_dag.media.video import MovieError
 from moviefaces_dag.store import MovieFolder
 
 SCRATCH_BYTES = 25_000_000  # two or three of the test movies and their copies of the root

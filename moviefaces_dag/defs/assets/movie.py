@@ -22,7 +22,7 @@ def movie(context: AssetExecutionContext, store: MovieStoreResource) -> Material
     return MaterializeResult(
         data_version=DataVersion(info["fingerprint"]),
         metadata={
-            "path": MetadataValue.text(info["path"]),
+            "path": MetadataValue.path(info["path"]),
             "size_bytes": info["size"],
             "fingerprint": info["fingerprint"],
             "duration_s": round(info["duration"], 3),
