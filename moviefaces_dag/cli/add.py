@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .common import add_movie_arguments, output_root, register, shared_root
 
@@ -15,6 +14,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    key = register(Path(args.movie), shared_root(args) or output_root(args))
+    key = register(args.movie, shared_root(args) or output_root(args))
     print(f"registered {args.movie} as partition {key}")
     return 0

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError  # Dagster's storage
 from ..core.settings import SETTINGS, SettingError, resolve
 from ..evaluation.truth import TruthError
 from ..faces.types import FaceModelError
+from ..media.sources import MovieSources
 from ..media.video import MovieError, probe_movie
 from ..people.decision_log import DecisionError
 from ..pipeline.outputs import open_output
@@ -66,7 +67,7 @@ def setting(args: argparse.Namespace, key: str) -> Any:
 
 
 def add_movie_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("movie", help="the movie file")
+    parser.add_argument("movie", help="the movie file, or its URL (s3://bucket/film.mp4)")
     add_setting(parser, "store.output_dir")
 
 
@@ -191,19 +192,30 @@ def movie_folder(root: OutputRoot, movie: str) -> MovieFolder:
     return folder
 
 
-def register(movie: Path, root: OutputRoot | SharedRoot) -> str:
-    """Check the file is a readable video, then register it in the store and as a partition
-    (of $DAGSTER_HOME's instance for a shared root: the farm's)."""
+def movie_sources() -> MovieSources:
+    """Where this machine finds movies: the settings' movies root and scratch folder."""
+    from ..defs.resources import MovieStoreResource
+
+    return MovieStoreResource().sources()
+
+
+def register(movie: Path | str, root: OutputRoot | SharedRoot) -> str:
+    """Check the movie (a path or a URL) is a readable video, then register its location
+    (media/sources.py) in the store and as a partition (of $DAGSTER_HOME's instance for a
+    shared root: the farm's)."""
     from ..defs.partitions import MOVIES_PARTITION
 
+    sources = movie_sources()
+    location = sources.location(movie)
     try:
-        probe_movie(movie)
+        with sources.opened(location) as path:
+            probe_movie(path)
     except MovieError as exc:
         raise CliError(str(exc)) from exc
     if isinstance(root, SharedRoot) and not os.environ.get("DAGSTER_HOME"):
         raise CliError(f"{root.url} is shared: set DAGSTER_HOME to the folder of the farm's "
                        "dagster.yaml (deploy/farm) so that the movie becomes its partition")
-    key = root.register(movie)
+    key = root.register(location)
     if isinstance(root, OutputRoot):
         follow_moves(root, key)  # a moved file: the published pages link to it where it is now
     instance = dagster_instance(root.path if isinstance(root, OutputRoot) else Path("."))

@@ -31,7 +31,7 @@ FARM_HOME = ("--farm submits to the farm's run queue: set DAGSTER_HOME to the fo
 NO_DAEMON_SECONDS = 60
 
 
-def run_on_farm(movie: Path, root: OutputRoot | SharedRoot) -> int:
+def run_on_farm(movie: Path | str, root: OutputRoot | SharedRoot) -> int:
     """Register the movie, submit its run to the queue and follow it; the exit status."""
     if not os.environ.get("DAGSTER_HOME"):
         raise CliError(FARM_HOME)

@@ -58,8 +58,7 @@ def run_movies(args: argparse.Namespace) -> int:
     root = output_root(args)
     if args.all and args.movies:
         raise CliError("give movie files or --all, not both")
-    movies = [Path(row.path) for row in root.movies().values()] if args.all else \
-        [Path(movie) for movie in args.movies]
+    movies = [row.path for row in root.movies().values()] if args.all else args.movies
     if not movies:
         raise CliError("no movie to run: give movie files, or --all for every registered one")
     failed = 0
@@ -87,14 +86,14 @@ def run_on_farm_all(args: argparse.Namespace) -> int:
     root = shared_root(args) or output_root(args)
     failed = 0
     for movie in args.movies:
-        status = run_on_farm(Path(movie), root)
+        status = run_on_farm(movie, root)
         if status > 1:
             return status
         failed += status
     return 1 if failed else 0
 
 
-def run_movie(args: argparse.Namespace, root, movie: Path) -> int:
+def run_movie(args: argparse.Namespace, root, movie: str) -> int:
     from ..core.progress import TerminalProgress
     from ..definitions import default_resources
     from ..defs.resources import (

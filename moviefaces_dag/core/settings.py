@@ -117,6 +117,17 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "work here on local copies and write results back to the output folder: for an "
             "output folder that several machines share (object storage always works so, in "
             "the system's temporary folder if this is unset)"),
+    Setting("store.movies_dir", "MOVIEFACES_MOVIES_DIR", None, _optional_path,
+            "a folder path, or unset", lambda v: v is None or "://" not in v, None,
+            "where this machine mounts the movies root: a movie under it is registered as "
+            "movies:PATH (relative), which each machine opens under its own mount"),
+    Setting("store.scratch_gb", "MOVIEFACES_SCRATCH_GB", None, _number,
+            "a number of gigabytes above 0", _finite(0), 50.0,
+            "the scratch folder's size: copies of movies and of the shared root that no step "
+            "uses are evicted, least recently used first, beyond it"),
+    Setting("store.scratch_days", "MOVIEFACES_SCRATCH_DAYS", None, _number,
+            "a number of days above 0", _finite(0), 7.0,
+            "copies in the scratch folder unused for this long are evicted"),
     Setting("store.lease_seconds", "MOVIEFACES_LEASE_SECONDS", None, _number,
             "a number of seconds from 5 to 86400", _finite(5, 86400, low_open=False), 60.0,
             "with object storage: a worker's claim on a movie lasts this long unless renewed, "
@@ -200,8 +211,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "a Celery result backend URL", lambda v: "://" in v, "rpc://",
             "where workers send step results (rpc:// sends them back through the broker)"),
     Setting("movie_folder.folder", "MOVIEFACES_WATCH_DIR", None, _optional_path,
-            "a folder path, or unset to watch nothing", lambda v: True, None,
-            "folder the sensor watches for new movies"),
+            "a folder path, a URL of object storage (s3://bucket/prefix), or unset to watch "
+            "nothing", lambda v: v is None or _location(v), None,
+            "folder or object-storage prefix the sensor watches for new movies"),
 ]}
 
 

@@ -57,7 +57,9 @@ def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
     rejected_before = cursor.get("rejected", {})
     reported_vanished = set(cursor.get("vanished", []))
     given_up: set[str] = set()
-    found = scan(movie_folder.path, store.registry(), movie_folder.settle_seconds, rejected_before)
+    sources = store.sources()
+    found = scan(movie_folder.location, store.registry(), movie_folder.settle_seconds,
+                 rejected_before, sources)
 
     for why, _ in found.rejected.values():
         context.log.warning(f"skipped, not registered: {why}")
@@ -80,7 +82,7 @@ def _tick(context: SensorEvaluationContext, movie_folder: MovieFolderResource,
         AssetKey("face_dataset")) else jobs.process_movie
     requests = []
     for key, path in sorted(new.items()):
-        run_key = f"new:{key}:{path}:{version_text(path)}"
+        run_key = f"new:{key}:{path}:{version_text(path, sources)}"
         attempt = _ended_without_result(context, key, run_key)
         if attempt >= MAX_ATTEMPTS:
             if attempt == MAX_ATTEMPTS and key not in cursor.get("given_up", []):

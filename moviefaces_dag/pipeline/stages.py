@@ -29,11 +29,11 @@ from ..faces.tracking import Tracking, detect_samples
 from ..faces.types import Detection, FaceAnalyzer
 from ..media.images import THUMB_QUALITY, read_image, thumbnail, write_jpeg
 from ..media.shots import colour_signature, cut_distance
+from ..media.sources import MovieSources, plain_sources
 from ..media.streaming import batches, bounded_map, prefetch
 from ..media.video import (
     Damage,
     MovieError,
-    file_identity,
     fingerprint_file,
     probe_movie,
     sample_frames,
@@ -76,22 +76,27 @@ def stage_token(db: MovieDB, stage: str) -> str:
 
 
 # movie ------------------------------------------------------------------------------------------
-def identify_movie(draft: Draft) -> dict[str, Any]:
-    """Probe the registered file; reuse the stored fingerprint while size, mtime and inode hold."""
+def identify_movie(draft: Draft, sources: MovieSources | None = None) -> dict[str, Any]:
+    """Probe the registered movie (at its location, media/sources.py; default: a path);
+    reuse the stored fingerprint while size, mtime and inode (or ETag) hold."""
     row = draft.db.movie()
-    path = Path(row.path)
-    info = probe_movie(path)
-    size, mtime_ns, inode = file_identity(path)
-    if row.fingerprint and (row.size, row.mtime_ns, row.inode) == (size, mtime_ns, inode):
-        fingerprint = row.fingerprint
-    else:
-        fingerprint = fingerprint_file(path)
+    sources = sources or plain_sources()
+    identity = sources.identity(row.path)
+    if identity is None:
+        raise MovieError(f"{row.path}: no such file")
+    size, mtime_ns, inode = identity
+    with sources.opened(row.path) as path:
+        info = probe_movie(path)
+        if row.fingerprint and (row.size, row.mtime_ns, row.inode) == identity:
+            fingerprint = row.fingerprint
+        else:
+            fingerprint = fingerprint_file(path)
     # The adjustments are the frames stage's business; the movie row keeps the file's facts.
     fields = {k: v for k, v in asdict(info).items() if k not in ("path", "adjustments")}
-    fields.update(fingerprint=fingerprint, mtime_ns=mtime_ns, inode=inode)
+    fields.update(fingerprint=fingerprint, size=size, mtime_ns=mtime_ns, inode=inode)
     draft.db.update_movie(**fields)
     fault_point("after:movie")
-    return {"path": str(path), **fields}
+    return {"path": row.path, **fields}
 
 
 # frames -----------------------------------------------------------------------------------------
@@ -101,9 +106,18 @@ def extract_frames(
     duration: float | None,
     progress: ProgressReporter,
     log: LogFn,
+    sources: MovieSources | None = None,
 ) -> dict[str, Any]:
     movie = draft.db.movie()
-    info = probe_movie(Path(movie.path))
+    sources = sources or plain_sources()
+    with sources.opened(movie.path) as path:
+        return _extract_frames(draft, path, fps, duration, progress, log)
+
+
+def _extract_frames(draft: Draft, path: Path, fps: float, duration: float | None,
+                    progress: ProgressReporter, log: LogFn) -> dict[str, Any]:
+    movie = draft.db.movie()
+    info = probe_movie(path)
     limit = info.duration if duration is None else min(duration, info.duration)
     # Asked for more than the movie has, every frame is sampled: screen time and the report
     # use the rate in force.
@@ -126,7 +140,7 @@ def extract_frames(
         with progress.stage("frames", expected, log) as tick:
             # Decoding runs in its own thread while two others encode JPEGs and measure colours
             # for the shot cuts, so no later stage reads the frames again for them.
-            decoded = prefetch(sample_frames(Path(movie.path), fps, duration,
+            decoded = prefetch(sample_frames(path, fps, duration,
                                              on_damage=damage.append), FRAME_QUEUE)
             previous = None
             for row, signature in bounded_map(save, decoded):

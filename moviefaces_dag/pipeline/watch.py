@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..media.sources import MovieSources, is_url, plain_sources
 from ..media.video import MovieError, file_identity, probe_movie
 from ..media.whole import check_whole
 from ..store import MovieBusyError, OutputRoot
@@ -40,61 +41,60 @@ class ScanResult:
     rejected: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
 
 
-def video_files(folder: Path, extensions: tuple[str, ...] = VIDEO_EXTENSIONS) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in extensions and not p.name.startswith(".")
-    )
+def video_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and _is_video(p.name))
 
 
-def version_text(path: str | Path) -> str:
-    """The file's size and modification time, for a run key: another version, another run."""
-    try:
-        size, mtime_ns, _ = file_identity(Path(path))
-    except OSError:
-        return "gone"
-    return f"{size}:{mtime_ns}"
+def version_text(location: str | Path, sources: MovieSources | None = None) -> str:
+    """The movie's size and modification time, for a run key: another version, another run."""
+    identity = (sources or plain_sources()).identity(str(location))
+    return "gone" if identity is None else f"{identity[0]}:{identity[1]}"
 
 
 def scan(
-    folder: Path | None,
+    folder: Path | str | None,
     root: OutputRoot | SharedRoot,
     settle_seconds: float,
     rejected_before: dict[str, list[int]],
+    sources: MovieSources | None = None,
 ) -> ScanResult:
-    """Register the movies in `folder` and report changes to every registered movie.
+    """Register the movies in `folder` (a path, or a URL of an object-storage prefix) and
+    report changes to every registered movie.
 
     A file still being written (modified within `settle_seconds`) waits for a later scan. A file
     that fails to open as a video is reported once per version of it. A registered movie whose
-    file is gone and reappears under another name keeps its key (renamed).
+    file is gone and reappears under another name keeps its key (renamed). Movies are
+    registered by their location (media/sources.py).
     """
+    sources = sources or plain_sources()
     result = ScanResult()
     registered = root.movies()
-    by_path = {row.path: key for key, row in registered.items()}
-    missing = {key for key, row in registered.items() if not Path(row.path).exists()}
+    by_location = {row.path: key for key, row in registered.items()}
+    identities = {key: sources.identity(row.path) for key, row in registered.items()}
+    missing = {key for key, identity in identities.items() if identity is None}
     now, opened = time.time(), 0
-    for path in video_files(folder) if folder and folder.is_dir() else []:
-        resolved = str(path.resolve())
-        if resolved in by_path:
-            result.found[by_path[resolved]] = resolved
+    for location, (size, mtime_ns, _) in _candidates(folder, sources):
+        if location in by_location:
+            result.found[by_location[location]] = location
             continue
-        size, mtime_ns, _ = file_identity(path)
-        if now - mtime_ns / 1e9 < settle_seconds or rejected_before.get(resolved) == [size,
+        if now - mtime_ns / 1e9 < settle_seconds or rejected_before.get(location) == [size,
                                                                                    mtime_ns]:
             continue
         if opened == MAX_NEW_PER_SCAN:
             continue
         opened += 1
         try:
-            probe_movie(path)
-            check_whole(path)
+            with sources.opened(location) as path:
+                probe_movie(path)
+                if not is_url(location):  # an object exists only once uploaded whole
+                    check_whole(path)
         except MovieError as exc:
-            result.rejected[resolved] = (str(exc), [size, mtime_ns])
+            result.rejected[location] = (str(exc), [size, mtime_ns])
             continue
-        key = root.register(path, hash_moves=False)
-        result.found[key] = resolved
+        key = root.register(location, hash_moves=False)
+        result.found[key] = location
         if key in missing:
-            result.renamed[key] = resolved
+            result.renamed[key] = location
             missing.discard(key)
             if isinstance(root, OutputRoot):
                 follow_moves(root, key)
@@ -103,11 +103,27 @@ def scan(
             continue
         if key in missing:
             result.vanished[key] = row.path
-        elif row.size is not None:
-            identity = file_identity(Path(row.path))
-            if identity != (row.size, row.mtime_ns, row.inode):
-                result.changed[key] = identity
+        elif row.size is not None and identities[key] != (row.size, row.mtime_ns, row.inode):
+            result.changed[key] = identities[key]
     return result
+
+
+def _candidates(folder: Path | str | None,
+                sources: MovieSources) -> list[tuple[str, tuple[int, int, int]]]:
+    """(location, identity) of every video file in the watched folder or prefix."""
+    if not folder:
+        return []
+    if is_url(str(folder)):
+        return [(location, identity) for location, identity in sources.listing(str(folder))
+                if _is_video(location)]
+    if not Path(folder).is_dir():
+        return []
+    return [(sources.location(path), file_identity(path)) for path in video_files(Path(folder))]
+
+
+def _is_video(location: str) -> bool:
+    name = location.rsplit("/", 1)[-1]
+    return name.lower().endswith(VIDEO_EXTENSIONS) and not name.startswith(".")
 
 
 def follow_moves(root: OutputRoot, key: str) -> str | None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..media.sources import is_path, normalized
 from ..media.video import fingerprint_file
 from .folder import DRAFT_NAME, MovieFolder
 from .generations import POINTER_NAME
@@ -105,19 +106,21 @@ class OutputRoot:
         finally:
             os.close(fd)
 
-    def register(self, movie: Path, hash_moves: bool = True) -> str:
-        """The key of `movie`: its own if registered, also when it was moved here (same size and
-        modification time as a registered movie whose file is gone, or with `hash_moves` the
-        same content), else a new one."""
-        resolved = str(Path(movie).resolve())
+    def register(self, movie: Path | str, hash_moves: bool = True) -> str:
+        """The key of `movie` (a path, or a location of media/sources.py): its own if
+        registered, also when a file was moved here (same size and modification time as a
+        registered movie whose file is gone, or with `hash_moves` the same content), else a
+        new one."""
+        resolved = normalized(movie)
+        path = is_path(resolved)
         with self.registering():
             movies = self.movies()
             for key, row in movies.items():
                 if row.path == resolved:
                     return key
-            key = self._moved(Path(resolved), movies, hash_moves)
+            key = self._moved(Path(resolved), movies, hash_moves) if path else None
             if key is None:
-                key = self._new_key(Path(resolved), movies)
+                key = self._new_key(Path(resolved.split("://", 1)[-1]), movies)
             with MovieFolder(self.path / key).writing("registering the movie") as draft:
                 draft.db.set_movie(key, resolved)
             return key
@@ -125,7 +128,8 @@ class OutputRoot:
     def _moved(self, movie: Path, movies: dict[str, MovieRow], hash_moves: bool) -> str | None:
         stat = movie.stat()
         gone = [key for key, row in movies.items()
-                if row.size == stat.st_size and row.fingerprint and not Path(row.path).exists()]
+                if row.size == stat.st_size and row.fingerprint
+                and Path(row.path).is_absolute() and not Path(row.path).exists()]
         same_time = [key for key in gone if movies[key].mtime_ns == stat.st_mtime_ns]
         if same_time or not gone or not hash_moves:
             # A rename keeps the time; the movie's next refresh checks the content.

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from upath import UPath
 
+from ..core.scratch import Scratch
+from ..media.sources import normalized
 from .files import DECISIONS_NAME
 from .folder import (
     DRAFT_NAME,
@@ -63,7 +65,7 @@ def is_url(location: str) -> bool:
 class SharedRoot:
     """The output root at `url`, worked on through local copies under `scratch`."""
 
-    def __init__(self, url: str, scratch: Path, lease_seconds: float,
+    def __init__(self, url: str, scratch: Path | Scratch, lease_seconds: float,
                  lease_database: str | None = None):
         # Other machines change the root at any time: never answer from a cached listing.
         top = UPath(url) if not is_url(url) else UPath(url, use_listings_cache=False)
@@ -72,7 +74,10 @@ class SharedRoot:
         self.base = top.path.rstrip("/")
         self.lease_seconds = lease_seconds
         self.lease_database = lease_database  # PostgreSQL for the leases, else lease objects
-        mirror = Path(scratch).absolute() / hashlib.sha1(self.url.encode()).hexdigest()[:12]
+        # Unbounded unless given as a Scratch (the store resource gives the settings' bounds).
+        self.scratch = scratch if isinstance(scratch, Scratch) else \
+            Scratch(Path(scratch), max_bytes=1 << 62, max_age=float("inf"))
+        mirror = self.scratch.top / hashlib.sha1(self.url.encode()).hexdigest()[:12]
         self.movies_mirror = OutputRoot(mirror / "movies")  # a writer's copies, by movie
         self.library_mirror = OutputRoot(mirror / "library")  # published results only
 
@@ -90,10 +95,11 @@ class SharedRoot:
         return {path.rstrip("/").split("/")[-2]: MovieRow(**json.loads(data))
                 for path, data in rows.items()}
 
-    def register(self, movie: Path, hash_moves: bool = False) -> str:
-        """The key of `movie`: its own if registered at this path, else a new one. (A moved file
-        is a new movie here: finding it by content would mean reading every draft.)"""
-        resolved = str(Path(movie).resolve())
+    def register(self, location: str | Path, hash_moves: bool = False) -> str:
+        """The key of the movie at `location` (media/sources.py): its own if registered there,
+        else a new one. (A moved file is a new movie here: finding it by content would mean
+        reading every draft.)"""
+        resolved = normalized(location)
         with self._locked(REGISTER_LOCK, "registering a movie", "movies are being registered",
                           LIBRARY_LOCK_WAIT, "the register of movies") as fence:
             movies = self.movies()
@@ -101,7 +107,7 @@ class SharedRoot:
                 if row.path == resolved:
                     return key
             names = {p.rstrip("/").rsplit("/", 1)[-1] for p in self._list(self.base)}
-            key = new_key(Path(resolved), set(movies) | names | RESERVED)
+            key = new_key(Path(resolved.split("://", 1)[-1]), set(movies) | names | RESERVED)
             folder = MovieFolder(self.movies_mirror.path / key)
             shutil.rmtree(folder.path, ignore_errors=True)
             with folder.writing("registering the movie") as draft:
@@ -120,11 +126,13 @@ class SharedRoot:
         # A killed writer's lease runs out: a retried step waits for that rather than fail.
         with self._locked(f"{key}/{LOCK_NAME}", what,
                           f"movie {key} is already being processed", 2 * self.lease_seconds,
-                          f"movie {key}") as fence:
+                          f"movie {key}") as fence, \
+                self.scratch.using(self.movies_mirror.path / key):
             folder = self._pull(key, needs)
             with folder.writing(what) as draft:
                 yield draft
             self._push(folder, fence)
+        self.scratch.trim()
 
     def reading(self, key: str) -> MovieFolder:
         """A local copy of the movie's small files (decisions, publication pointer)."""
@@ -144,10 +152,12 @@ class SharedRoot:
         """The library's one writer for the block, on a local root holding every published
         movie result and the library; the library it publishes is written back."""
         with self._locked(f"{LIBRARY}/{LOCK_NAME}", "the library", "the library is being written",
-                          LIBRARY_LOCK_WAIT, "the library") as fence:
+                          LIBRARY_LOCK_WAIT, "the library") as fence, \
+                self.scratch.using(self.library_mirror.path):
             root = self.library_reading()
             yield root
             self._push_library(root, fence)
+        self.scratch.trim()
 
     def library_reading(self) -> OutputRoot:
         """A local root with every movie's published result and the library as published."""

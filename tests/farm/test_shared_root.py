@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -74,9 +75,20 @@ def test_s3_on_moto(tmp_path: Path, bucket: str, s3_env: dict[str, str], farm_mo
         objects = fs.find(f"{root}/{key}")
         assert not [o for o in objects if o.endswith((".sqlite-wal", ".sqlite-shm"))]
         assert f"{root.removeprefix('s3://')}/{key}/work.sqlite" in objects
-    # The pages as a bucket's static hosting serves them (to anyone): every image loads.
-    public_read(bucket)
+    # The pages as a bucket's static hosting serves them to anyone, under the bucket policy
+    # of docs/farm.md (moto's server enforces bucket policies on anonymous requests): every
+    # page and image loads, and nothing else can be read.
+    apply_documented_policy(root)
     base = f"{s3_env['AWS_ENDPOINT_URL']}/{root.removeprefix('s3://')}"
+    readable = {path: anonymous_status(f"{s3_env['AWS_ENDPOINT_URL']}/{path}")
+                for path in fs.find(root)}
+    public = {p for p, status in readable.items() if status == 200}
+    assert {p for p in readable if p.endswith(PUBLIC)} == public, \
+        f"not as the policy says: {sorted(set(readable.items()) - {(p, 200) for p in public})[:5]}"
+    assert set(readable.values()) == {200, 403}
+    private = {p.rsplit("/", 1)[-1] for p in readable if p not in public}
+    assert {"work.sqlite", "movie.json", "published.json", "library.sqlite"} <= private, private
+    assert any(p.endswith(".jpg") for p in public)
     with urllib.request.urlopen(f"{base}/index.html") as response:
         assert response.headers["Content-Type"].startswith("text/html")
         library_page = response.read().decode()
@@ -91,16 +103,31 @@ def test_s3_on_moto(tmp_path: Path, bucket: str, s3_env: dict[str, str], farm_mo
     page.close()
 
 
-def public_read(bucket: str) -> None:
-    import json
+# What the documented policy serves: pages, their style sheet, images.
+PUBLIC = (".html", ".css", ".jpg")
 
+
+def documented_policy() -> str:
+    """The bucket policy of docs/farm.md, as the reader copies it."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "farm.md").read_text()
+    return re.search(r"```json\n(.*?)```", text.split("### Private by default")[1], re.S)[1]
+
+
+def apply_documented_policy(root: str) -> None:
     import boto3
 
-    name = bucket.removeprefix("s3://")
-    boto3.client("s3").put_bucket_policy(Bucket=name, Policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                       "Resource": f"arn:aws:s3:::{name}/*"}]}))
+    bucket, prefix = root.removeprefix("s3://").split("/", 1)
+    policy = documented_policy().replace("BUCKET", bucket).replace("PREFIX", prefix)
+    boto3.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
+
+
+def anonymous_status(url: str) -> int:
+    """The HTTP status of a GET without credentials (as a browser asks)."""
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def test_unregistered_movie_on_a_shared_root_is_one_line(tmp_path: Path, bucket: str) -> None:

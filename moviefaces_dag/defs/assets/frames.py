@@ -23,7 +23,7 @@ def frames(
     refuse_launch_overrides(context, "frames", sampling.settings())
     with store.writing(context) as draft:
         stats = extract_frames(draft, sampling.fps, sampling.duration, progress,
-                               context.log.info)
+                               context.log.info, store.sources())
         # The data version says what was sampled (the movie's content, the sampling, the display
         # handling, the instants): downstream assets go stale when that changes, never on a
         # no-op rerun (see dagster issue 33988).

@@ -15,7 +15,7 @@ def movie(context: AssetExecutionContext, store: MovieStoreResource) -> Material
     is the content fingerprint, so downstream assets go stale only when the bytes change.
     """
     with store.writing(context) as draft:
-        info = identify_movie(draft)
+        info = identify_movie(draft, store.sources())
         if follow_move(draft):  # the file was moved: the published pages name its new path
             context.log.info(f"movie {context.partition_key}: report republished for the file "
                              f"at {info['path']}")

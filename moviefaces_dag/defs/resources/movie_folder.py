@@ -11,7 +11,8 @@ from .base import SettingsResource, setting_field
 
 
 class MovieFolderResource(SettingsResource):
-    """Video files dropped here are registered and processed (env MOVIEFACES_WATCH_DIR)."""
+    """Video files dropped here (a folder, or an object-storage prefix) are registered and
+    processed (env MOVIEFACES_WATCH_DIR)."""
 
     section: ClassVar[str] = "movie_folder"
     folder: str | None = setting_field("movie_folder.folder")
@@ -20,5 +21,10 @@ class MovieFolderResource(SettingsResource):
     )
 
     @property
-    def path(self) -> Path | None:
-        return Path(self.folder).expanduser().resolve() if self.folder else None
+    def location(self) -> str | None:
+        """The folder's path, or the URL of an object-storage prefix (s3://bucket/new/)."""
+        if not self.folder:
+            return None
+        if "://" in self.folder:
+            return self.folder
+        return str(Path(self.folder).expanduser().resolve())

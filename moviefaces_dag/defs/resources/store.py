@@ -3,7 +3,6 @@ several machines share (store/shared.py), which steps work on through local copi
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +10,9 @@ from typing import ClassVar
 
 from dagster import AssetExecutionContext, Failure
 
+from ...core.scratch import Scratch, default_scratch_dir
 from ...core.settings import SettingError
+from ...media.sources import MovieSources
 from ...media.video import MovieError
 from ...people.decisions import DecisionError
 from ...pipeline.outputs import open_output
@@ -41,19 +42,31 @@ class MovieStoreResource(SettingsResource):
     scratch_dir: str | None = setting_field("store.scratch_dir")
     lease_seconds: float = setting_field("store.lease_seconds")
     lease_database: str | None = setting_field("store.lease_database")
+    movies_dir: str | None = setting_field("store.movies_dir")
+    scratch_gb: float = setting_field("store.scratch_gb")
+    scratch_days: float = setting_field("store.scratch_days")
 
     @property
     def output_path(self) -> Path:
         return Path(self.output_dir).absolute()
 
+    def scratch(self) -> Scratch:
+        """This machine's scratch folder and its bounds."""
+        top = Path(self.scratch_dir) if self.scratch_dir else default_scratch_dir()
+        return Scratch(top, int(self.scratch_gb * 1e9), self.scratch_days * 86400)
+
+    def sources(self) -> MovieSources:
+        """Where this machine finds the registered movies (media/sources.py)."""
+        return MovieSources(self.movies_dir, self.scratch())
+
     def shared(self) -> SharedRoot | None:
         """The shared root, when steps work on local copies (a URL, or a scratch folder set)."""
         if not is_url(self.output_dir) and self.scratch_dir is None:
             return None
-        scratch = Path(self.scratch_dir or Path(tempfile.gettempdir()) / "moviefaces-scratch")
         location = self.output_dir if is_url(self.output_dir) else str(self.output_path)
         try:
-            return SharedRoot(location, scratch, self.lease_seconds, self.lease_database)
+            return SharedRoot(location, self.scratch(), self.lease_seconds,
+                              self.lease_database)
         except ImportError as exc:
             raise SettingError(f"store.output_dir {self.output_dir}: {exc}") from None
 
