@@ -35,7 +35,8 @@ from moviefaces_dag.cli.common import dagster_instance
 from moviefaces_dag.defs.partitions import MOVIES_PARTITION
 from moviefaces_dag.editor.server import serve_in_thread
 from moviefaces_dag.editor.views import movie_state
-from moviefaces_dag.pipeline.stages import publish_library, publish_report
+from moviefaces_dag.pipeline.library import publish_library
+from moviefaces_dag.pipeline.stages import publish_report
 from moviefaces_dag.store import FaceRow, FrameRow, MovieDB, MovieFolder, OutputRoot, PersonRow
 
 KEY = "bench"

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from moviefaces_dag.people.library import published_library
-from moviefaces_dag.pipeline.stages import publish_library
+from moviefaces_dag.pipeline.library import publish_library
 from moviefaces_dag.report.library import build_library_view
 from moviefaces_dag.report.render import environment
 from moviefaces_dag.store import FaceRow, FrameRow, MovieFolder, OutputRoot, PersonRow

@@ -14,7 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from moviefaces_dag.pipeline.stages import publish_library, publish_report
+from moviefaces_dag.pipeline.library import publish_library
+from moviefaces_dag.pipeline.stages import publish_report
 from moviefaces_dag.store import FaceRow, FrameRow, MovieDB, MovieFolder, OutputRoot, PersonRow
 
 THRESHOLD = 0.36

@@ -18,7 +18,7 @@ import pytest
 from moviefaces_dag.core.faults import ENV
 from moviefaces_dag.people.library import library_path, published_library
 from moviefaces_dag.people.library_movies import MANIFEST
-from moviefaces_dag.pipeline.stages import publish_library
+from moviefaces_dag.pipeline.library import publish_library
 from moviefaces_dag.store import OutputRoot
 from moviefaces_dag.store.generations import Generations
 from moviefaces_dag.store.library_db import LIBRARY_PAGE
@@ -160,7 +160,7 @@ def test_a_killed_build_leaves_the_previous_library_whole(root: OutputRoot) -> N
     rename_person(root, "movie0004", 1, "Cleo Renamed")
     env = {**os.environ, ENV: "publish:staged:library", "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from moviefaces_dag.pipeline.stages import "
+        [sys.executable, "-c", "import sys; from moviefaces_dag.pipeline.library import "
          "publish_library; from moviefaces_dag.store import OutputRoot; "
          "publish_library(OutputRoot(sys.argv[1]))", str(root.path)],
         env=env, capture_output=True, text=True, timeout=300)

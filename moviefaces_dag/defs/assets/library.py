@@ -7,7 +7,8 @@ from dagster import (
 )
 
 from ...people.decisions import Decisions
-from ...pipeline.stages import publish_library, show_library_names
+from ...pipeline.library import publish_library
+from ...pipeline.stages import show_library_names
 from ...store.library_db import LIBRARY_PAGE
 from ...store.shared import LIBRARY
 from ..resources import MovieStoreResource
