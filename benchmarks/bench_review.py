@@ -27,7 +27,8 @@ from moviefaces_dag.cli.people import apply_decisions_now
 from moviefaces_dag.evaluation.oracle import Oracle, score_outcome, true_identities
 from moviefaces_dag.evaluation.truth import GroundTruth
 from moviefaces_dag.people.decisions import Decisions
-from moviefaces_dag.people.review import Review, ReviewData
+from moviefaces_dag.people.review import Review
+from moviefaces_dag.people.review_data import ReviewData
 from moviefaces_dag.store import OutputRoot
 
 

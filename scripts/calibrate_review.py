@@ -14,7 +14,8 @@ import numpy as np
 
 from moviefaces_dag.evaluation.oracle import Oracle, true_identities
 from moviefaces_dag.evaluation.truth import GroundTruth
-from moviefaces_dag.people.review import Review, ReviewData
+from moviefaces_dag.people.review import Review
+from moviefaces_dag.people.review_data import ReviewData
 from moviefaces_dag.store import OutputRoot
 
 

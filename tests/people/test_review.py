@@ -15,7 +15,8 @@ from moviefaces_dag.editor.review import review_view
 from moviefaces_dag.people.decision_log import DecisionError, check_entry
 from moviefaces_dag.people.decisions import Decisions, Face, apply_decisions, refs
 from moviefaces_dag.people.movie_people import group_faces
-from moviefaces_dag.people.review import Review, ReviewData
+from moviefaces_dag.people.review import Review
+from moviefaces_dag.people.review_data import ReviewData
 
 
 @pytest.fixture()
