@@ -45,7 +45,7 @@ from .folder import (
 )
 from .generations import GENERATIONS, MAIN_PAGE, POINTER_NAME, Generations
 from .lease import Fence, held, is_local, shared_lock
-from .library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE
+from .library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE, LibraryDB
 from .movie_db import MovieDB
 from .output import RESERVED, OutputRoot, new_key
 from .rows import MovieRow
@@ -250,12 +250,17 @@ class SharedRoot:
             row = Path(tmp) / MOVIE_JSON
             row.write_text(json.dumps(asdict(db.movie())))
             self._put_atomic(row, self.remote(key, MOVIE_JSON), fence)
-        for kind in FILE_KINDS:
-            for path in self._list(self.remote(key, kind)):
-                if f"{kind}/{path.rstrip('/').rsplit('/', 1)[-1]}" not in keep:
-                    fence.check()
-                    self.fs.rm(path, recursive=True)
-        self._prune_generations(self.remote(key, GENERATIONS), generation, fence)
+        stale = {path: f"{kind}/{_name(path)}" for kind in FILE_KINDS
+                 for path in self._list(self.remote(key, kind))
+                 if f"{kind}/{_name(path)}" not in keep}
+        old = {path: _name(path) for path in self._list(self.remote(key, GENERATIONS))
+               if _name(path) != generation}
+        if stale or old:  # what the library's pages still point at stays until they move on
+            generations, folders = self._library_references(key)
+            for path in [*(p for p, f in stale.items() if f not in folders),
+                         *(p for p, g in old.items() if g not in generations)]:
+                fence.check()
+                self.fs.rm(path, recursive=True)
 
     def _push_library(self, root: OutputRoot, fence: Fence) -> None:
         local = root.path / LIBRARY
@@ -310,6 +315,22 @@ class SharedRoot:
         except FileNotFoundError:
             return None
 
+    def _library_references(self, key: str) -> tuple[set[str], set[str]]:
+        """The generations and file folders of movie `key` that the published library's pages
+        point at (`LibraryDB.references`), read from the root's library, not a local copy that
+        may be behind it."""
+        generation = self._remote_generation(LIBRARY)
+        if generation is None:
+            return set(), set()
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(tmp) / LIBRARY_DB
+            try:
+                self.fs.get_file(self.remote(LIBRARY, GENERATIONS, generation, LIBRARY_DB),
+                                 str(local))
+            except FileNotFoundError:
+                return set(), set()
+            return LibraryDB(local, readonly=True).references(key)
+
     def _complete_folders(self, key: str) -> set[str]:
         return {f"{kind}/{path.rstrip('/').split('/')[-2]}"
                 for kind in FILE_KINDS
@@ -333,6 +354,10 @@ class SharedRoot:
         with shared_lock(self.fs, self.remote(relative), what, busy, wait, self.lease_seconds,
                          subject, self.lease_database) as fence:
             yield fence
+
+
+def _name(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _published_folders(folder: MovieFolder) -> set[str]:

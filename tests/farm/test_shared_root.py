@@ -4,17 +4,19 @@ one-machine run, no SQLite file is ever opened on the root, and the pages work f
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import unquote
 
 import dagster as dg
 import pytest
 from browser_pages import LOAD_ALL_IMAGES
-from farm_runs import machine, people, process
+from farm_runs import machine, materialize, people, process
 
 from moviefaces_dag.definitions import build_definitions
 from moviefaces_dag.defs.resources import MovieFolderResource
@@ -57,6 +59,26 @@ def test_a_folder_mounted_at_two_paths(tmp_path: Path, farm_movies: list[Path],
         assert not list((share / "out" / key).rglob("*.part*"))
         assert not list((share / "out").rglob("*.sqlite-*"))
     assert (share / "out" / "index.html").is_file()  # the library page
+
+
+def test_a_movie_published_again_keeps_what_the_library_points_at(
+        tmp_path: Path, farm_movies: list[Path]) -> None:
+    """The movie's writer prunes the shared root's old generations and files, except those the
+    published library's pages still point at: no library link breaks before it is rebuilt."""
+    share = tmp_path / "share" / "out"
+    machines = [machine(str(share), tmp_path / name / "scratch") for name in ("a", "b")]
+    key = process(machines, farm_movies[:1])[0]
+    first = json.loads((share / key / "published.json").read_text())["generation"]
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("movies", [key])
+    materialize(machines[1], ["movie_report"], key, instance)  # a new generation, library as it was
+    now = json.loads((share / key / "published.json").read_text())["generation"]
+    assert now != first and (share / key / "g" / first).is_dir()
+    library = (share / "index.html").read_text()
+    targets = {unquote(link) for link in re.findall(r'(?:href|src)="([^"#?:]+)"', library)}
+    pages = [(share / target) for target in targets if target.startswith(key)]
+    assert pages and all(page.is_file() for page in pages), \
+        [str(p) for p in pages if not p.is_file()][:3]
 
 
 def test_s3_on_moto(tmp_path: Path, bucket: str, s3_env: dict[str, str], farm_movies: list[Path],
