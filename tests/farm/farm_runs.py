@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from moviefaces_dag.core.progress import LogProgress
-from moviefaces_dag.definitions import versioned_assets
+from moviefaces_dag.definitions import build_definitions, versioned_assets
 from moviefaces_dag.defs.resources import (
     ClusteringResource,
     FaceAnalyzerResource,
@@ -56,6 +56,20 @@ def process(machines: list[dict], movies: list[Path]) -> list[str]:
             materialize(machines[n % len(machines)], assets, key, instance)
     materialize(machines[-1], LIBRARY, None, instance)
     return keys
+
+
+def sensor_registers(resources: dict, folder: str) -> dict[str, str]:
+    """Two ticks of the folder sensor watching `folder` with these resources, each asking for
+    the run of the one movie "night" (the second finds it registered under the same key); the
+    registered movies' locations, by key."""
+    resources = {**resources, "movie_folder": MovieFolderResource(folder=folder,
+                                                                  settle_seconds=0)}
+    sensor = build_definitions(**resources).resolve_sensor_def("movie_folder_sensor")
+    instance = dg.DagsterInstance.ephemeral()
+    for _tick in range(2):
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert [r.partition_key for r in result.run_requests] == ["night"]
+    return {key: row.path for key, row in resources["store"].registry().movies().items()}
 
 
 def people(folder: MovieFolder) -> list[int]:

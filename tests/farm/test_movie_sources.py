@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from farm_runs import machine, materialize
+from farm_runs import machine, materialize, sensor_registers
 
 from moviefaces_dag.core.scratch import tree_bytes
 from moviefaces_dag.definitions import build_definitions
@@ -87,17 +87,8 @@ def test_the_folder_sensor_watches_an_object_storage_prefix(tmp_path: Path, buck
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     fs.put_file(str(farm_movies[0]), f"{bucket}/incoming/night.mp4")
     fs.pipe_file(f"{bucket}/incoming/notes.txt", b"not a movie")
-    resources = {**machine(f"{bucket}/library", tmp_path / "scratch"),
-                 "movie_folder": MovieFolderResource(folder=f"{bucket}/incoming/",
-                                                     settle_seconds=0)}
-    sensor = build_definitions(**resources).resolve_sensor_def("movie_folder_sensor")
-    instance = dg.DagsterInstance.ephemeral()
-    for _tick in range(2):  # the second tick finds the movie registered, under the same key
-        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
-        assert [r.partition_key for r in result.run_requests] == ["night"]
-    movies = resources["store"].registry().movies()
-    assert {key: row.path for key, row in movies.items()} == \
-        {"night": f"{bucket}/incoming/night.mp4"}
+    assert sensor_registers(machine(f"{bucket}/library", tmp_path / "scratch"),
+                            f"{bucket}/incoming/") == {"night": f"{bucket}/incoming/night.mp4"}
 
 
 def test_the_folder_sensor_registers_movies_by_the_movies_root(

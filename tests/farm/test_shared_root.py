@@ -16,10 +16,8 @@ from urllib.parse import unquote
 import dagster as dg
 import pytest
 from browser_pages import LOAD_ALL_IMAGES
-from farm_runs import machine, materialize, people, process
+from farm_runs import machine, materialize, people, process, sensor_registers
 
-from moviefaces_dag.definitions import build_definitions
-from moviefaces_dag.defs.resources import MovieFolderResource
 from moviefaces_dag.store import MovieFolder, StoreError
 
 
@@ -164,13 +162,5 @@ def test_the_folder_sensor_registers_into_object_storage(tmp_path: Path, bucket:
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     shutil.copy(farm_movies[0], incoming / "night.mp4")
-    resources = {**machine(f"{bucket}/library", tmp_path / "scratch"),
-                 "movie_folder": MovieFolderResource(folder=str(incoming), settle_seconds=0)}
-    sensor = build_definitions(**resources).resolve_sensor_def("movie_folder_sensor")
-    instance = dg.DagsterInstance.ephemeral()
-    for _tick in range(2):  # the second tick finds the movie registered, under the same key
-        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
-        assert [r.partition_key for r in result.run_requests] == ["night"]
-    movies = resources["store"].registry().movies()
-    assert list(movies) == ["night"]
-    assert movies["night"].path == str((incoming / "night.mp4").resolve())
+    assert sensor_registers(machine(f"{bucket}/library", tmp_path / "scratch"),
+                            str(incoming)) == {"night": str((incoming / "night.mp4").resolve())}
