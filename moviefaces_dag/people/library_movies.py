@@ -29,12 +29,10 @@ from urllib.parse import quote
 import numpy as np
 
 from ..store import MovieDB, OutputRoot
+from ..store.library_db import ENTRIES_FOLDER, ENTRIES_INDEX, LINKS_NAME
 from .library import MoviePerson, PageName, movie_people
 from .linking import PairLinks
 
-MANIFEST = "movies.json"
-MOVIES_FOLDER = "movies"
-LINKS = "links.npz"  # the links found between every two movies (linking.py)
 FORMAT = 1  # bump when what an entry holds changes: older entries are then read again
 
 # The movie's card on the library's main page, as JSON-ready data (the report makes it).
@@ -81,10 +79,10 @@ def save_movies(entries: list[MovieEntry], previous: Path | None, staging: Path,
     """Keep `entries` in the library generation being written in `staging`: an entry reused
     from `previous` is linked (joining `durable`: on disk already) or copied from there, a new
     one written."""
-    (staging / MOVIES_FOLDER).mkdir(exist_ok=True)
+    (staging / ENTRIES_FOLDER).mkdir(exist_ok=True)
     manifest = {}
     for entry in entries:
-        file = f"{MOVIES_FOLDER}/{quote(entry.key, safe='')}.npz"
+        file = f"{ENTRIES_FOLDER}/{quote(entry.key, safe='')}.npz"
         if entry.file and previous is not None:
             if _link(previous / entry.file, staging / file):
                 durable.add(staging / file)
@@ -92,7 +90,7 @@ def save_movies(entries: list[MovieEntry], previous: Path | None, staging: Path,
             _write(entry, staging / file)
         entry.file = file
         manifest[entry.key] = {"generation": entry.generation, "file": file}
-    (staging / MANIFEST).write_text(json.dumps({"version": FORMAT, "movies": manifest},
+    (staging / ENTRIES_INDEX).write_text(json.dumps({"version": FORMAT, "movies": manifest},
                                                ensure_ascii=False, sort_keys=True))
 
 
@@ -100,7 +98,7 @@ def _manifest(folder: Path | None) -> dict[str, dict[str, Any]]:
     if folder is None:
         return {}
     try:
-        data = json.loads((folder / MANIFEST).read_text())
+        data = json.loads((folder / ENTRIES_INDEX).read_text())
     except (OSError, ValueError):
         return {}  # none yet (a library built before), or damaged: every movie is read
     if not isinstance(data, dict) or data.get("version") != FORMAT:
@@ -174,7 +172,7 @@ def kept_links(previous: Path | None, entries: list[MovieEntry]
     if previous is None or not reused:
         return {}
     try:
-        with np.load(previous / LINKS, allow_pickle=False) as data:
+        with np.load(previous / LINKS_NAME, allow_pickle=False) as data:
             meta = json.loads(data["meta"].tobytes())
             columns = [data[name].tolist() for name in ("a", "b", "pa", "pb", "sim")]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
@@ -198,7 +196,7 @@ def save_links(links: dict[tuple[str, str], PairLinks], entries: list[MovieEntry
             for sim, pa, pb in pairs]
     a, b, pa, pb, sim = (list(c) for c in zip(*rows, strict=True)) if rows \
         else ([], [], [], [], [])
-    with (staging / LINKS).open("wb") as stream:
+    with (staging / LINKS_NAME).open("wb") as stream:
         np.savez(stream, meta=np.frombuffer(json.dumps({"version": FORMAT, "movies": keys})
                                             .encode(), np.uint8),
                  a=np.array(a, np.int64), b=np.array(b, np.int64), pa=np.array(pa, np.int64),

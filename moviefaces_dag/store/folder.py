@@ -42,9 +42,14 @@ class NotPublishedError(StoreError):
     """The movie has no complete result yet."""
 
 
+# Copies a missing file of a local copy of a shared root from the root (its path there).
+Fetch = Callable[[Path], None]
+
+
 class MovieFolder:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, fetch: Fetch | None = None):
         self.path = Path(path)
+        self.fetch = fetch  # a copy of a shared root's folder: fetches a file read but not here
 
     @property
     def key(self) -> str:
@@ -89,7 +94,10 @@ class MovieFolder:
         if generation is None:
             raise NotPublishedError(
                 f"movie {self.key} has no complete result yet; run `moviefaces run` on it")
-        return MovieDB(self.path / GENERATIONS / generation / SNAPSHOT_NAME, readonly=True)
+        snapshot = self.path / GENERATIONS / generation / SNAPSHOT_NAME
+        if self.fetch is not None and not snapshot.is_file():
+            self.fetch(snapshot)
+        return MovieDB(snapshot, readonly=True)
 
     def draft_db(self) -> MovieDB:
         """The draft, for reading (tests, evaluation scripts); writers use `writing()`."""

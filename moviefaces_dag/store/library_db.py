@@ -16,6 +16,11 @@ from .schema import database_error
 LIBRARY_DB = "library.sqlite"
 LIBRARY_PAGE = "index.html"  # at the output root
 LIBRARY_FOLDER = "library"  # at the output root: decisions and published generations
+# What a library generation keeps of each movie, so the next build reads only movies published
+# anew (people/library_movies.py): an index, a file per movie, the links between movies.
+ENTRIES_INDEX = "movies.json"
+ENTRIES_FOLDER = "movies"
+LINKS_NAME = "links.npz"
 LIBRARY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS people (
     id INTEGER PRIMARY KEY,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..media.sources import is_path, normalized
 from ..media.video import fingerprint_file
-from .folder import DRAFT_NAME, MovieFolder
+from .folder import DRAFT_NAME, Fetch, MovieFolder
 from .generations import POINTER_NAME
 from .movie_db import MovieDB
 from .rows import MovieRow
@@ -46,12 +46,13 @@ def movie_key(name: str) -> str:
 class OutputRoot:
     """The output folder: which movies it holds, and registering new ones."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, fetch: Fetch | None = None):
         self.path = Path(path).absolute()
+        self.fetch = fetch  # a shared root's local copy: fetches a file read but not here
 
     def folder(self, key: str) -> MovieFolder:
         """The folder of a registered movie (StoreError naming the key if there is none)."""
-        folder = MovieFolder(self.path / key)
+        folder = MovieFolder(self.path / key, self.fetch)
         if "/" in key or key.startswith(".") or not folder.exists():
             raise StoreError(f"movie {key!r} is not registered in {self.path}; "
                              "run `moviefaces add MOVIE` first")
@@ -67,7 +68,7 @@ class OutputRoot:
         holds only what readers need: the published result, no draft)."""
         if not self.path.is_dir():
             return []
-        return [MovieFolder(p) for p in sorted(self.path.iterdir())
+        return [MovieFolder(p, self.fetch) for p in sorted(self.path.iterdir())
                 if (p / POINTER_NAME).is_file() and p.name.casefold() not in RESERVED]
 
     def movies(self) -> dict[str, MovieRow]:

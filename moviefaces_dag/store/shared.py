@@ -45,7 +45,15 @@ from .folder import (
 )
 from .generations import GENERATIONS, MAIN_PAGE, POINTER_NAME, Generations
 from .lease import Fence, held, is_local, shared_lock
-from .library_db import LIBRARY_DB, LIBRARY_FOLDER, LIBRARY_PAGE, LibraryDB
+from .library_db import (
+    ENTRIES_FOLDER,
+    ENTRIES_INDEX,
+    LIBRARY_DB,
+    LIBRARY_FOLDER,
+    LIBRARY_PAGE,
+    LINKS_NAME,
+    LibraryDB,
+)
 from .movie_db import MovieDB
 from .output import RESERVED, OutputRoot, new_key
 from .rows import MovieRow
@@ -79,7 +87,8 @@ class SharedRoot:
             Scratch(Path(scratch), max_bytes=1 << 62, max_age=float("inf"))
         mirror = self.scratch.top / hashlib.sha1(self.url.encode()).hexdigest()[:12]
         self.movies_mirror = OutputRoot(mirror / "movies")  # a writer's copies, by movie
-        self.library_mirror = OutputRoot(mirror / "library")  # published results only
+        # published results only; a snapshot not copied yet is fetched when it is read
+        self.library_mirror = OutputRoot(mirror / "library", self._fetch_into_library_mirror)
 
     def remote(self, *parts: str) -> str:
         return "/".join([self.base, *parts])
@@ -150,17 +159,25 @@ class SharedRoot:
     @contextmanager
     def library_writing(self) -> Iterator[OutputRoot]:
         """The library's one writer for the block, on a local root holding every published
-        movie result and the library; the library it publishes is written back."""
+        movie's pointer (its snapshot is fetched when read) and the library; the library it
+        publishes is written back."""
         with self._locked(f"{LIBRARY}/{LOCK_NAME}", "the library", "the library is being written",
                           LIBRARY_LOCK_WAIT, "the library") as fence, \
                 self.scratch.using(self.library_mirror.path):
-            root = self.library_reading()
+            root = self._library_mirror(for_build=True)
             yield root
             self._push_library(root, fence)
         self.scratch.trim()
 
     def library_reading(self) -> OutputRoot:
         """A local root with every movie's published result and the library as published."""
+        return self._library_mirror(for_build=False)
+
+    def _library_mirror(self, for_build: bool) -> OutputRoot:
+        """The library mirror brought up to date: every movie's pointer, the library's published
+        files and decisions. For a reader, every movie's published snapshot too; for the
+        library's build, what the library keeps of each movie instead, so that it reads (and
+        fetches, when it reads it) only the snapshots of movies published anew."""
         root = self.library_mirror
         published = {p.rstrip("/").split("/")[-2]
                      for p in self.fs.glob(self.remote("*", POINTER_NAME))} - RESERVED
@@ -168,10 +185,30 @@ class SharedRoot:
             if folder.key not in published:
                 shutil.rmtree(folder.path)
         for key in sorted(published):
-            self._pull_published(key, root.path / key, (SNAPSHOT_NAME,))
-        self._pull_published(LIBRARY, root.path / LIBRARY, (LIBRARY_DB, MAIN_PAGE))
-        self._fetch(self.remote(LIBRARY, DECISIONS_NAME), root.path / LIBRARY / DECISIONS_NAME)
+            self._pull_published(key, root.path / key, () if for_build else (SNAPSHOT_NAME,))
+        library = root.path / LIBRARY
+        self._pull_published(LIBRARY, library, (LIBRARY_DB, MAIN_PAGE, ENTRIES_INDEX, LINKS_NAME)
+                             if for_build else (LIBRARY_DB, MAIN_PAGE))
+        if for_build:
+            self._pull_library_entries(library)
+        self._fetch(self.remote(LIBRARY, DECISIONS_NAME), library / DECISIONS_NAME)
         return root
+
+    def _pull_library_entries(self, local: Path) -> None:
+        """The published library generation's file per movie (those not copied yet)."""
+        generation = Generations(local, local / MAIN_PAGE).current()
+        if generation is None:
+            return
+        remote = self.remote(LIBRARY, GENERATIONS, generation, ENTRIES_FOLDER)
+        folder = local / GENERATIONS / generation / ENTRIES_FOLDER
+        missing = {path: folder / _name(path) for path in self._find(remote)
+                   if not (folder / _name(path)).is_file()}
+        if missing:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.fs.get(list(missing), [str(target) for target in missing.values()])
+
+    def _fetch_into_library_mirror(self, local: Path) -> None:
+        self._fetch(self.remote(*local.relative_to(self.library_mirror.path).parts), local)
 
     # copying down -------------------------------------------------------------------------------
     def _pull(self, key: str, needs: Collection[str]) -> MovieFolder:
@@ -341,6 +378,12 @@ class SharedRoot:
             if path.rstrip("/").rsplit("/", 1)[-1] != keep:
                 fence.check()
                 self.fs.rm(path, recursive=True)
+
+    def _find(self, remote: str) -> list[str]:
+        try:
+            return self.fs.find(remote)
+        except FileNotFoundError:
+            return []
 
     def _list(self, remote: str) -> list[str]:
         try:

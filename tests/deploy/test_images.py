@@ -63,6 +63,8 @@ def test_every_install_takes_its_versions_from_the_constraints() -> None:
     pinned = {canonical(line.split("==")[0]) for line in
               (REPO / "constraints.txt").read_text().splitlines() if "==" in line}
     assert {"dagster-aws", "onnxruntime-gpu", "tritonclient"} <= pinned
+    # the GPU image's CUDA and cuDNN wheels (onnxruntime-gpu's cuda and cudnn extras) too
+    assert {"nvidia-cuda-runtime", "nvidia-cudnn-cu13", "nvidia-cublas"} <= pinned
 
 
 def test_the_gpu_image_swaps_onnxruntime_for_onnxruntime_gpu() -> None:

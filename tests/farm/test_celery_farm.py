@@ -77,10 +77,17 @@ class Farm:
 
     def materialize(self, key: str, output_dir: str) -> subprocess.Popen:
         """One movie's run, launched from a third machine; its steps go to the workers."""
+        env = self.env("launcher", output_dir)
+        # Runs launched at once outside the queue each set the face_models pool up on first use,
+        # and on PostgreSQL two at once collide (UniqueViolation on concurrency_limits, one run
+        # fails; setting it up again fails the same way). The queue's daemon sets it up once
+        # (docs/farm.md launches through the queue).
+        instance = self.instance()
+        if "face_models" not in instance.event_log_storage.get_concurrency_keys():
+            instance.event_log_storage.initialize_concurrency_limit_to_default("face_models")
         return self.start("launcher", [
             str(BIN / "dagster"), "asset", "materialize", "-m", "moviefaces_dag.definitions",
-            "--select", "group:moviefaces", "--partition", key],
-            self.env("launcher", output_dir))
+            "--select", "group:moviefaces", "--partition", key], env)
 
     def log(self, machine: str) -> str:
         return (self.base / f"{machine}.log").read_text(errors="replace")[-3000:]

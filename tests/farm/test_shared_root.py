@@ -16,9 +16,12 @@ from urllib.parse import unquote
 import dagster as dg
 import pytest
 from browser_pages import LOAD_ALL_IMAGES
-from farm_runs import machine, materialize, people, process, sensor_registers
+from farm_runs import LIBRARY, machine, materialize, people, process, sensor_registers
 
+from moviefaces_dag.definitions import versioned_assets
 from moviefaces_dag.store import MovieFolder, StoreError
+from moviefaces_dag.store.folder import SNAPSHOT_NAME
+from moviefaces_dag.store.library_db import LIBRARY_DB, LibraryDB
 
 
 @pytest.fixture()
@@ -77,6 +80,35 @@ def test_a_movie_published_again_keeps_what_the_library_points_at(
     pages = [(share / target) for target in targets if target.startswith(key)]
     assert pages and all(page.is_file() for page in pages), \
         [str(p) for p in pages if not p.is_file()][:3]
+
+
+def test_a_fresh_worker_reads_only_the_movies_published_anew(
+        tmp_path: Path, farm_movies: list[Path]) -> None:
+    """The library's build on a worker with an empty scratch folder fetches the snapshot of the
+    one movie published since the last build, and keeps what the library holds of the other."""
+    share = tmp_path / "share" / "out"
+    machines = [machine(str(share), tmp_path / name / "scratch") for name in ("a", "b")]
+    keys = process(machines, farm_movies)
+    people_before = library_people(share)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("movies", keys)
+    materialize(machines[0], ["movie_report"], keys[0], instance)
+    fresh = tmp_path / "fresh" / "scratch"
+    result = dg.materialize(versioned_assets(machine(str(share), fresh)),
+                            selection=dg.AssetSelection.assets(*LIBRARY), instance=instance,
+                            resources=machine(str(share), fresh))
+    metadata = result.asset_materializations_for_node("library")[0].metadata
+    assert (metadata["movies_read"].value, metadata["movies_kept"].value) == (1, len(keys) - 1)
+    fetched = {path.parents[2].name for path in fresh.rglob(SNAPSHOT_NAME)}
+    assert fetched == {keys[0]}
+    assert library_people(share) == people_before
+
+
+def library_people(share: Path) -> list[tuple[int, int]]:
+    """(movies, faces) of each person of the published library."""
+    generation = json.loads((share / "library" / "published.json").read_text())["generation"]
+    db = LibraryDB(share / "library" / "g" / generation / LIBRARY_DB, readonly=True)
+    return sorted((p.movies, p.faces) for p in db.people())
 
 
 def test_s3_on_moto(tmp_path: Path, bucket: str, s3_env: dict[str, str], farm_movies: list[Path],

@@ -17,11 +17,10 @@ import pytest
 
 from moviefaces_dag.core.faults import ENV
 from moviefaces_dag.people.library import library_path, published_library
-from moviefaces_dag.people.library_movies import MANIFEST
 from moviefaces_dag.pipeline.library import publish_library
 from moviefaces_dag.store import OutputRoot
 from moviefaces_dag.store.generations import Generations
-from moviefaces_dag.store.library_db import LIBRARY_PAGE
+from moviefaces_dag.store.library_db import ENTRIES_INDEX, LIBRARY_PAGE
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -131,7 +130,7 @@ def test_a_removed_movie_drops_out(root: OutputRoot) -> None:
     result = publish_library(root)
     assert (result["movies_read"], result["movies_kept"]) == (0, MOVIES - 1)
     assert all(movie != "movie0001" for movie, _person in ids(root))
-    manifest = json.loads((generation_folder(root) / MANIFEST).read_text())
+    manifest = json.loads((generation_folder(root) / ENTRIES_INDEX).read_text())
     assert "movie0001" not in manifest["movies"]
     assert not any(b"movie0001" in page for page in pages(root).values())
     # Those whose library person kept most of its members keep its id.
@@ -176,7 +175,7 @@ def test_a_killed_build_leaves_the_previous_library_whole(root: OutputRoot) -> N
 
 def test_damaged_kept_entries_are_read_again(root: OutputRoot) -> None:
     folder = generation_folder(root)
-    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest = json.loads((folder / ENTRIES_INDEX).read_text())
     damaged = folder / manifest["movies"]["movie0000"]["file"]
     data = damaged.read_bytes()
     damaged.unlink()  # the file is shared with nothing else once unlinked

@@ -46,5 +46,7 @@ def library(context: AssetExecutionContext, store: MovieStoreResource) -> Materi
             "people_across_movies": result["across_movies"],
             "met_pairs": result["met_pairs"],
             "stale_decisions": len(result["stale_decisions"]),
+            "movies_read": result["movies_read"],  # published anew since the last build
+            "movies_kept": result["movies_kept"],
         },
     )
