@@ -81,7 +81,7 @@ def dagster_instance(output_dir: Path):
         raise instance_failure(exc, instance_home(output_dir), "cannot be opened") from exc
 
 
-def instance_failure(exc: BaseException, home: Path, what: str) -> CliError:
+def instance_failure(exc: BaseException | str, home: Path, what: str) -> CliError:
     return CliError(f"the Dagster instance in {home} {what} ({storage_reason(exc, home)}){KEPT}")
 
 
@@ -136,15 +136,21 @@ def file_system_failure(exc: OSError, output_dir: str | None) -> str:
     return f"{exc.strerror or exc}{f': {where}' if where else ''}{KEPT}"
 
 
-def storage_reason(exc: BaseException, path: Path) -> str:
-    """Why a file or database could not be written, in words: SQLite says "disk I/O error"
-    when the disk is full."""
+# SQLite says "disk I/O error" when a write finds the disk full, and by the time the command
+# reports it, files that failing steps removed have freed a little space again.
+LOW_SPACE = 64 << 20
+
+
+def storage_reason(exc: BaseException | str, path: Path) -> str:
+    """Why a file or database could not be written, in words (`exc`: the error or its text),
+    saying the disk is full where it (nearly) is."""
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
     try:
-        full = shutil.disk_usage(path).free == 0
+        free = shutil.disk_usage(path).free
     except OSError:
-        full = False
-    return f"no space left on device: {reason}" if full else reason
+        return reason
+    return f"no space left on device, {free >> 20} MB free: {reason}" if free < LOW_SPACE \
+        else reason
 
 
 def shared_root(args: argparse.Namespace) -> SharedRoot | None:

@@ -195,7 +195,7 @@ def execute(instance, assets, resources: dict, key: str | None, stages: list[str
         if any(e.event_type_value == "RUN_CANCELED" for e in result.all_events) or \
                 interrupted(result):
             raise KeyboardInterrupt
-        raise CliError(failure_message(result))
+        raise CliError(failure_message(result, home))
     if held:
         print(unstored_logs_warning(held, home), file=sys.stderr)
 
@@ -222,9 +222,10 @@ def interrupted(result) -> bool:
 WRAPPERS = ("Failure", "RetryRequested")
 
 
-def failure_message(result) -> str:
+def failure_message(result, home: Path) -> str:
     """The error the first failed step raised, under Dagster's wrappers: the user's actual
-    problem, one line (ours name the file; an error of the file system says what is kept)."""
+    problem, one line (ours name the file; an error of the file system says what is kept; one
+    of the instance in `home` names it)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
@@ -233,6 +234,8 @@ def failure_message(result) -> str:
                 error = error.cause
             lines = (error.message or "").strip().splitlines()
             message = lines[0] if lines else "a step failed"
+            if message.startswith("(sqlite3."):  # SQLAlchemy's: the instance's own storage
+                return str(instance_failure(message, home, "could not record the run"))
             prefix, _, rest = message.partition(": ")
             # Drop the exception's class name ("moviefaces_dag.media.video.MovieError: ...").
             message = rest if rest and " " not in prefix else message
