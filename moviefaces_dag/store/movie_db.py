@@ -341,6 +341,10 @@ class MovieDB(PeopleTables):
         if not len(face_ids):
             return None
         with self._connection() as conn:
+            present = {r["name"] for r in conn.execute(
+                "SELECT name FROM pragma_table_info('faces')")}
+            if "second_embedding" not in present:  # a snapshot published before the column
+                return None
             rows = {r["id"]: r for r in conn.execute(
                 "SELECT id, second_embedding, second_model FROM faces "
                 "WHERE second_embedding IS NOT NULL").fetchall()}

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from moviefaces_dag.people.vectors import grouping_embeddings
 from moviefaces_dag.store import (
     FaceRow,
     FrameRow,
@@ -86,6 +87,20 @@ def test_embeddings_keep_dimension_model_and_length(db: MovieDB) -> None:
     lengths = np.linalg.norm(vectors, axis=1)
     np.testing.assert_allclose(matrix, vectors / lengths[:, None], rtol=1e-6)
     assert [f.embedding_norm for f in db.faces()] == pytest.approx(lengths.tolist())
+
+
+def test_a_snapshot_from_before_the_second_recogniser_reads_as_one_recogniser(
+        db: MovieDB) -> None:
+    """A movie published by an older release has no second-embedding columns; read-only
+    readers (review, editor, people list) take it as embedded by one recogniser."""
+    ids = [f.id for f in db.faces()]
+    db.set_embeddings(ids, np.eye(len(ids), 4, dtype=np.float32), "model-4d", {}, {})
+    with db.transaction() as conn:
+        conn.execute("ALTER TABLE faces DROP COLUMN second_model")
+        conn.execute("ALTER TABLE faces DROP COLUMN second_embedding")
+    old = MovieDB(db.db_path, readonly=True)
+    assert old.second_embeddings(ids) is None
+    assert grouping_embeddings(old)[2] == "model-4d"
 
 
 def test_failed_replace_keeps_previous_rows(db: MovieDB) -> None:
