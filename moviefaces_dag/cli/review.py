@@ -43,7 +43,8 @@ def show(question: Question, data: ReviewData) -> str:
                      f"[0] {'a new person' if question.person is None else 'none of these'}"
                      "  [x] not a face  [s] skip")
     else:
-        lines += [f"  faces: {faces(question.faces)}", "  [y] yes  [n] no  [s] skip"]
+        rejectable = "  [x] not a face" if question.kind == "belongs" else ""
+        lines += [f"  faces: {faces(question.faces)}", f"  [y] yes  [n] no{rejectable}  [s] skip"]
     return "\n".join(lines)
 
 
@@ -62,6 +63,8 @@ def answer_of(question: Question, key: str) -> str | None:
         if key.startswith("=") and key[1:].strip().isdigit():  # any person, by id
             return key[1:].strip()
         return None
+    if key == "x" and "nonface" in question.answers:
+        return "nonface"
     return {"y": "yes", "n": "no"}.get(key)
 
 

@@ -70,8 +70,9 @@ class Oracle:
             return str(max(others, key=lambda p: len(members[p]))) if others else "new"
         if question.kind == "face":
             return "no" if run is None else "yes"
-        return "yes" if run is not None and run == self.majority(members[question.person]) \
-            else "no"
+        if run is None:  # belongs: what joined the person is no face
+            return "nonface"
+        return "yes" if run == self.majority(members[question.person]) else "no"
 
 
 def score_outcome(faces: list[FaceRow], frames: list[FrameRow], outcome: Outcome,

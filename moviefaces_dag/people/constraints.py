@@ -13,6 +13,7 @@ them).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +22,12 @@ from .decisions import Face, _find, by_time
 
 @dataclass(frozen=True)
 class Constraints:
-    """Face ids the answers bind: `together` (each set is one person) and `apart` (pairs of
-    sets never in one person)."""
+    """Face ids the answers bind: `together` (each set is one person, the person id the
+    answers gave it in `people`) and `apart` (pairs of sets never in one person)."""
 
     together: tuple[frozenset[int], ...] = ()
     apart: tuple[tuple[frozenset[int], frozenset[int]], ...] = ()
+    people: tuple[int, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.together or self.apart)
@@ -35,9 +37,27 @@ class Constraints:
         def keep(ids: frozenset[int]) -> frozenset[int]:
             return frozenset(row_of[f] for f in ids if f in row_of)
 
-        together = tuple(g for g in map(keep, self.together) if len(g) > 1)
+        kept = [(g, p) for g, p in zip(map(keep, self.together), self.people, strict=True) if g]
         apart = tuple((a, b) for a, b in ((keep(x), keep(y)) for x, y in self.apart) if a and b)
-        return Constraints(together, apart)
+        return Constraints(tuple(g for g, _ in kept), apart, tuple(p for _, p in kept))
+
+    def named(self, labels: dict[int, int]) -> dict[int, int]:
+        """Group label -> the person id the answers gave at least half of its faces (`labels`:
+        row -> group label), the bigger bound set first: a group that is mostly what the user
+        made person 17 is person 17, whatever the clusterer numbered it."""
+        sizes = Counter(labels.values())
+        found: list[tuple[int, int, int]] = []
+        for rows, person in zip(self.together, self.people, strict=True):
+            held = Counter(labels[r] for r in rows if r in labels)
+            if held:
+                label, count = held.most_common(1)[0]
+                if 2 * count >= sizes[label]:
+                    found.append((count, label, person))
+        named: dict[int, int] = {}
+        for _count, label, person in sorted(found, reverse=True):
+            if label not in named and person not in named.values():
+                named[label] = person
+        return named
 
 
 def answer_constraints(decisions: list[dict[str, Any]], faces: list[Face]) -> Constraints:
@@ -66,4 +86,5 @@ def answer_constraints(decisions: list[dict[str, Any]], faces: list[Face]) -> Co
             one, two = found(d.get("faces")), found(d.get("other_faces"))
             if one and two:
                 apart.append((frozenset(one - two), frozenset(two - one)))
-    return Constraints(tuple(frozenset(g) for g in groups.values() if len(g) > 1), tuple(apart))
+    bound = [(frozenset(g), person) for person, g in groups.items() if g]
+    return Constraints(tuple(g for g, _ in bound), tuple(apart), tuple(p for _, p in bound))

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -202,7 +203,7 @@ def apply_decisions(decisions: list[dict[str, Any]], faces: list[Face],
         if op == "name":
             out.names[int(d["person"])] = str(d["name"])
         elif op == "merge":
-            _merge(out, faces, int(d["person"]), int(d["other"]))
+            _merge(out, faces, *_merged(out, faces, d, index))
         elif op in ("split", "assign", "reject"):
             found, lost = _find(faces, d.get("faces", []), index)
             if lost:
@@ -235,7 +236,26 @@ def apply_decisions(decisions: list[dict[str, Any]], faces: list[Face],
     return out
 
 
+def _merged(out: Outcome, faces: list[Face], d: dict[str, Any],
+            index: dict[float, list[Face]]) -> tuple[int, int]:
+    """The two people a merge joins: the ids it names, or, where a regrouping numbered one of
+    them anew, whoever now holds most of the faces the user compared on that side."""
+    present = set(out.assignment.values())
+    ids = []
+    for key, side in (("person", "faces"), ("other", "other_faces")):
+        person = int(d[key])
+        if person not in present:
+            held = Counter(out.assignment.get(f.id) for f in _find(faces, d.get(side, []),
+                                                                   index)[0])
+            held.pop(None, None)
+            person = held.most_common(1)[0][0] if held else person
+        ids.append(person)
+    return ids[0], ids[1]
+
+
 def _merge(out: Outcome, faces: list[Face], person: int, other: int) -> None:
+    if person == other:
+        return  # one person already (the grouping put the compared faces together)
     frames = {}
     for face in faces:
         frames.setdefault(out.assignment.get(face.id), set()).add(face.frame_id)

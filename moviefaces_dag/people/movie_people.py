@@ -123,7 +123,9 @@ def group_faces(grouping: GroupingInput, places: list[Face], decisions: list[dic
         if label >= 0:
             groups[int(label)].append((by_id[fid].time, by_id[fid].box))
     reserved = {int(d["new_person"]) for d in decisions if "new_person" in d}
-    ids = keep_ids(groups, grouping.previous, max(next_id, max(reserved, default=0) + 1), reserved)
+    named = constraints.named({n: int(label) for n, label in enumerate(labels) if label >= 0})
+    ids = keep_ids(groups, grouping.previous, max(next_id, max(reserved, default=0) + 1),
+                   reserved, named)
     return {fid: ids[int(label)] if label >= 0 else None
             for fid, label in zip(face_ids, labels, strict=True)}
 

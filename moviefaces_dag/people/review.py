@@ -7,7 +7,8 @@ Four kinds of question, each about faces the user can judge at a glance:
 - "who": who is this unassigned run (faces of one track in one shot)? (a candidate person:
   assign; "new": a person of its own; "nonface": reject);
 - "face": is this assigned, unclear detection a face? (yes: assign, a confirmation; no: reject);
-- "belongs": does this run belong to its person? (yes: assign, a confirmation; no: split off).
+- "belongs": does this run belong to its person? (yes: assign, a confirmation; no: split off;
+  "nonface": reject).
 
 Each question's gain is the expected BCubed correctness its answer adds (the chance that the
 answer changes the grouping times what joining or parting those faces adds, `joined`); the chances
@@ -67,6 +68,8 @@ class Question:
     def answers(self) -> tuple[str, ...]:
         if self.kind == "who":
             return (*(str(p) for p, _ in self.candidates), "new", "nonface", "skip")
+        if self.kind == "belongs":
+            return ("yes", "no", "nonface", "skip")
         return ("yes", "no", "skip")
 
     def text(self) -> str:
@@ -217,8 +220,7 @@ class Review:
 
     def _inside(self, people: dict[int, list[int]], means: dict[int, np.ndarray]
                 ) -> list[Question]:
-        confirmed = {(f, int(d["person"])) for d in self.decisions if d["op"] == "assign"
-                     for f in self._ids(d)}
+        confirmed = self._confirmed()
         out = []
         for person, ids in people.items():
             runs = self._runs(ids)
@@ -241,6 +243,20 @@ class Review:
                                     gain=FACE_WEIGHT * nonface * joined(len(run), len(ids)),
                                     similarity=float(mean @ means[person])))
         return out
+
+    def _confirmed(self) -> set[tuple[int, int]]:
+        """(face, person) pairs the user's answers put together: a run given to a person, split
+        off as one, or compared in a merge is not asked about again in that person."""
+        confirmed: set[tuple[int, int]] = set()
+        for d in self.decisions:
+            if d["op"] == "assign":
+                confirmed |= {(f, int(d["person"])) for f in self._ids(d)}
+            elif d["op"] == "split":
+                confirmed |= {(f, int(d["new_person"])) for f in self._ids(d)}
+            elif d["op"] == "merge":
+                compared = self._ids(d) | self._ids({"faces": d.get("other_faces", [])})
+                confirmed |= {(f, int(d["person"])) for f in compared}
+        return confirmed
 
     # the answers -----------------------------------------------------------------------------
     def decision(self, question: Question, answer: str) -> dict[str, Any] | None:
@@ -272,6 +288,8 @@ class Review:
                         "faces": refs(faces + [self.by_face[f] for f in drawn])}
         elif answer == "yes":
             return {"op": "assign", "person": question.person, "faces": refs(faces)}
+        elif answer == "nonface" and question.kind == "belongs":
+            return {"op": "reject", "faces": refs(faces)}
         elif answer == "no":
             if question.kind == "face":
                 return {"op": "reject", "faces": refs(faces)}
@@ -339,7 +357,10 @@ class Review:
         return [self.by_face[f] for f, p in self.outcome.assignment.items() if p == person]
 
     def new_person(self) -> int:
-        taken = [int(d["new_person"]) for d in self.decisions if "new_person" in d]
+        # never an id any decision names: a merged-away person's id given again would make
+        # the earlier merge take the new person's faces when the decisions are replayed
+        taken = [int(d[k]) for d in self.decisions for k in ("new_person", "person", "other")
+                 if d.get(k) is not None]
         present = [p for p in self.outcome.assignment.values() if p is not None]
         return max([self.data.next_id, *(t + 1 for t in taken), *(p + 1 for p in present)])
 

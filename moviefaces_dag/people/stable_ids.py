@@ -38,10 +38,12 @@ class FacePlaces:
 
 def keep_ids(groups: dict[int, list[tuple[float, Box]]],
              membership: list[tuple[int, float, Box]] | FacePlaces,
-             next_id: int, taken: set[int] = frozenset()) -> dict[int, int]:
-    """A person id for each new group (label -> its faces' places): the old id of the person it
-    substantially is, else a new one from `next_id` on (skipping `taken`). `membership`: the
-    last people, or their FacePlaces (kept by a caller that regroups often)."""
+             next_id: int, taken: set[int] = frozenset(), named: dict[int, int] | None = None
+             ) -> dict[int, int]:
+    """A person id for each new group (label -> its faces' places): the id the user's answers
+    gave it (`named`), else the old id of the person it substantially is, else a new one from
+    `next_id` on (skipping `taken`). `membership`: the last people, or their FacePlaces (kept
+    by a caller that regroups often)."""
     places = membership if isinstance(membership, FacePlaces) else FacePlaces(membership)
     old_sizes = places.sizes
     overlaps = []
@@ -51,8 +53,8 @@ def keep_ids(groups: dict[int, list[tuple[float, Box]]],
             if (count >= SAME_PERSON_SHARE * len(faces)
                     and count >= SAME_PERSON_SHARE * old_sizes[person]):
                 overlaps.append((count, label, person))
-    ids: dict[int, int] = {}
-    used: set[int] = set(taken)
+    ids: dict[int, int] = dict(named or {})
+    used: set[int] = set(taken) | set(ids.values())
     for _count, label, person in sorted(overlaps, reverse=True):
         if label not in ids and person not in used:
             ids[label] = person

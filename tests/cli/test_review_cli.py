@@ -16,7 +16,10 @@ def test_keys_map_to_answers() -> None:
     assert [answer_of(who, k) for k in ("1", "2", "3", "0", "x", "s", "=12")] == \
         ["7", "3", None, "new", "nonface", "skip", "12"]
     same = Question("same", "same:1:2", (1,), 1, 2, (2,))
-    assert [answer_of(same, k) for k in ("y", "n", "s", "1")] == ["yes", "no", "skip", None]
+    assert [answer_of(same, k) for k in ("y", "n", "s", "1", "x")] == \
+        ["yes", "no", "skip", None, None]
+    belongs = Question("belongs", "belongs:1:2", (2,), 1)
+    assert [answer_of(belongs, k) for k in ("y", "n", "x")] == ["yes", "no", "nonface"]
 
 
 def test_review_on_a_terminal(tmp_path, cast_a, monkeypatch, capsys) -> None:

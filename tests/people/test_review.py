@@ -12,6 +12,7 @@ from synthetic_store import build_movie
 
 from moviefaces_dag.editor.actions import movie_action
 from moviefaces_dag.editor.review import review_view
+from moviefaces_dag.people.constraints import Constraints
 from moviefaces_dag.people.decision_log import DecisionError, check_entry
 from moviefaces_dag.people.decisions import Decisions, Face, apply_decisions, refs
 from moviefaces_dag.people.movie_people import group_faces
@@ -99,6 +100,50 @@ def test_no_to_same_person_is_a_cannot_link_that_a_regrouping_keeps(movie) -> No
                 for f in compared}) > 1  # without it: apart
     with pytest.raises(DecisionError):
         check_entry({**apart, "faces": []}, library=False)
+
+
+def test_a_merge_holds_when_a_regrouping_numbers_its_people_anew(movie) -> None:
+    data = ReviewData(movie.folder.published())
+    review = Review(data, [])
+    faces = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in data.rows.values()]
+    same = next(q for q in review.questions() if q.kind in ("same", "who")
+                and q.person is not None)
+    into = same.person if same.kind == "same" else same.candidates[0][0]
+    merge = review.decision(same, "yes" if same.kind == "same" else str(into))
+    small = merge["other"]
+    # a later grouping gave the smaller person a fresh id: the merge finds it by its faces
+    renumbered = {f: (999 if p == small else p) for f, p in review.outcome.assignment.items()}
+    outcome = apply_decisions([merge], faces, renumbered)
+    assert {outcome.assignment[f] for f, p in renumbered.items() if p == 999} == {into}
+    assert not outcome.stale
+    # the clusterer's group that is mostly what the answers made person N is person N
+    bound = Constraints(together=(frozenset({0, 1, 2}),), people=(17,))
+    assert bound.named({0: 5, 1: 5, 2: 5, 3: 5}) == {5: 17}
+    assert bound.named({r: 5 for r in range(10)}) == {}  # a run split off a bigger person
+    # the next new person never takes an id a decision names
+    taken = {"op": "merge", "person": review.new_person() + 5, "other": into,
+             "faces": [], "other_faces": []}
+    assert Review(data, [taken]).new_person() > taken["person"]
+
+
+def test_an_answered_run_is_not_asked_about_again_in_its_person(movie) -> None:
+    data = ReviewData(movie.folder.published())
+    review = Review(data, [])
+    belongs = next(q for q in review.questions() if q.kind == "belongs")
+    split = review.decision(belongs, "no")
+    after = Review(data, [split])
+    assert not [q for q in after.questions() if q.kind == "belongs"
+                and q.person == split["new_person"] and set(q.faces) <= set(belongs.faces)]
+
+
+def test_a_run_that_is_no_face_is_rejected_from_its_person(movie) -> None:
+    data = ReviewData(movie.folder.published())
+    review = Review(data, [])
+    belongs = next((q for q in review.questions() if q.kind == "belongs"), None)
+    assert belongs is not None and "nonface" in belongs.answers
+    reject = review.decision(belongs, "nonface")
+    assert reject["op"] == "reject"
+    assert all(Review(data, [reject]).outcome.assignment.get(f) is None for f in belongs.faces)
 
 
 def test_the_editor_records_answers_and_undo_takes_one_back(movie) -> None:
