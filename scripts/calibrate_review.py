@@ -41,11 +41,13 @@ def samples(spec: str) -> dict[str, list[tuple[tuple[float, ...], float]]]:
                     {f: row.frame_id for f, row in data.rows.items()})
     review = Review(data, [])
     found: dict[str, list[tuple[tuple[float, ...], float]]] = {
-        "same": [], "who": [], "belongs": [], "face": []}
+        "same": [], "whois": [], "who": [], "belongs": [], "face": []}
     for q in review.questions():
         answer = oracle.answer(q, review.outcome)
         if q.kind == "same":
             found["same"].append(((q.similarity,), float(answer == "yes")))
+        elif q.kind == "who" and q.person is not None:  # one of the people offered?
+            found["whois"].append(((q.similarity,), float(answer not in ("new", "nonface"))))
         elif q.kind == "who":
             for person, _chance in q.candidates:  # each candidate: is it the one?
                 found["who"].append(((review.candidate_similarity(q, person),),

@@ -200,13 +200,16 @@ class Review:
         for person, held in frames.items():
             for frame in held:
                 in_frame[frame].add(person)
+        rejected = self._rejected_means()
         for run in self._runs(loose):
             busy = set().union(*(in_frame.get(self.data.rows[f].frame_id, ()) for f in run))
             vector = self.data.mean(run)
             sims = stack @ vector if order else np.zeros(0)
             top = [(float(sims[i]), order[i]) for i in np.argsort(-sims, kind="stable")
                    if order[i] not in busy][:CANDIDATES]
-            real = 1.0 - self.data.nonface(run)
+            # what the user called no face is a "person" too: a run like it is likely no face
+            like_rejected = p_who(float((rejected @ vector).max())) if len(rejected) else 0.0
+            real = (1.0 - self.data.nonface(run)) * (1.0 - like_rejected)
             chances = tuple((p, real * p_who(s)) for s, p in top)
             # Any answer but "not a face" changes the grouping: a candidate, or else someone
             # the page lists below them (a person of typical size).
@@ -217,6 +220,12 @@ class Review:
                 "who", f"who:{run[0]}", tuple(run), candidates=chances, chance=real,
                 gain=gain, similarity=top[0][0] if top else 0.0))
         return out
+
+    def _rejected_means(self) -> np.ndarray:
+        """The mean face of each run the user rejected as no face (one row per run)."""
+        rejected = [f for d in self.decisions if d["op"] == "reject" for f in self._ids(d)]
+        runs = self._runs(rejected)
+        return np.stack([self.data.mean(r) for r in runs]) if runs else np.zeros((0, 1))
 
     def _inside(self, people: dict[int, list[int]], means: dict[int, np.ndarray]
                 ) -> list[Question]:
@@ -283,9 +292,15 @@ class Review:
             if answer == "new":
                 return {"op": "split", "new_person": self.new_person(), "faces": refs(faces)}
             if answer in {str(p) for p in self.choices(question)}:
-                drawn = self._along(question.faces, int(answer))
-                return {"op": "assign", "person": int(answer),
-                        "faces": refs(faces + [self.by_face[f] for f in drawn])}
+                into = int(answer)
+                drawn = self._along(question.faces, into)
+                # the person's faces the run was compared with go in too: the must-link binds
+                # the run to the person as the user saw them, not to a unit of its own that a
+                # regrouping could leave apart from the rest of that person
+                shown = self.data.clearest([f for f, p in self.outcome.assignment.items()
+                                            if p == into])
+                return {"op": "assign", "person": into,
+                        "faces": refs(faces + [self.by_face[f] for f in (*drawn, *shown)])}
         elif answer == "yes":
             return {"op": "assign", "person": question.person, "faces": refs(faces)}
         elif answer == "nonface" and question.kind == "belongs":
