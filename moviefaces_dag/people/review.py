@@ -282,8 +282,8 @@ class Review:
             if answer == "no":
                 return {"op": "apart", "person": question.person, "other": question.other,
                         "new_person": self.new_person(),
-                        "faces": refs(self._all(question.person)),
-                        "other_faces": refs(self._all(question.other))}
+                        "faces": refs(self._shown(question.person)),
+                        "other_faces": refs(self._shown(question.other))}
         elif question.kind == "who" and question.person is not None:
             return self._person_decision(question, answer)
         elif question.kind == "who":
@@ -322,8 +322,8 @@ class Review:
         if answer == "new":
             offered = [p for p, _ in question.candidates]
             return {"op": "apart", "person": person, "other": offered[0],
-                    "new_person": self.new_person(), "faces": refs(self._all(person)),
-                    "other_faces": refs([f for p in offered for f in self._all(p)])}
+                    "new_person": self.new_person(), "faces": refs(self._shown(person)),
+                    "other_faces": refs([f for p in offered for f in self._shown(p)])}
         if answer in {str(p) for p in self.choices(question)}:
             into = int(answer)
             return {"op": "merge", "person": into, "other": person,
@@ -367,6 +367,12 @@ class Review:
         """Similarity of the question's run to `person`'s mean face."""
         ids = [f for f, p in self.outcome.assignment.items() if p == person]
         return float(self.data.mean(question.faces) @ self.data.mean(ids))
+
+    def _shown(self, person: int | None) -> list[Face]:
+        """The faces of a person a question shows: what a "no" judged, so what it keeps apart
+        (all of a person's faces would bind a run mixed into it too)."""
+        return [self.by_face[f] for f in self.data.clearest(
+            [f for f, p in self.outcome.assignment.items() if p == person])]
 
     def _all(self, person: int | None) -> list[Face]:
         return [self.by_face[f] for f, p in self.outcome.assignment.items() if p == person]

@@ -74,7 +74,9 @@ def test_no_to_same_person_is_a_cannot_link_that_a_regrouping_keeps(movie) -> No
     merged = {f: (whois.person if p in offered else p)
               for f, p in review.outcome.assignment.items()}
     outcome = apply_decisions([apart], faces, merged)
-    other_side = [f for f, p in review.outcome.assignment.items() if p in offered]
+    # the faces each side showed are what the answer judged, and what it keeps apart
+    other_side = [f for p in offered for f in data.clearest(
+        [f for f, q in review.outcome.assignment.items() if q == p])]
     assert {outcome.assignment[f] for f in other_side} == {apart["new_person"]}
     # ... and the clustering itself never puts them together: the faces the "same person"
     # answer compared are grouped as one, the sides of the "no" apart, whatever its threshold
