@@ -3,8 +3,9 @@ person (must-link) and faces the user said are two people never are (cannot-link
 later grouping, so that one answer settles others (the clustering groups everything else around
 them).
 
-- assign (a face given to a person, or confirmed as theirs) and split (faces made a person of
-  their own): those faces are one person with the other faces given to that person;
+- assign (a face given to a person, or confirmed as theirs, with the person's faces it was
+  compared with) and split (faces made a person of their own): those faces are one person with
+  the other faces given to that person;
 - merge: the two people's confirmed faces (and the faces the user compared, where recorded)
   are one person;
 - apart ("no, not the same person"): no face of one side is ever with a face of the other;
@@ -72,7 +73,7 @@ def answer_constraints(decisions: list[dict[str, Any]], faces: list[Face]) -> Co
     for d in decisions:
         op = d.get("op")
         if op in ("assign", "split", "reject"):
-            moved = found(d.get("faces"))
+            moved = found(d.get("faces")) | found(d.get("person_faces"))
             for group in groups.values():  # a later answer about a face overrides an earlier
                 group -= moved
             if op != "reject":

@@ -71,9 +71,13 @@ class SplitOp(_Entry):
 
 
 class AssignOp(_Entry):
+    """`faces` become `person`'s; `person_faces`, where given, are the person's faces they
+    were compared with (the review queue's): with `faces`, a must-link for later groupings."""
+
     op: Literal["assign"]
     person: Person
     faces: Places
+    person_faces: list[_Place] | None = None
 
 
 class RejectOp(_Entry):

@@ -300,7 +300,8 @@ class Review:
                 shown = self.data.clearest([f for f, p in self.outcome.assignment.items()
                                             if p == into])
                 return {"op": "assign", "person": into,
-                        "faces": refs(faces + [self.by_face[f] for f in (*drawn, *shown)])}
+                        "faces": refs(faces + [self.by_face[f] for f in drawn]),
+                        "person_faces": refs([self.by_face[f] for f in shown])}
         elif answer == "yes":
             return {"op": "assign", "person": question.person, "faces": refs(faces)}
         elif answer == "nonface" and question.kind == "belongs":

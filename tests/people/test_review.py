@@ -50,6 +50,8 @@ def test_questions_come_best_first_and_each_answer_is_a_decision(movie) -> None:
     person = who.candidates[0][0]
     assign = review.decision(who, str(person))
     assert assign["op"] == "assign"
+    # the person's faces the run was compared with are kept: a must-link, not a move
+    assert check_entry(assign, library=False)["person_faces"]
     assert all(Review(data, [assign]).outcome.assignment[f] == person for f in who.faces)
     assert review.decision(who, "nonface")["op"] == "reject"
     assert review.decision(who, "skip") is None
