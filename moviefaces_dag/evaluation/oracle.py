@@ -45,6 +45,10 @@ class Oracle:
         name, count = found.most_common(1)[0]
         return name if 2 * count > sum(found.values()) else None
 
+    def real(self, face_ids: list[int] | tuple[int, ...]) -> bool:
+        """Whether any of these faces is a real face."""
+        return any(self.identity.get(f) is not None for f in face_ids)
+
     def answer(self, question: Question, outcome: Outcome) -> str:
         members: dict[int, list[int]] = defaultdict(list)
         for face, person in outcome.assignment.items():
@@ -57,8 +61,8 @@ class Oracle:
         if question.kind == "who":
             asked = question.faces if question.person is None else members[question.person]
             run = self.majority(asked)  # a person: who most of its faces are
-            if run is None:
-                return "nonface"
+            if run is None:  # no real face, or real faces of several people in equal parts
+                return "nonface" if not self.real(asked) else "new"
             for person, _chance in question.candidates:
                 if self.majority(members[person]) == run:
                     return str(person)
@@ -70,8 +74,8 @@ class Oracle:
             return str(max(others, key=lambda p: len(members[p]))) if others else "new"
         if question.kind == "face":
             return "no" if run is None else "yes"
-        if run is None:  # belongs: what joined the person is no face
-            return "nonface"
+        if run is None:  # belongs: what joined the person is no face (or no one person)
+            return "nonface" if not self.real(question.faces) else "no"
         return "yes" if run == self.majority(members[question.person]) else "no"
 
 
