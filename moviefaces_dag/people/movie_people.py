@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..media.shots import shot_ids
 from ..store import FaceRow, FrameRow, MovieDB, PersonRow, StoreError
@@ -175,7 +176,10 @@ def regroup(db: Any, decisions: list[dict[str, Any]], grouping: GroupingInput | 
     membership() (and next_person_id() with `grouping`)."""
     faces = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in db.faces()]
     if grouping is not None:
-        assigned = group_faces(grouping, faces, decisions, db.next_person_id())
+        # One BLAS thread: the products are small, and on a loaded machine each threaded one
+        # waits for a second core (the review queue regroups after every answer: ~30 % of it).
+        with threadpool_limits(1, user_api="blas"):
+            assigned = group_faces(grouping, faces, decisions, db.next_person_id())
         return faces, apply_decisions(decisions, faces, assigned)
     return faces, apply_decisions(decisions, faces, _assigned(faces, db.membership()))
 

@@ -319,3 +319,24 @@ def test_answers_bind_the_grouping_must_links_join_and_cannot_links_part(algorit
     parted = cluster_embeddings(vectors, frames, loose, "sface", None, apart)
     assert not set(parted[:3]) & set(parted[3:6])
     assert len(set(cluster_embeddings(vectors, frames, loose, "sface")[:6])) == 1
+
+
+def test_units_sum_their_faces_to_the_last_bit_as_added_one_by_one():
+    # Each unit's faces added one by one in row order, as np.add.at adds them: a faster sum must
+    # not move any grouping by a bit.
+    from moviefaces_dag.people.linkage import Units
+
+    rng = np.random.default_rng(3)
+    vectors = (rng.normal(size=(300, DIM)) * 10.0 ** rng.uniform(-12, 12, (300, 1))
+               ).astype(np.float32)
+    unit_of = rng.integers(0, 40, 300)
+    unit_of[unit_of == 7] = 8  # a unit with no face left
+    core = rng.random(300) < 0.5
+    units = Units.build(vectors, np.arange(300), unit_of, core, np.ones(300))
+    for sums, rows in ((units.all_sum, np.ones(300, bool)), (units.core_sum, core)):
+        expected = np.zeros((40, DIM))
+        np.add.at(expected, unit_of[rows], vectors[rows])
+        assert sums.dtype == np.float64 and np.array_equal(sums.view(np.uint64),
+                                                           expected.view(np.uint64))
+    none = Units.build(vectors, np.arange(300), unit_of, np.zeros(300, bool), np.ones(300))
+    assert none.core_sum.shape == (40, DIM) and not none.core_sum.any()
