@@ -160,6 +160,7 @@ class RabbitMQ:
     url: str
     ctl: list[str]  # rabbitmqctl, as the node's user
     env: dict[str, str]  # what rabbitmqctl needs to find the node
+    home: Path  # the node's folder: rabbitmqctl runs there (the node's user may not enter ours)
     _names: Iterator[int] = field(default_factory=lambda: count(1))
 
     def vhost(self) -> str:
@@ -167,8 +168,8 @@ class RabbitMQ:
         name = f"test{next(self._names)}"
         for args in (["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*",
                                            ".*"]):
-            done = subprocess.run([*self.ctl, *args], env=self.env, capture_output=True,
-                                  text=True, timeout=120)
+            done = subprocess.run([*self.ctl, *args], env=self.env, cwd=self.home,
+                                  capture_output=True, text=True, timeout=120)
             if done.returncode:
                 pytest.fail(f"rabbitmqctl {' '.join(args)} failed: {done.stderr[-2000:]}")
         return f"{self.url.removesuffix('/')}{name}"
@@ -210,7 +211,7 @@ def rabbitmq() -> Iterator[RabbitMQ]:
             exposed = {p: a for p, a in listeners([port, dist, epmd]).items() if a - LOOPBACK}
             assert not exposed, f"RabbitMQ listens beyond loopback: {exposed}"
             yield RabbitMQ(f"amqp://guest:guest@127.0.0.1:{port}//",
-                           [*prefix, str(RABBITMQ.with_name("rabbitmqctl"))], env)
+                           [*prefix, str(RABBITMQ.with_name("rabbitmqctl"))], env, home)
 
 
 @contextmanager
