@@ -32,8 +32,9 @@ demo: $(STAMP)
 test-env: $(TEST_STAMP)
 	@for script in scripts/test-env/*.sh; do [ -e "$$script" ] && bash "$$script"; done; true
 
+# --durations: CI's log names the slowest tests (the suite must stay under 45 min on 2 cores).
 test: test-env
-	MOVIEFACES_TESTDATA=$(abspath $(TESTDATA)) $(BIN)/python -m pytest -q
+	MOVIEFACES_TESTDATA=$(abspath $(TESTDATA)) $(BIN)/python -m pytest -q --durations=25
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

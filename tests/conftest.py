@@ -1,13 +1,18 @@
-"""Shared fixtures: the test data folder (../shared/testdata or $MOVIEFACES_TESTDATA)."""
+"""Shared fixtures: the test data folder (../shared/testdata or $MOVIEFACES_TESTDATA), movies
+processed once a session for the modules that start from the same result, the browser."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from browser_pages import CHROMIUM, LAUNCH_ARGS
+from commands import moviefaces
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,6 +37,36 @@ def cast_a(testdata: Path) -> Path:
 @pytest.fixture(scope="session")
 def cast_a_truth(testdata: Path) -> dict:
     return json.loads((testdata / "movies" / "cast_a.json").read_text())
+
+
+@dataclass(frozen=True)
+class Processed:
+    out: Path  # the output folder
+    runs: list[subprocess.CompletedProcess]  # each movie's `moviefaces run`
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory: pytest.TempPathFactory, testdata: Path
+              ) -> Callable[..., Processed]:
+    """processed(names, *args): the movies `names` of testdata/movies, each processed in turn by
+    `moviefaces run MOVIE *args` into one output folder. Made once a session for each request:
+    processing takes tens of seconds, and several modules start from the same result. Read it in
+    place; a test that changes it works on a copy (commands.copy_of)."""
+    made: dict[tuple[tuple[str, ...], tuple[str, ...]], Processed] = {}
+
+    def process(names: tuple[str, ...], *args: str) -> Processed:
+        if (names, args) not in made:
+            out = tmp_path_factory.mktemp("processed") / "out"
+            runs = []
+            for name in names:
+                done = moviefaces("run", testdata / "movies" / f"{name}.mp4", *args,
+                                  "--output-dir", out)
+                assert done.returncode == 0, done.stderr
+                runs.append(done)
+            made[names, args] = Processed(out, runs)
+        return made[names, args]
+
+    return process
 
 
 # The real report in a real browser (browser_pages.py: Debian's chromium through Playwright).

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from commands import copy_of
 
 from moviefaces_dag.evaluation.scoring import evaluate_stored, format_table
 from moviefaces_dag.evaluation.truth import GroundTruth
@@ -26,11 +27,11 @@ def moviefaces(*args: str | Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def cast_a_run(tmp_path_factory: pytest.TempPathFactory, cast_a: Path):
-    out = tmp_path_factory.mktemp("out")
-    result = moviefaces("run", cast_a, "--duration", CAST_A_SECONDS, "--output-dir", out)
-    assert result.returncode == 0, result.stderr
-    return out, result
+def cast_a_run(processed) -> tuple[Path, subprocess.CompletedProcess]:
+    """The output folder and the run of cast_a's first seconds (once a session: the report's
+    browser tests read the same)."""
+    done = processed(("cast_a",), "--duration", str(CAST_A_SECONDS))
+    return done.out, done.runs[0]
 
 
 def test_run_prints_summary_and_writes_report(cast_a_run) -> None:
@@ -89,8 +90,9 @@ BAD_CASES = ["missing", "directory", "text", "empty", "cut index"]
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
-def test_bad_input_fails_clearly_and_keeps_the_store(cast_a_run, bad_inputs, case: str) -> None:
-    out, _ = cast_a_run
+def test_bad_input_fails_clearly_and_keeps_the_store(cast_a_run, bad_inputs, case: str,
+                                                      tmp_path: Path) -> None:
+    out = copy_of(cast_a_run[0], tmp_path)  # the session's result stays as it was, whatever
     path, problem = bad_inputs[case]
     before = _snapshot(out)
     result = moviefaces("run", path, "--output-dir", out)

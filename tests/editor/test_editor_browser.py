@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from browser_pages import LOAD_ALL_IMAGES
+from commands import copy_of
 
 from moviefaces_dag.cli import main
 from moviefaces_dag.editor.server import Running, serve_in_thread
@@ -25,10 +26,11 @@ HREFS = """els => els.map(e => new URL(e.getAttribute('href') || e.getAttribute(
 
 
 @pytest.fixture(scope="module")
-def site(testdata: Path, tmp_path_factory) -> Iterator[Running]:
-    out = tmp_path_factory.mktemp("editor_browser")
-    movies = [str(testdata / "movies" / f"{name}.mp4") for name in ("cast_a", "cast_b")]
-    assert main(["run", *movies, "--duration", "20", "--output-dir", str(out)]) == 0
+def site(processed, tmp_path_factory) -> Iterator[Running]:
+    """The editor on a copy of cast_a and cast_b processed once a session
+    (tests/people/test_decision_faults.py starts from the same)."""
+    out = copy_of(processed(("cast_a", "cast_b"), "--duration", "20").out,
+                  tmp_path_factory.mktemp("editor_browser"))
     running = serve_in_thread(out, "browser-test-token")
     yield running
     running.stop()

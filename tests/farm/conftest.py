@@ -1,4 +1,6 @@
-"""Fixtures for the farm tests: real servers (farm_servers.py) and S3 on moto."""
+"""Fixtures for the farm tests: real servers (farm_servers.py) and S3 on moto. One PostgreSQL
+server and one RabbitMQ node serve the whole session; a test keeps apart by a new database or
+virtual host of its own (starting a server takes seconds, a database a fraction of one)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from farm_runs import machine, people, process
-from farm_servers import moto_s3
+from farm_servers import Postgres, RabbitMQ, moto_s3, postgres, rabbitmq
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +20,18 @@ def s3_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         for name, value in env.items():
             patch.setenv(name, value)
         yield env
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    with postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server() -> Iterator[RabbitMQ]:
+    with rabbitmq() as server:
+        yield server
 
 
 @pytest.fixture()

@@ -1,6 +1,8 @@
 """Real servers for the farm tests, each started on 127.0.0.1 and a free port in a temporary
 folder and stopped afterwards: moto's S3, Debian's PostgreSQL and RabbitMQ (installed by
-scripts/test-env/farm.sh). As root, the databases run as their own unprivileged users."""
+scripts/test-env/farm.sh). As root, the databases run as their own unprivileged users.
+Starting a server takes seconds: the tests share one of each and keep apart by asking each for
+a new database or virtual host."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 
 import pytest
@@ -92,10 +96,33 @@ def _pg_bin() -> Path:
     return versions[-1].parent
 
 
+@dataclass
+class Postgres:
+    """A PostgreSQL server; `url` is its SQLAlchemy URL of database `dagster` (psycopg2: with
+    SQLAlchemy 2.1 a plain postgresql:// URL means psycopg 3)."""
+
+    url: str
+    _names: Iterator[int] = field(default_factory=lambda: count(1))
+
+    def database(self) -> str:
+        """A new empty database on the server; its SQLAlchemy URL."""
+        import psycopg2
+        from psycopg2 import sql
+
+        name = f"test{next(self._names)}"
+        conn = psycopg2.connect(self.url.replace("+psycopg2", ""))
+        try:
+            conn.autocommit = True  # CREATE DATABASE refuses to run in a transaction
+            with conn.cursor() as cursor:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        finally:
+            conn.close()
+        return f"{self.url.rsplit('/', 1)[0]}/{name}"
+
+
 @contextmanager
-def postgres() -> Iterator[str]:
-    """A new PostgreSQL cluster with database `dagster`; yields its SQLAlchemy URL (psycopg2:
-    with SQLAlchemy 2.1 a plain postgresql:// URL means psycopg 3)."""
+def postgres() -> Iterator[Postgres]:
+    """A new PostgreSQL cluster with database `dagster`."""
     bin_dir, port = _pg_bin(), free_port()
     with server_folder("postgres") as (folder, prefix):
         data = folder / "data"
@@ -115,7 +142,7 @@ def postgres() -> Iterator[str]:
             subprocess.run([*prefix, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p",
                             str(port), "-U", "dagster", "dagster"], check=True,
                            capture_output=True)
-            yield f"postgresql+psycopg2://dagster@127.0.0.1:{port}/dagster"
+            yield Postgres(f"postgresql+psycopg2://dagster@127.0.0.1:{port}/dagster")
 
 
 @contextmanager
@@ -126,9 +153,31 @@ def _running(process: subprocess.Popen) -> Iterator[None]:
         stop(process)
 
 
+@dataclass
+class RabbitMQ:
+    """A RabbitMQ node; `url` is its AMQP URL of the default virtual host."""
+
+    url: str
+    ctl: list[str]  # rabbitmqctl, as the node's user
+    env: dict[str, str]  # what rabbitmqctl needs to find the node
+    home: Path  # the node's folder: rabbitmqctl runs there (the node's user may not enter ours)
+    _names: Iterator[int] = field(default_factory=lambda: count(1))
+
+    def vhost(self) -> str:
+        """A new virtual host (queues and exchanges of its own) for user guest; its AMQP URL."""
+        name = f"test{next(self._names)}"
+        for args in (["add_vhost", name], ["set_permissions", "-p", name, "guest", ".*", ".*",
+                                           ".*"]):
+            done = subprocess.run([*self.ctl, *args], env=self.env, cwd=self.home,
+                                  capture_output=True, text=True, timeout=120)
+            if done.returncode:
+                pytest.fail(f"rabbitmqctl {' '.join(args)} failed: {done.stderr[-2000:]}")
+        return f"{self.url.removesuffix('/')}{name}"
+
+
 @contextmanager
-def rabbitmq() -> Iterator[str]:
-    """A RabbitMQ node; yields its AMQP URL."""
+def rabbitmq() -> Iterator[RabbitMQ]:
+    """A RabbitMQ node."""
     if not RABBITMQ.exists():
         pytest.fail("RabbitMQ is not installed; run `bash scripts/test-env/farm.sh` "
                     "(or make test)")
@@ -161,7 +210,8 @@ def rabbitmq() -> Iterator[str]:
             wait_for_port(port, process, log)
             exposed = {p: a for p, a in listeners([port, dist, epmd]).items() if a - LOOPBACK}
             assert not exposed, f"RabbitMQ listens beyond loopback: {exposed}"
-            yield f"amqp://guest:guest@127.0.0.1:{port}//"
+            yield RabbitMQ(f"amqp://guest:guest@127.0.0.1:{port}//",
+                           [*prefix, str(RABBITMQ.with_name("rabbitmqctl"))], env, home)
 
 
 @contextmanager

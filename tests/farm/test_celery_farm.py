@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from farm_runs import DURATION, FPS, people
-from farm_servers import postgres, rabbitmq, stop
+from farm_servers import Postgres, RabbitMQ, stop
 
 from moviefaces_dag.store import MovieFolder
 from moviefaces_dag.store.shared import SharedRoot
@@ -98,18 +98,21 @@ class Farm:
 
 
 @pytest.fixture(scope="module")
-def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
+def farm(tmp_path_factory: pytest.TempPathFactory, postgres_server: Postgres,
+         rabbitmq_server: RabbitMQ) -> Iterator[Farm]:
+    """A farm of the module's own: a new database for Dagster's instance, a new virtual host
+    for the Celery queues, on the session's servers."""
     base = tmp_path_factory.mktemp("farm")
-    with postgres() as database, rabbitmq() as broker:
-        (base / "settings.toml").write_text(
-            f'[sampling]\nfps = {FPS}\nduration = {DURATION}\n\n'
-            # A killed worker's claim on a movie in S3 runs out after this (default 60 s).
-            '[store]\nlease_seconds = 10\n\n'
-            f'[farm]\nexecutor = "celery"\ncelery_broker = "{broker}"\n')
-        farm = Farm(base, database, broker)
-        yield farm
-        for process in farm.processes:
-            stop(process)
+    database, broker = postgres_server.database(), rabbitmq_server.vhost()
+    (base / "settings.toml").write_text(
+        f'[sampling]\nfps = {FPS}\nduration = {DURATION}\n\n'
+        # A killed worker's claim on a movie in S3 runs out after this (default 60 s).
+        '[store]\nlease_seconds = 10\n\n'
+        f'[farm]\nexecutor = "celery"\ncelery_broker = "{broker}"\n')
+    farm = Farm(base, database, broker)
+    yield farm
+    for process in farm.processes:
+        stop(process)
 
 
 @pytest.fixture()

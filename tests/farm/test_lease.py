@@ -11,11 +11,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from farm_servers import postgres
+from farm_servers import Postgres
 
 from moviefaces_dag.store import MovieBusyError, StoreError
 from moviefaces_dag.store.lease import shared_lock
@@ -103,9 +102,8 @@ def test_a_late_new_lease_takes_over_with_the_next_token(bucket: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def lease_database() -> Iterator[str]:
-    with postgres() as url:
-        yield url
+def lease_database(postgres_server: Postgres) -> str:
+    return postgres_server.database()
 
 
 def database_lease(url: str, name: str) -> dict:

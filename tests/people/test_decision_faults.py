@@ -21,13 +21,10 @@ MOVIES = ("cast_a", "cast_b")
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Path:
-    out = tmp_path_factory.mktemp("decisions") / "out"
-    for movie in MOVIES:
-        done = moviefaces("run", testdata / "movies" / f"{movie}.mp4", "--duration", "20",
-                          "--output-dir", out)
-        assert done.returncode == 0, done.stderr
-    return out
+def base(processed) -> Path:
+    """Both movies processed once a session (tests/editor/test_editor_browser.py starts from
+    the same); each test changes a copy."""
+    return processed(MOVIES, "--duration", "20").out
 
 
 @pytest.fixture

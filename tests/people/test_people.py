@@ -5,13 +5,11 @@ input refused in one line."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+from commands import copy_of, moviefaces
 
 from moviefaces_dag.people.decisions import Decisions, Face, FaceRef, apply_decisions
 from moviefaces_dag.people.stable_ids import keep_ids
@@ -21,26 +19,26 @@ from moviefaces_dag.store import OutputRoot
 pytestmark = pytest.mark.slow
 
 
-def moviefaces(*args) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k != "DAGSTER_HOME" and not k.startswith("MOVIEFACES_")}
-    return subprocess.run([sys.executable, "-m", "moviefaces_dag.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=600, env=env)
-
-
 def people(out: Path) -> dict[int, tuple[int, str | None]]:
     db = OutputRoot(out).folder("cast_b").published()
     names = db.names()
     return {p.person_id: (p.face_count, names.get(p.person_id)) for p in db.people()}
 
 
-@pytest.fixture
-def out(tmp_path: Path, testdata: Path) -> Path:
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Path:
+    out = tmp_path_factory.mktemp("people") / "out"
     done = moviefaces("run", testdata / "movies" / "cast_b.mp4", "--duration", "20",
                       "--output-dir", out)
     assert done.returncode == 0, done.stderr
     return out
+
+
+@pytest.fixture
+def out(base: Path, tmp_path: Path) -> Path:
+    """A copy of the processed movie of the test's own (copying takes a fraction of a second,
+    processing it again 20 s)."""
+    return copy_of(base, tmp_path)
 
 
 def test_names_and_merges_stick_through_reclustering_and_reruns(out: Path,

@@ -49,12 +49,10 @@ def run_movie(movie: Path, out: Path, *extra: str, fault: str | None = None):
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory, testdata: Path) -> Path:
-    """An output folder holding one complete result of cast_b (1 frame per second)."""
-    out = tmp_path_factory.mktemp("base") / "out"
-    done = run_movie(testdata / "movies" / "cast_b.mp4", out)
-    assert done.returncode == 0, done.stderr
-    return out
+def base(processed) -> Path:
+    """An output folder holding one complete result of cast_b (1 frame per second), made once a
+    session (tests/cli/test_read_only.py starts from the same); only read or copied here."""
+    return processed((KEY,), "--duration", SECONDS).out
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from moviefaces_dag.cli import main
 from moviefaces_dag.store import MovieDB, OutputRoot
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -20,10 +19,9 @@ from browser_pages import LOAD_ALL_IMAGES  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def cast_a_report(cast_a: Path, tmp_path_factory) -> tuple[Path, MovieDB, str]:
-    output = tmp_path_factory.mktemp("browser_out")
-    assert main(["run", str(cast_a), "--output-dir", str(output),
-                 "--duration", str(DURATION)]) == 0
+def cast_a_report(processed) -> tuple[Path, MovieDB, str]:
+    """cast_a processed once a session (tests/cli/test_cli.py reads the same); only read here."""
+    output = processed(("cast_a",), "--duration", str(DURATION)).out
     root = OutputRoot(output)
     (key,) = root.registered_keys()
     return output, root.folder(key).published(), key
