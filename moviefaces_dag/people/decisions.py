@@ -259,7 +259,7 @@ def _merge(out: Outcome, faces: list[Face], person: int, other: int) -> None:
     frames = {}
     for face in faces:
         frames.setdefault(out.assignment.get(face.id), set()).add(face.frame_id)
-    if person in frames and other not in frames and person != other:
+    if person in frames and other not in frames:
         return  # the grouping put them together already (the merge was a must-link)
     if person not in frames or other not in frames:
         out.stale.append(f"merge of person {other} into {person}: one of them is no longer found")

@@ -305,11 +305,9 @@ class Review:
                 # the person's faces the run was compared with go in too: the must-link binds
                 # the run to the person as the user saw them, not to a unit of its own that a
                 # regrouping could leave apart from the rest of that person
-                shown = self.data.clearest([f for f, p in self.outcome.assignment.items()
-                                            if p == into])
                 return {"op": "assign", "person": into,
                         "faces": refs(faces + [self.by_face[f] for f in drawn]),
-                        "person_faces": refs([self.by_face[f] for f in shown])}
+                        "person_faces": refs(self._shown(into))}
         elif answer == "yes":
             return {"op": "assign", "person": question.person, "faces": refs(faces)}
         elif answer == "nonface" and question.kind == "belongs":
@@ -336,8 +334,7 @@ class Review:
         if answer in {str(p) for p in self.choices(question)}:
             into = int(answer)
             return {"op": "merge", "person": into, "other": person,
-                    "faces": refs([self.by_face[f] for f in self.data.clearest(
-                        [f for f, p in self.outcome.assignment.items() if p == into])]),
+                    "faces": refs(self._shown(into)),
                     "other_faces": refs([self.by_face[f] for f in question.faces])}
         raise ValueError(f"{answer!r} does not answer {question.key} "
                          f"(one of {', '.join(question.answers)})")
@@ -380,8 +377,7 @@ class Review:
     def _shown(self, person: int | None) -> list[Face]:
         """The faces of a person a question shows: what a "no" judged, so what it keeps apart
         (all of a person's faces would bind a run mixed into it too)."""
-        return [self.by_face[f] for f in self.data.clearest(
-            [f for f, p in self.outcome.assignment.items() if p == person])]
+        return [self.by_face[f] for f in self.data.clearest([f.id for f in self._all(person)])]
 
     def _all(self, person: int | None) -> list[Face]:
         return [self.by_face[f] for f, p in self.outcome.assignment.items() if p == person]
