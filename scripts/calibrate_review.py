@@ -14,6 +14,7 @@ import numpy as np
 
 from moviefaces_dag.evaluation.oracle import Oracle, true_identities
 from moviefaces_dag.evaluation.truth import GroundTruth
+from moviefaces_dag.faces.chances import p_same
 from moviefaces_dag.people.review import Review
 from moviefaces_dag.people.review_data import ReviewData
 from moviefaces_dag.store import OutputRoot
@@ -32,6 +33,16 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[list[float], float]:
     return [round(float(v), 3) for v in w[:-1]], round(float(w[-1]), 3)
 
 
+def offered(review: Review, data: ReviewData, q) -> tuple[list[int], dict[int, float]]:
+    """A same / who-is-person-N question's smaller person (its faces) and the similarity of
+    each bigger person offered to it."""
+    def faces(person: int | None) -> list[int]:
+        return [f for f, p in review.outcome.assignment.items() if p == person]
+    small = faces(q.other if q.kind == "same" else q.person)
+    bigger = [q.person] if q.kind == "same" else [p for p, _ in q.candidates]
+    return small, {p: float(data.mean(small) @ data.mean(faces(p))) for p in bigger}
+
+
 def samples(spec: str) -> dict[str, list[tuple[tuple[float, ...], float]]]:
     out_dir, key, truth_path = spec.split(":")
     db = OutputRoot(Path(out_dir)).folder(key).published()
@@ -41,9 +52,20 @@ def samples(spec: str) -> dict[str, list[tuple[tuple[float, ...], float]]]:
                     {f: row.frame_id for f, row in data.rows.items()})
     review = Review(data, [])
     found: dict[str, list[tuple[tuple[float, ...], float]]] = {
-        "same": [], "whois": [], "who": [], "belongs": [], "face": []}
+        "same": [], "whois": [], "who": [], "belongs": [], "face": [], "piece": [],
+        "same_size": []}
     for q in review.questions():
         answer = oracle.answer(q, review.outcome)
+        if q.kind == "same" or (q.kind == "who" and q.person is not None):
+            small, sims = offered(review, data, q)
+            for person, similarity in sims.items():  # each bigger person offered: the one?
+                found["same_size"].append(((similarity, np.log(max(len(small), 2))),
+                                           float(answer in ("yes", str(person)))))
+            if sum(p_same(sim, len(small)) for sim in sims.values()) < 0.2:
+                # part of someone bigger, whoever (the oracle names people beyond those
+                # offered), where the similarity hardly says so
+                found["piece"].append(((data.clarity_of(small), np.log(len(small))),
+                                       float(answer not in ("no", "new", "nonface"))))
         if q.kind == "same":
             found["same"].append(((q.similarity,), float(answer == "yes")))
         elif q.kind == "who" and q.person is not None:  # one of the people offered?

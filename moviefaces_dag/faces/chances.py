@@ -15,10 +15,17 @@ import math
 EVEN = 0.5  # the report suggests what has at least an even chance
 
 # (weights, bias) per question, features in the order the functions below pass them.
-SAME = ((22.326,), -9.329)  # two people are one: similarity of their mean faces
+# two people are one: similarity of their mean faces, log of the smaller one's number of faces.
+# A mean of many faces is sure: a low similarity between two big people says "not one" more
+# firmly than between two small ones. The similarity curve of two-face people is the earlier
+# fit's; each e-fold of faces takes 1 from the log-odds (calibrate_review.py "same_size").
+SAME = ((22.326, -1.0), -8.636)
 WHO = ((9.473,), -5.291)  # an unassigned run is this person: similarity to the person's mean
 BELONGS_NOT = ((-8.863,), 1.938)  # a run is not its person's: similarity to their other faces
 NONFACE = ((-0.575, -8.01), 9.582)  # a detection is no face: embedding length, detector score
+# a person is a piece of a bigger one whatever the similarity says (a blurred few faces the
+# recogniser cannot match): median embedding length, log of the number of faces
+PIECE = ((-0.35, -0.987), 3.798)  # calibrate_review.py "piece"
 
 
 def _logistic(x: tuple[float, ...], curve: tuple[tuple[float, ...], float]) -> float:
@@ -28,8 +35,9 @@ def _logistic(x: tuple[float, ...], curve: tuple[tuple[float, ...], float]) -> f
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def p_same(similarity: float) -> float:
-    return _logistic((similarity,), SAME)
+def p_same(similarity: float, faces: int) -> float:
+    """The chance that two people are one; `faces`: the smaller one's number of faces."""
+    return _logistic((similarity, math.log(max(faces, 2))), SAME)  # persons have 2 or more
 
 
 def p_who(similarity: float) -> float:
@@ -42,3 +50,11 @@ def p_belongs_not(similarity: float) -> float:
 
 def p_nonface(embedding_norm: float, score: float) -> float:
     return _logistic((embedding_norm, score), NONFACE)
+
+
+def p_piece(embedding_norm: float, faces: int) -> float:
+    """The chance that a person of `faces` faces this clear is part of a bigger one; 0 where
+    the store has no embedding lengths (the curve's main input)."""
+    if math.isnan(embedding_norm) or faces < 1:
+        return 0.0
+    return _logistic((embedding_norm, math.log(faces)), PIECE)

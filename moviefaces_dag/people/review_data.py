@@ -72,9 +72,12 @@ class ReviewData:
 
     def features(self, face_ids: list[int] | tuple[int, ...]) -> tuple[float, float]:
         """What says whether a run is a face: its median embedding length and detector score."""
+        return (self.clarity_of(face_ids), statistics.median(self.rows[f].score for f in face_ids))
+
+    def clarity_of(self, face_ids: list[int] | tuple[int, ...]) -> float:
+        """How clearly the recogniser saw these faces: their median embedding length."""
         norms = [n for n in (self.clarity(f) for f in face_ids) if not math.isnan(n)]
-        return (statistics.median(norms) if norms else float("nan"),
-                statistics.median(self.rows[f].score for f in face_ids))
+        return statistics.median(norms) if norms else float("nan")
 
     def nonface(self, face_ids: list[int] | tuple[int, ...]) -> float:
         """The chance that these faces (a run) are no face; runs stay, so it is kept."""

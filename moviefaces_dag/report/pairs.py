@@ -33,7 +33,8 @@ def likely_pairs(
     means = np.stack([unit[rows[p]].mean(axis=0) for p in people])
     means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
     sims = means @ means.T
-    pairs = [(people[i], people[j], float(sims[i, j]), p_same(float(sims[i, j])))
+    pairs = [(people[i], people[j], float(sims[i, j]),
+              p_same(float(sims[i, j]), min(len(rows[people[i]]), len(rows[people[j]]))))
              for i in range(len(people)) for j in range(i + 1, len(people))
              if frozenset((people[i], people[j])) not in together]
     return sorted((p for p in pairs if p[3] >= EVEN), key=lambda p: -p[3])[:limit]

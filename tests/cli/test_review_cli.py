@@ -34,7 +34,9 @@ def test_review_on_a_terminal(tmp_path, cast_a, monkeypatch, capsys) -> None:
         if intent != "answer":
             return intent
         asked = [line for line in printed[-1].splitlines() if line[:1].isalpha()][-1]
-        return "x" if asked.startswith("Who is this") else "n"  # to the question just shown
+        if asked.startswith("Who is this"):  # to the question just shown
+            return "x"
+        return "0" if asked.startswith("Who is person") else "n"  # none of these / no
 
     monkeypatch.setattr(builtins, "input", press)
     capsys.readouterr()

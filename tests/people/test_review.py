@@ -12,11 +12,12 @@ from synthetic_store import build_movie
 
 from moviefaces_dag.editor.actions import movie_action
 from moviefaces_dag.editor.review import review_view
+from moviefaces_dag.faces.chances import p_piece, p_same
 from moviefaces_dag.people.constraints import Constraints
 from moviefaces_dag.people.decision_log import DecisionError, check_entry
 from moviefaces_dag.people.decisions import Decisions, Face, apply_decisions, refs
 from moviefaces_dag.people.movie_people import group_faces
-from moviefaces_dag.people.review import Review
+from moviefaces_dag.people.review import PIECE_WEIGHT, Review
 from moviefaces_dag.people.review_data import ReviewData
 
 
@@ -175,3 +176,33 @@ def test_apart_faces_are_kept_by_place(movie) -> None:
                 "faces": refs(faces[:1]), "other_faces": refs(faces[1:2])}
     Decisions(movie.folder.path).add(decision)
     assert Decisions(movie.folder.path).load()[0]["op"] == "apart"
+
+
+def test_a_small_blurred_person_is_asked_about_once_whatever_the_similarity(movie) -> None:
+    # the recogniser cannot match a few blurred faces to their person: the chance that a small,
+    # unclear person is part of a bigger one comes from its size and clarity, until the user
+    # has said who it is not
+    data = ReviewData(movie.folder.published())
+    review = Review(data, [])
+    members: dict[int, list[int]] = {}
+    for face, person in review.outcome.assignment.items():
+        if person is not None:
+            members.setdefault(person, []).append(face)
+    asked = next(q for q in review.questions() if q.kind == "same"
+                 or (q.kind == "who" and q.person is not None))
+    small = asked.other if asked.kind == "same" else asked.person
+    piece = PIECE_WEIGHT * p_piece(data.clarity_of(members[small]), len(members[small]))
+    offered = [p for p, _ in asked.candidates] or [asked.person]
+    by_similarity = sum(p_same(float(data.mean(members[small]) @ data.mean(members[p])),
+                               len(members[small])) for p in offered)
+    assert by_similarity < piece == pytest.approx(asked.chance)
+    no = review.decision(asked, "new" if asked.kind == "who" else "no")
+    assert not [q for q in Review(data, [no]).questions()
+                if small in (q.person, q.other) and q.kind in ("same", "who")]
+
+
+def test_two_big_people_are_less_likely_one_than_two_small_at_one_similarity() -> None:
+    assert p_same(0.4, 2) > p_same(0.4, 10) > p_same(0.4, 40)
+    assert p_same(0.4, 1) == p_same(0.4, 2)  # a person has two faces or more
+    assert p_piece(float("nan"), 3) == 0.0  # a store without embedding lengths: no guess
+    assert p_piece(5.0, 3) > p_piece(10.0, 3) and p_piece(5.0, 3) > p_piece(5.0, 30)
