@@ -115,6 +115,10 @@ def describe(decision: dict[str, Any]) -> str:
         return f"person {decision['person']} hidden"
     if op == "portrait":
         return f"a portrait chosen for person {decision['person']}"
+    if op == "apart" and decision["person"] == decision["other"]:
+        return (f"person {decision['person']} is several people: "
+                f"{plural(len(decision['other_faces']), 'face')} parted as person "
+                f"{decision['new_person']}")
     if op == "apart":
         return f"persons {decision['person']} and {decision['other']} are not one person"
     if op in ("undo", "redo", "withdraw"):

@@ -1,6 +1,7 @@
 """`moviefaces review MOVIE`: the review queue on a terminal. One question at a time, best
 first; each answer is recorded as a decision at once (y yes, n no, s skip, a candidate's number,
-=ID another person, 0 a new person, x not a face, u undo, q quit). At the end the people and
+=ID another person, 0 a new person / none of these, m several people, x not a face, u undo,
+q quit). At the end the people and
 the report are made again with the answers, as after `moviefaces people`."""
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def show(question: Question, data: ReviewData) -> str:
                   for n, (p, c) in enumerate(question.candidates, start=1)]
         lines.append("  [=ID] another person by id  "
                      f"[0] {'a new person' if question.person is None else 'none of these'}"
+                     f"{'  [m] several people' if 'several' in question.answers else ''}"
                      "  [x] not a face  [s] skip")
     else:
         rejectable = "  [x] not a face" if question.kind == "belongs" else ""
@@ -58,6 +60,8 @@ def answer_of(question: Question, key: str) -> str | None:
             return "new"
         if key == "x":
             return "nonface"
+        if key == "m" and "several" in question.answers:
+            return "several"
         if key.isdigit() and 1 <= int(key) <= len(question.candidates):
             return str(question.candidates[int(key) - 1][0])
         if key.startswith("=") and key[1:].strip().isdigit():  # any person, by id

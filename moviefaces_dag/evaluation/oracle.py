@@ -61,8 +61,10 @@ class Oracle:
         if question.kind == "who":
             asked = question.faces if question.person is None else members[question.person]
             run = self.majority(asked)  # a person: who most of its faces are
-            if run is None:  # no real face, or real faces of several people in equal parts
-                return "nonface" if not self.real(asked) else "new"
+            if run is None:  # no real face, or real faces of several people, none most
+                if not self.real(asked):
+                    return "nonface"
+                return "several" if question.person is not None else "new"
             for person, _chance in question.candidates:
                 if self.majority(members[person]) == run:
                     return str(person)

@@ -4,8 +4,10 @@ detection is no face. From what can be seen (embedding similarity, how clearly t
 and the detector saw a face), never from ground truth.
 
 Logistic curves, chance = 1 / (1 + exp(-(w . x + b))), fitted by `scripts/calibrate_review.py`
-on two hard movies used for tuning (hard_a: cast 20, seed 111; cal_901: 150 s, cast 20, seed
-901) with the default models (SFace, YuNet); measured on other movies in docs/review.md.
+with the default models (SFace, YuNet) on hard movies used for tuning: WHO, BELONGS_NOT and
+NONFACE on hard_a (cast 20, seed 111) and cal_901 (150 s, cast 20, seed 901); SAME's size term
+and PIECE on those, hard_b and seeds 8123, 6427 and 7919. Measured on other movies in
+docs/review.md.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ Four kinds of question, each about faces the user can judge at a glance:
 
 - "same": are these two people one person? (yes: merge; no: apart, a cannot-link);
 - "who": who is this unassigned run (faces of one track in one shot)? (a candidate person:
-  assign; "new": a person of its own; "nonface": reject);
+  assign; "new": a person of its own; "nonface": reject); who is this person? (a bigger
+  person: merge; "new": none of these, an apart with each; "several": several people, the
+  person parted in two by its faces, an apart of the two sides; "nonface": reject);
 - "face": is this assigned, unclear detection a face? (yes: assign, a confirmation; no: reject);
 - "belongs": does this run belong to its person? (yes: assign, a confirmation; no: split off;
   "nonface": reject).
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
 
 from ..faces.chances import p_belongs_not, p_piece, p_same, p_who
 from .decisions import Face, Outcome, _find, by_time, refs
@@ -78,6 +81,8 @@ class Question:
 
     @property
     def answers(self) -> tuple[str, ...]:
+        if self.kind == "who" and self.person is not None and len(self.faces) > 1:
+            return (*(str(p) for p, _ in self.candidates), "new", "several", "nonface", "skip")
         if self.kind == "who":
             return (*(str(p) for p, _ in self.candidates), "new", "nonface", "skip")
         if self.kind == "belongs":
@@ -208,7 +213,7 @@ class Review:
         for d in self.decisions:
             if d["op"] == "split":
                 named |= self._ids(d)
-            elif d["op"] == "apart":
+            elif d["op"] == "apart" and d["person"] != d["other"]:  # not "several people"
                 named |= self._ids(d) | self._ids({"faces": d.get("other_faces", [])})
         return {p for f in named if (p := self.outcome.assignment.get(f)) is not None}
 
@@ -350,6 +355,11 @@ class Review:
         person = int(question.person or 0)
         if answer == "nonface":
             return {"op": "reject", "faces": refs(self._all(person))}
+        if answer == "several" and "several" in question.answers:
+            # parted in two by their faces; each side is then asked about as a person
+            one, two = self._sides(person)
+            return {"op": "apart", "person": person, "other": person,
+                    "new_person": self.new_person(), "faces": refs(one), "other_faces": refs(two)}
         if answer == "new":
             offered = [p for p, _ in question.candidates]
             return {"op": "apart", "person": person, "other": offered[0],
@@ -362,6 +372,19 @@ class Review:
                     "other_faces": refs([self.by_face[f] for f in question.faces])}
         raise ValueError(f"{answer!r} does not answer {question.key} "
                          f"(one of {', '.join(question.answers)})")
+
+    def _sides(self, person: int) -> tuple[list[Face], list[Face]]:
+        """A person's faces parted in two, run by run, by their mean faces (average linkage):
+        the bigger side first."""
+        runs = self._runs([f.id for f in self._all(person)])
+        if len(runs) < 2:  # one track: its faces one by one
+            runs = [[f] for f in runs[0]]
+        means = np.stack([self.data.mean(r) for r in runs]).astype(np.float64)
+        side = fcluster(linkage(means, method="average", metric="cosine"), 2,
+                        criterion="maxclust") == 1
+        one = [self.by_face[f] for i in np.flatnonzero(side) for f in runs[i]]
+        two = [self.by_face[f] for i in np.flatnonzero(~side) for f in runs[i]]
+        return (one, two) if len(one) >= len(two) else (two, one)
 
     def _along(self, run: tuple[int, ...], person: int) -> list[int]:
         """Unassigned faces of the run's shot near-identical to it (another stretch of the same

@@ -15,6 +15,10 @@ def test_keys_map_to_answers() -> None:
     who = Question("who", "who:1", (1,), candidates=((7, 0.9), (3, 0.2)))
     assert [answer_of(who, k) for k in ("1", "2", "3", "0", "x", "s", "=12")] == \
         ["7", "3", None, "new", "nonface", "skip", "12"]
+    assert answer_of(who, "m") is None  # a run of one track: one person
+    whois = Question("who", "whois:4", (1, 2), 4, candidates=((7, 0.3),))
+    assert [answer_of(whois, k) for k in ("1", "0", "m", "x")] == ["7", "new", "several",
+                                                                  "nonface"]
     same = Question("same", "same:1:2", (1,), 1, 2, (2,))
     assert [answer_of(same, k) for k in ("y", "n", "s", "1", "x")] == \
         ["yes", "no", "skip", None, None]

@@ -55,3 +55,29 @@ def test_five_answers_by_keyboard_and_one_undone(browser, site) -> None:
     assert people(running, movie.key) == seen[-1]  # as before the fifth answer
     context.close()
     assert running.editor.wait(300)
+
+
+def test_several_people_parts_a_person_by_keyboard(browser, site) -> None:
+    running, movie = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(running.url)  # the editor's address with its token
+    page.goto(f"{running.base}/movie/{movie.key}/review")
+    for _ in range(10):  # skip to a "who is person N?"
+        if page.locator("#answer-several").count():
+            break
+        with page.expect_navigation():
+            page.keyboard.press("s")
+    assert "several people" in page.locator("#answer-several").inner_text()
+    with page.expect_navigation():
+        page.keyboard.press("m")
+    assert "is several people" in page.locator("#message").inner_text()
+    context.close()
+    assert running.editor.wait(300)
+    (several,) = Decisions(movie.folder.path).load()
+    assert several["op"] == "apart" and several["person"] == several["other"]
+    # the person is two people now, one side each (the sides' faces by place: times differ)
+    state = movie_state(running.editor.root, movie.key)
+    owner = {f.time: p.id for p in state.people for f in p.faces}
+    sides = [{owner[place["time"]] for place in several[k]} for k in ("faces", "other_faces")]
+    assert len(sides[0]) == len(sides[1]) == 1 and sides[0] != sides[1]

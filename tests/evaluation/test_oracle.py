@@ -13,8 +13,11 @@ ORACLE = Oracle(IDENTITY, {f: f for f in IDENTITY})  # every face in a frame of 
 
 
 def test_who_is_a_person() -> None:
-    ask = Question("who", "whois", (1,), 40, candidates=((10, 0.5), (20, 0.5)))
-    assert ORACLE.answer(ask, OUTCOME) == "new"  # ann and bob in equal parts: none of these
+    ask = Question("who", "whois", (7, 8), 40, candidates=((10, 0.5), (20, 0.5)))
+    assert ORACLE.answer(ask, OUTCOME) == "several"  # ann and bob in equal parts
+    assert "several" in ask.answers
+    alone = Question("who", "whois", (1, 2), 10, candidates=((20, 0.5),))
+    assert ORACLE.answer(alone, OUTCOME) == "new"  # ann, and bob is not ann: none of these
     assert ORACLE.answer(Question("who", "whois", (5,), 30, candidates=((10, 0.5),)),
                          OUTCOME) == "nonface"  # nothing real
     merged = Outcome({**OUTCOME.assignment, 8: 10})  # person 40 is ann's now

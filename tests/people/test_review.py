@@ -206,3 +206,22 @@ def test_two_big_people_are_less_likely_one_than_two_small_at_one_similarity() -
     assert p_same(0.4, 1) == p_same(0.4, 2)  # a person has two faces or more
     assert p_piece(float("nan"), 3) == 0.0  # a store without embedding lengths: no guess
     assert p_piece(5.0, 3) > p_piece(10.0, 3) and p_piece(5.0, 3) > p_piece(5.0, 30)
+
+
+def test_a_person_of_several_people_is_parted_in_two(movie) -> None:
+    data = ReviewData(movie.folder.published())
+    review = Review(data, [])
+    whois = next(q for q in review.questions() if q.kind == "who" and q.person is not None)
+    held = {f for f, p in review.outcome.assignment.items() if p == whois.person}
+    several = check_entry(review.decision(whois, "several"), library=False)
+    assert several["op"] == "apart" and several["person"] == several["other"] == whois.person
+    sides = [review._ids({"faces": several[k]}) for k in ("faces", "other_faces")]
+    assert sides[0] and sides[1] and not sides[0] & sides[1] and sides[0] | sides[1] == held
+    after = Review(data, [several]).outcome.assignment
+    assert {after[f] for f in sides[1]} == {several["new_person"]}
+    assert several["new_person"] not in {after[f] for f in sides[0]}
+    # the user said the person is several people, not who any of them is: each side may still
+    # be asked about as part of someone bigger
+    assert not Review(data, [several])._judged()
+    with pytest.raises(ValueError, match="does not answer"):
+        review.decision(replace(whois, faces=whois.faces[:1]), "several")  # one face: one person

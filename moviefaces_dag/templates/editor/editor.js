@@ -100,7 +100,7 @@
       a: () => { faces().forEach(b => b.setAttribute("aria-pressed", "true")); count(); return true; },
       Escape: () => { faces().forEach(b => b.setAttribute("aria-pressed", "false")); count(); return true; },
     };
-    // The review page: each answer has its key (y, n, s, digits, x).
+    // The review page: each answer has its key (y, n, s, digits, m, x).
     const answer = document.querySelector(`[data-answer-key="${CSS.escape(event.key)}"]`);
     if (answer && event.key !== "u" && event.key !== "U") {
       event.preventDefault(); answer.click(); return;
