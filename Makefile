@@ -33,8 +33,11 @@ test-env: $(TEST_STAMP)
 	@for script in scripts/test-env/*.sh; do [ -e "$$script" ] && bash "$$script"; done; true
 
 # --durations: CI's log names the slowest tests (the suite must stay under 45 min on 2 cores).
+# -n 2: a worker a core, a test file each (--dist loadfile: module fixtures made once); each
+# worker's session starts its own servers, on ports and folders of its own.
 test: test-env
-	MOVIEFACES_TESTDATA=$(abspath $(TESTDATA)) $(BIN)/python -m pytest -q --durations=25
+	MOVIEFACES_TESTDATA=$(abspath $(TESTDATA)) $(BIN)/python -m pytest -q --durations=25 \
+		-n 2 --dist loadfile
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

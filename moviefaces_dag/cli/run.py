@@ -234,11 +234,13 @@ def failure_message(result, home: Path) -> str:
                 error = error.cause
             lines = (error.message or "").strip().splitlines()
             message = lines[0] if lines else "a step failed"
-            if message.startswith("(sqlite3."):  # SQLAlchemy's: the instance's own storage
-                return str(instance_failure(message, home, "could not record the run"))
             prefix, _, rest = message.partition(": ")
             # Drop the exception's class name ("moviefaces_dag.media.video.MovieError: ...").
             message = rest if rest and " " not in prefix else message
+            # SQLAlchemy's ("sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) disk
+            # I/O error"): the instance's own storage
+            if message.startswith("(sqlite3."):
+                return str(instance_failure(message, home, "could not record the run"))
             if isinstance(getattr(builtins, error.cls_name or "", None), type) and \
                     issubclass(getattr(builtins, error.cls_name), OSError):
                 message += KEPT

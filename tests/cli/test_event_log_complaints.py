@@ -35,3 +35,26 @@ def test_complaints_held_make_one_warning_line() -> None:
     line = unstored_logs_warning([COMPLAINT, COMPLAINT], Path("/data/dagster_home"))
     assert line == ("moviefaces: warning: 2 log message(s) of the run could not be stored in the "
                     "Dagster instance in /data/dagster_home (database or disk is full)")
+
+
+def test_a_step_failing_on_the_instance_storage_is_told_as_such(tmp_path: Path) -> None:
+    # a step that raised SQLAlchemy's error (the instance's storage) under Dagster's wrappers,
+    # as a run's STEP_FAILURE event holds it: the class name comes first in its message
+    from types import SimpleNamespace
+
+    from dagster._utils.error import SerializableErrorInfo
+
+    from moviefaces_dag.cli.run import failure_message
+
+    raised = SerializableErrorInfo(
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) disk I/O error\n"
+        "[SQL: INSERT INTO event_logs ...]\n", [], "OperationalError")
+    wrapped = SerializableErrorInfo("dagster step failed", [], "DagsterExecutionStepExecutionError",
+                                    cause=raised)
+    event = SimpleNamespace(event_type_value="STEP_FAILURE",
+                            step_failure_data=SimpleNamespace(error=wrapped))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    line = failure_message(SimpleNamespace(all_events=[event]), home)
+    assert line.startswith(f"the Dagster instance in {home} could not record the run (")
+    assert "disk I/O error" in line and line.endswith("the published results stay readable")
