@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from ..core.words import timecode
 from ..people.decisions import Decisions
-from ..people.review import Question, Review
+from ..people.questions import Question
+from ..people.review import Review
 from ..people.review_data import ReviewData
 from .common import add_setting, movie_folder, output_root, printable
 from .people import _applied, describe

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..people.checks import RefusedError
-from ..people.review import Question, Review
+from ..people.questions import Question
+from ..people.review import Review
 from ..people.review_data import ReviewData
 from ..store import OutputRoot
 from .views import FaceView, MovieState, file_url, movie_state

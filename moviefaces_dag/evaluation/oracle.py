@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from ..people.decisions import Outcome
-from ..people.review import Question
+from ..people.questions import Question
 from ..store import FaceRow, FrameRow
 from .matching import match_boxes
 from .scoring import FramePrediction, MovieScore, PredictedFace, score_movie

@@ -31,6 +31,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from ..faces.chances import p_belongs_not, p_piece, p_same, p_who
 from .decisions import Face, Outcome, _find, by_time, refs
 from .movie_people import regroup
+from .questions import Question
 from .review_data import ReviewData, unit_vector
 
 CANDIDATES = 8  # candidate people of a who-is-this question (digits 1-8)
@@ -47,7 +48,6 @@ IN_PERSON_APART = 0.5
 # people who are nobody else came before likelier questions (F1 after 25 answers on seeds 7919
 # and 6427: 0.961 -> 0.943, 0.951 -> 0.944); at half they come after them.
 PIECE_WEIGHT = 0.5
-LIKELY = 0.5  # a question is "likely to fix something" at this chance or more
 # An unassigned face of a shot this similar to a run given to a person goes with it (SFace:
 # faces of one person in one shot; different people of one shot stay well under it).
 NEAR_IDENTICAL = 0.6
@@ -58,47 +58,6 @@ def joined(a: float, b: float) -> float:
     (precision) summed over faces: each of the a gains b / (a + b), each of the b a / (a + b).
     Pair counts (a x b) would favour joining two big groups over finding a splinter's home."""
     return 2.0 * a * b / (a + b) if a + b > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class Question:
-    kind: str  # same, who, face, belongs
-    key: str  # stable identity of the question (skips are remembered by it)
-    faces: tuple[int, ...]  # the run asked about, or person's shown faces (same)
-    # its person (face, belongs; who: the person asked about, None for an unassigned run) or
-    # the first person (same)
-    person: int | None = None
-    other: int | None = None  # the second person (same)
-    other_faces: tuple[int, ...] = ()
-    candidates: tuple[tuple[int, float], ...] = ()  # (person, chance) for who
-    chance: float = 0.0  # that the answer changes the grouping
-    gain: float = 0.0  # expected faces put right
-    similarity: float = 0.0
-
-    @property
-    def likely(self) -> bool:
-        return self.chance >= LIKELY
-
-    @property
-    def answers(self) -> tuple[str, ...]:
-        if self.kind == "who" and self.person is not None and len(self.faces) > 1:
-            return (*(str(p) for p, _ in self.candidates), "new", "several", "nonface", "skip")
-        if self.kind == "who":
-            return (*(str(p) for p, _ in self.candidates), "new", "nonface", "skip")
-        if self.kind == "belongs":
-            return ("yes", "no", "nonface", "skip")
-        return ("yes", "no", "skip")
-
-    def text(self) -> str:
-        if self.kind == "same":
-            return f"Are person {self.person} and person {self.other} the same person?"
-        if self.kind == "who" and self.person is not None:
-            return f"Who is person {self.person}? (one of these, or someone else)"
-        if self.kind == "who":
-            return f"Who is this? ({len(self.faces)} face(s) of one shot)"
-        if self.kind == "face":
-            return f"Is this a face? (now person {self.person}'s)"
-        return f"Does this belong to person {self.person}? ({len(self.faces)} face(s))"
 
 
 @dataclass

@@ -8,7 +8,7 @@ import builtins
 from moviefaces_dag.cli import main
 from moviefaces_dag.cli.review import answer_of
 from moviefaces_dag.people.decisions import Decisions
-from moviefaces_dag.people.review import Question
+from moviefaces_dag.people.questions import Question
 
 
 def test_keys_map_to_answers() -> None:

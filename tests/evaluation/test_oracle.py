@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from moviefaces_dag.evaluation.oracle import Oracle
 from moviefaces_dag.people.decisions import Outcome
-from moviefaces_dag.people.review import Question
+from moviefaces_dag.people.questions import Question
 
 IDENTITY = {1: "ann", 2: "ann", 3: "bob", 4: "bob", 5: None, 6: None, 7: "ann", 8: "bob"}
 OUTCOME = Outcome({1: 10, 2: 10, 3: 20, 4: 20, 5: 30, 6: 30, 7: 40, 8: 40})
