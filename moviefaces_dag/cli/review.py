@@ -1,8 +1,8 @@
 """`moviefaces review MOVIE`: the review queue on a terminal. One question at a time, best
 first; each answer is recorded as a decision at once (y yes, n no, s skip, a candidate's number,
 =ID another person, 0 a new person / none of these, m several people, x not a face, u undo,
-q quit). At the end the people and
-the report are made again with the answers, as after `moviefaces people`."""
+q quit). At the end the people and the report are made again with the answers, as after
+`moviefaces people`."""
 
 from __future__ import annotations
 

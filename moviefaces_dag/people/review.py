@@ -145,9 +145,8 @@ class Review:
             # a few blurred faces are often part of someone bigger whom the recogniser cannot
             # match at all; asked once (a "no" or a split is the user's word on it), the user
             # picks that person from the whole list
-            piece = 0.0 if small in judged else p_piece(self.data.clarity_of(people[small]),
-                                                         size)
-            piece *= PIECE_WEIGHT
+            piece = 0.0 if small in judged else \
+                PIECE_WEIGHT * p_piece(self.data.clarity_of(people[small]), size)
             if piece > chance:
                 gain += (piece - chance) * float(np.mean([joined(size, len(people[big]))
                                                           for _, big in found]))
