@@ -15,6 +15,7 @@ import numpy as np
 from moviefaces_dag.evaluation.oracle import Oracle, true_identities
 from moviefaces_dag.evaluation.truth import GroundTruth
 from moviefaces_dag.faces.chances import p_same
+from moviefaces_dag.people.person_runs import spread
 from moviefaces_dag.people.review import Review
 from moviefaces_dag.people.review_data import ReviewData
 from moviefaces_dag.store import OutputRoot
@@ -53,7 +54,12 @@ def samples(spec: str) -> dict[str, list[tuple[tuple[float, ...], float]]]:
     review = Review(data, [])
     found: dict[str, list[tuple[tuple[float, ...], float]]] = {
         "same": [], "whois": [], "who": [], "belongs": [], "face": [], "piece": [],
-        "same_size": []}
+        "same_size": [], "mixed": []}
+    people, _loose = review._groups()
+    for ids in people.values():  # every person: are the faces who-is-this shows of several?
+        if len(ids) >= 2:
+            found["mixed"].append(((data.clarity_of(ids), spread(data, ids)),
+                                   float(len(oracle.identities(data.clearest(ids))) > 1)))
     for q in review.questions():
         answer = oracle.answer(q, review.outcome)
         if q.kind == "same" or (q.kind == "who" and q.person is not None):

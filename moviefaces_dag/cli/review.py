@@ -1,8 +1,8 @@
 """`moviefaces review MOVIE`: the review queue on a terminal. One question at a time, best
 first; each answer is recorded as a decision at once (y yes, n no, s skip, a candidate's number,
-=ID another person, 0 a new person / none of these, m several people, x not a face, u undo,
-q quit). At the end the people and the report are made again with the answers, as after
-`moviefaces people`."""
+=ID another person, 0 a new person / none of these / one person, m several people, x not a
+face, u undo, q quit). At the end the people and the report are made again with the answers, as
+after `moviefaces people`."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def show(question: Question, data: ReviewData) -> str:
         lines += [f"  [{n}] person {p} ({100 * c:.0f} %)"
                   for n, (p, c) in enumerate(question.candidates, start=1)]
         lines.append("  [=ID] another person by id  "
-                     f"[0] {'a new person' if question.person is None else 'none of these'}"
+                     f"[0] {question.new_label}"
                      f"{'  [m] several people' if 'several' in question.answers else ''}"
                      "  [x] not a face  [s] skip")
     else:

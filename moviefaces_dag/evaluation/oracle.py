@@ -45,6 +45,10 @@ class Oracle:
         name, count = found.most_common(1)[0]
         return name if 2 * count > sum(found.values()) else None
 
+    def identities(self, face_ids: list[int] | tuple[int, ...]) -> set[str]:
+        """The real people among these faces."""
+        return {i for f in face_ids if (i := self.identity.get(f)) is not None}
+
     def real(self, face_ids: list[int] | tuple[int, ...]) -> bool:
         """Whether any of these faces is a real face."""
         return any(self.identity.get(f) is not None for f in face_ids)
@@ -59,6 +63,9 @@ class Oracle:
             a, b = self.majority(members[question.person]), self.majority(members[question.other])
             return "yes" if a is not None and a == b else "no"
         if question.kind == "who":
+            if question.person is not None and "several" in question.answers \
+                    and len(self.identities(question.faces)) > 1:
+                return "several"  # the faces shown are of two people or more
             asked = question.faces if question.person is None else members[question.person]
             run = self.majority(asked)  # a person: who most of its faces are
             if run is None:  # no real face, or real faces of several people, none most

@@ -1,7 +1,7 @@
 """Chances the review queue (people/review.py) and the report's suggestions share: how likely
 two people are one, an unassigned face is a given person, a face is not its person's, a
-detection is no face. From what can be seen (embedding similarity, how clearly the recogniser
-and the detector saw a face), never from ground truth.
+detection is no face, a person is several people. From what can be seen (embedding
+similarity, how clearly the recogniser and the detector saw a face), never from ground truth.
 
 Logistic curves, chance = 1 / (1 + exp(-(w . x + b))), fitted by `scripts/calibrate_review.py`
 with the default models (SFace, YuNet) on hard movies used for tuning: WHO, BELONGS_NOT and
@@ -28,6 +28,10 @@ NONFACE = ((-0.575, -8.01), 9.582)  # a detection is no face: embedding length, 
 # a person is a piece of a bigger one whatever the similarity says (a blurred few faces the
 # recogniser cannot match): median embedding length, log of the number of faces
 PIECE = ((-0.35, -0.987), 3.798)  # calibrate_review.py "piece"
+# a person mixes people (who-is-this shows two or more): median embedding length, the mean
+# similarity of each of its runs to the rest of it. Blurred faces the recogniser saw vaguely
+# are what the grouping mixes.
+MIXED = ((-0.703, -9.183), 9.45)  # calibrate_review.py "mixed"
 
 
 def _logistic(x: tuple[float, ...], curve: tuple[tuple[float, ...], float]) -> float:
@@ -52,6 +56,13 @@ def p_belongs_not(similarity: float) -> float:
 
 def p_nonface(embedding_norm: float, score: float) -> float:
     return _logistic((embedding_norm, score), NONFACE)
+
+
+def p_mixed(embedding_norm: float, rest_similarity: float) -> float:
+    """The chance that a person holds faces of several people; 0 without embedding lengths."""
+    if math.isnan(embedding_norm):
+        return 0.0
+    return _logistic((embedding_norm, rest_similarity), MIXED)
 
 
 def p_piece(embedding_norm: float, faces: int) -> float:

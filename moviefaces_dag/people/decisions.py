@@ -274,7 +274,7 @@ def _merge(out: Outcome, faces: list[Face], person: int, other: int) -> None:
 def _apart(out: Outcome, faces: list[Face], d: dict[str, Any],
            index: dict[float, list[Face]]) -> None:
     """A cannot-link: should one person now hold faces of both sides, the other side's faces
-    become a person of their own."""
+    become a person of their own (for a person apart from itself, each side always is)."""
     one, _lost = _find(faces, d["faces"], index)
     two, _lost = _find(faces, d["other_faces"], index)
     if not one or not two:
@@ -282,6 +282,15 @@ def _apart(out: Outcome, faces: list[Face], d: dict[str, Any],
                          "no longer found")
         return
     out.apart.append((frozenset(f.id for f in one), frozenset(f.id for f in two)))
+    if d["person"] == d["other"]:
+        # several people: the user's parting holds; left to the clusterer, the sides of a
+        # blurred person were taken in by others (seed 3302: one side joined a person of 32
+        # false detections)
+        for face in one:
+            out.assignment[face.id] = int(d["person"])
+        for face in two:
+            out.assignment[face.id] = int(d["new_person"])
+        return
     held = {out.assignment.get(f.id) for f in one} - {None}
     for face in two:
         if out.assignment.get(face.id) in held:

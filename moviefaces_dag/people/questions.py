@@ -37,9 +37,18 @@ class Question:
             return ("yes", "no", "nonface", "skip")
         return ("yes", "no", "skip")
 
+    @property
+    def new_label(self) -> str:
+        """What the "new" answer of a who-is-this question says."""
+        if self.person is None:
+            return "a new person"
+        return "none of these" if self.candidates else "one person"
+
     def text(self) -> str:
         if self.kind == "same":
             return f"Are person {self.person} and person {self.other} the same person?"
+        if self.kind == "who" and self.person is not None and not self.candidates:
+            return f"Is person {self.person} one person? (or several people, or no face)"
         if self.kind == "who" and self.person is not None:
             return f"Who is person {self.person}? (one of these, or someone else)"
         if self.kind == "who":

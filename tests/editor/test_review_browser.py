@@ -1,5 +1,6 @@
 """The review page in a real browser: five questions answered with the keyboard alone, one
-taken back with u, and the people change (and change back) as the answers say."""
+taken back with u, and the people change (and change back) as the answers say; "several
+people" and "one person" by their keys."""
 
 from __future__ import annotations
 
@@ -41,8 +42,9 @@ def test_five_answers_by_keyboard_and_one_undone(browser, site) -> None:
         seen.append(people(running, movie.key))
         kind = page.locator("#question").get_attribute("data-kind")
         assert page.locator(".review-faces img").count() >= 1
+        offered = page.locator(".candidate").count()  # "is person N one person?": none
         with page.expect_navigation():
-            page.keyboard.press("1" if kind == "who" else "n")
+            page.keyboard.press(("1" if offered else "0") if kind == "who" else "n")
         assert page.locator("#message").get_attribute("class") == "message ok", \
             page.locator("#message").inner_text()
     assert len(Decisions(movie.folder.path).load()) == 5
@@ -81,3 +83,27 @@ def test_several_people_parts_a_person_by_keyboard(browser, site) -> None:
     owner = {f.time: p.id for p in state.people for f in p.faces}
     sides = [{owner[place["time"]] for place in several[k]} for k in ("faces", "other_faces")]
     assert len(sides[0]) == len(sides[1]) == 1 and sides[0] != sides[1]
+
+
+def test_one_person_confirms_a_person_by_keyboard(browser, site) -> None:
+    running, movie = site
+    before = people(running, movie.key)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(running.url)
+    page.goto(f"{running.base}/movie/{movie.key}/review")
+    for _ in range(12):  # skip to an "is person N one person?" (no one bigger to offer)
+        if page.locator("#question").inner_text().startswith("Is person"):
+            break
+        with page.expect_navigation():
+            page.keyboard.press("s")
+    assert page.locator(".candidate").count() == 0
+    assert "one person" in page.locator('[data-answer-key="0"]').inner_text()
+    with page.expect_navigation():
+        page.keyboard.press("0")
+    assert page.locator("#message").get_attribute("class") == "message ok"
+    context.close()
+    assert running.editor.wait(300)
+    (one,) = Decisions(movie.folder.path).load()
+    assert one["op"] == "assign"  # the faces shown confirmed as the person's: nothing moves
+    assert people(running, movie.key) == before

@@ -1,7 +1,10 @@
 """bench_review's answerer answers as a user who knows the cast: by the identity of most real
-faces shown, "not a face" only where nothing shown is a real face."""
+faces shown, "several people" where those faces show two or more, "not a face" only where
+nothing shown is a real face."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from moviefaces_dag.evaluation.oracle import Oracle
 from moviefaces_dag.people.decisions import Outcome
@@ -21,7 +24,15 @@ def test_who_is_a_person() -> None:
     assert ORACLE.answer(Question("who", "whois", (5,), 30, candidates=((10, 0.5),)),
                          OUTCOME) == "nonface"  # nothing real
     merged = Outcome({**OUTCOME.assignment, 8: 10})  # person 40 is ann's now
-    assert ORACLE.answer(ask, merged) == "10"
+    assert ORACLE.answer(replace(ask, faces=(7,)), merged) == "10"
+
+
+def test_a_person_showing_two_people_is_several_people() -> None:
+    # most faces of person 10 are ann's, but the faces the question shows are of ann and bob
+    shown = Question("who", "whois", (1, 2, 3), 10, candidates=((20, 0.5),))
+    assert ORACLE.answer(shown, OUTCOME) == "several"
+    one = Question("who", "whois", (1, 2, 5), 10)  # ann and no face: one person, no one else
+    assert ORACLE.answer(one, OUTCOME) == "new"
 
 
 def test_runs_and_members() -> None:
