@@ -89,8 +89,8 @@ class ApartOp(_Entry):
     """Two people who are not one person (a cannot-link): the faces of each, by place. Should a
     later grouping put faces of both sides into one person, `other`'s side becomes
     `new_person`; no question asks about the two again. A person apart from itself (`person`
-    = `other`) is several people: its two sides stay `person` and `new_person` whatever a
-    later grouping does with them."""
+    = `other`) is several people: its sides stay `person` and `new_person` whatever a later
+    grouping does with them (the first side keeps `person` where no other group has it)."""
 
     op: Literal["apart"]
     person: Person

@@ -271,10 +271,24 @@ def _merge(out: Outcome, faces: list[Face], person: int, other: int) -> None:
                 out.assignment[face_id] = person
 
 
+def _several(out: Outcome, one: list[Face], two: list[Face], person: int, new_person: int
+             ) -> None:
+    """A person the user called several people: each side stays a person of its own whatever
+    a grouping does with it (seed 3302: left to the clusterer, a side joined a person of 32
+    false detections). The first side keeps the person's id unless the grouping gave that id
+    to other faces: the side is then left where the grouping put it, never merged with them."""
+    sides = {f.id for f in one} | {f.id for f in two}
+    if not any(p == person and fid not in sides for fid, p in out.assignment.items()):
+        for face in one:
+            out.assignment[face.id] = person
+    for face in two:
+        out.assignment[face.id] = new_person
+
+
 def _apart(out: Outcome, faces: list[Face], d: dict[str, Any],
            index: dict[float, list[Face]]) -> None:
     """A cannot-link: should one person now hold faces of both sides, the other side's faces
-    become a person of their own (for a person apart from itself, each side always is)."""
+    become a person of their own (for a person apart from itself, see `_several`)."""
     one, _lost = _find(faces, d["faces"], index)
     two, _lost = _find(faces, d["other_faces"], index)
     if not one or not two:
@@ -283,13 +297,7 @@ def _apart(out: Outcome, faces: list[Face], d: dict[str, Any],
         return
     out.apart.append((frozenset(f.id for f in one), frozenset(f.id for f in two)))
     if d["person"] == d["other"]:
-        # several people: the user's parting holds; left to the clusterer, the sides of a
-        # blurred person were taken in by others (seed 3302: one side joined a person of 32
-        # false detections)
-        for face in one:
-            out.assignment[face.id] = int(d["person"])
-        for face in two:
-            out.assignment[face.id] = int(d["new_person"])
+        _several(out, one, two, int(d["person"]), int(d["new_person"]))
         return
     held = {out.assignment.get(f.id) for f in one} - {None}
     for face in two:

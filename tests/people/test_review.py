@@ -253,12 +253,18 @@ def test_a_person_of_several_people_is_parted_in_two(movie) -> None:
     after = Review(data, [several]).outcome.assignment
     assert {after[f] for f in sides[0]} == {whois.person}
     assert {after[f] for f in sides[1]} == {several["new_person"]}
-    # the parting holds whatever a later grouping makes of the faces (here: all in person 123)
+    # each side stays a person of its own whatever a later grouping makes of them (here: both
+    # in person 123; then the first side in 7, the second in 123) ...
     faces = [Face(f.id, f.frame_id, float(f.time or 0.0), f.box) for f in data.rows.values()]
-    taken_in = {f: (123 if f in held else p) for f, p in review.outcome.assignment.items()}
+    for taken_in in ({f: 123 for f in held}, {f: 123 if f in sides[1] else 7 for f in held}):
+        parted = apply_decisions([several], faces, {**review.outcome.assignment, **taken_in})
+        assert {parted.assignment[f] for f in sides[0]} == {whois.person}
+        assert {parted.assignment[f] for f in sides[1]} == {several["new_person"]}
+    # ... but the first side never joins other faces a grouping gave the person's id
+    other = next(f for f, p in review.outcome.assignment.items() if p not in (None, whois.person))
+    taken_in = {**review.outcome.assignment, **{f: 7 for f in held}, other: whois.person}
     parted = apply_decisions([several], faces, taken_in).assignment
-    assert {parted[f] for f in sides[0]} == {whois.person}
-    assert {parted[f] for f in sides[1]} == {several["new_person"]}
+    assert {parted[f] for f in sides[0]} == {7} and parted[other] == whois.person
     # the user said the person is several people, not who any of them is: each side may still
     # be asked about as part of someone bigger
     assert not Review(data, [several])._judged()
