@@ -15,7 +15,7 @@ import numpy as np
 from moviefaces_dag.evaluation.oracle import Oracle, true_identities
 from moviefaces_dag.evaluation.truth import GroundTruth
 from moviefaces_dag.faces.chances import p_same
-from moviefaces_dag.people.person_runs import spread
+from moviefaces_dag.people.person_runs import apart_from_rest, spread
 from moviefaces_dag.people.review import Review
 from moviefaces_dag.people.review_data import ReviewData
 from moviefaces_dag.store import OutputRoot
@@ -58,7 +58,7 @@ def samples(spec: str) -> dict[str, list[tuple[tuple[float, ...], float]]]:
     people, _loose = review._groups()
     for ids in people.values():  # every person: are the faces who-is-this shows of several?
         if len(ids) >= 2:
-            found["mixed"].append(((data.clarity_of(ids), spread(data, ids)),
+            found["mixed"].append(((data.clarity_of(ids), spread(apart_from_rest(data, ids))),
                                    float(len(oracle.identities(data.clearest(ids))) > 1)))
     for q in review.questions():
         answer = oracle.answer(q, review.outcome)

@@ -35,9 +35,9 @@ def apart_from_rest(data: ReviewData, face_ids: list[int]) -> list[tuple[list[in
             for run in runs]
 
 
-def spread(data: ReviewData, face_ids: list[int]) -> float:
-    """How alike a person's runs are: the mean similarity of each to the rest (1: one run)."""
-    rest = apart_from_rest(data, face_ids)
+def spread(rest: list[tuple[list[int], float]]) -> float:
+    """How alike a person's runs are, from `apart_from_rest`: the mean similarity of each to
+    the rest (1: one run)."""
     return float(np.mean([sim for _, sim in rest])) if rest else 1.0
 
 

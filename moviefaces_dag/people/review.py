@@ -85,8 +85,12 @@ class Review:
         self._sizes = {p: len(ids) for p, ids in people.items()}
         means = {p: self.data.mean(ids) for p, ids in people.items()}
         frames = {p: {self.data.rows[f].frame_id for f in ids} for p, ids in people.items()}
-        found = [*self._same(people, means, frames), *self._who(loose, means, frames),
-                 *self._inside(people, means)]
+        # each run's likeness to the rest of its person, and the faces the user confirmed:
+        # read by both the same-person and the inside questions
+        rest = {p: apart_from_rest(self.data, ids) for p, ids in people.items()}
+        confirmed = self._confirmed()
+        found = [*self._same(people, means, frames, rest, confirmed),
+                 *self._who(loose, means, frames), *self._inside(people, means, rest, confirmed)]
         found = [q for q in found if q.key not in self.skipped]
         return sorted(found, key=lambda q: (-q.gain, q.key))
 
@@ -122,7 +126,8 @@ class Review:
         return pairs
 
     def _same(self, people: dict[int, list[int]], means: dict[int, np.ndarray],
-              frames: dict[int, set[int]]) -> list[Question]:
+              frames: dict[int, set[int]], rest: dict[int, list[tuple[list[int], float]]],
+              confirmed: set[tuple[int, int]]) -> list[Question]:
         """One question per person about the bigger people it may be: "same person?" where
         there is one such, else "who is this person?" with the likeliest of them (one answer
         settles them all: one of them, none, or several people mixed into one)."""
@@ -130,7 +135,8 @@ class Review:
         stack = np.stack([means[p] for p in order]) if order else np.zeros((0, 1))
         sims = stack @ stack.T
         out, apart, judged = [], self._apart_pairs(), self._judged()
-        told_one = judged | self._confirmed_whole(people)
+        told_one = judged | {p for p, ids in people.items()  # every face shown confirmed
+                             if all((f, p) in confirmed for f in self.data.clearest(ids))}
         for i, small in enumerate(order):
             size = len(people[small])
             found = sorted(((float(sims[i, j]), big) for j, big in enumerate(order)
@@ -140,7 +146,7 @@ class Review:
             chances, chance, gain = self._merge_chances(people, small, found, small in judged)
             # blurred faces of several people the recogniser saw alike: "several people"
             mixed = 0.0 if small in told_one or size < 2 else p_mixed(
-                self.data.clarity_of(people[small]), spread(self.data, people[small]))
+                self.data.clarity_of(people[small]), spread(rest[small]))
             if len(found) == 1 and mixed <= chance:  # "same person?" has no "several" answer
                 big = found[0][1]
                 out.append(Question(
@@ -150,7 +156,7 @@ class Review:
                     similarity=found[0][0]))
             elif found or mixed > 0.0:
                 if mixed > 0.0:
-                    one, two = self._sides(small)
+                    one, two = sides(self.data, people[small])
                     gain += MIXED_WEIGHT * mixed * joined(len(one), len(two))
                 out.append(Question(
                     "who", f"whois:{small}", self.data.clearest(people[small]), small,
@@ -180,12 +186,6 @@ class Review:
                                                       for _, big in found]))
             chance = piece
         return chances, chance, gain
-
-    def _confirmed_whole(self, people: dict[int, list[int]]) -> set[int]:
-        """People whose every face shown the user has confirmed as theirs."""
-        confirmed = self._confirmed()
-        return {p for p, ids in people.items()
-                if all((f, p) in confirmed for f in self.data.clearest(ids))}
 
     def _judged(self) -> set[int]:
         """People the user has seen and said who they are not (a "no" about them, "none of
@@ -238,13 +238,12 @@ class Review:
         runs = runs_of(self.data, rejected)
         return np.stack([self.data.mean(r) for r in runs]) if runs else np.zeros((0, 1))
 
-    def _inside(self, people: dict[int, list[int]], means: dict[int, np.ndarray]
+    def _inside(self, people: dict[int, list[int]], means: dict[int, np.ndarray],
+                rest: dict[int, list[tuple[list[int], float]]], confirmed: set[tuple[int, int]]
                 ) -> list[Question]:
-        confirmed = self._confirmed()
         out = []
         for person, ids in people.items():
-            rest = apart_from_rest(self.data, ids)
-            for run, sim in rest or [(r, None) for r in runs_of(self.data, ids)]:
+            for run, sim in rest[person] or [(r, None) for r in runs_of(self.data, ids)]:
                 if all((f, person) in confirmed for f in run):
                     continue
                 nonface = IN_PERSON_FACE * self.data.nonface(run)

@@ -17,7 +17,7 @@ from moviefaces_dag.people.constraints import Constraints
 from moviefaces_dag.people.decision_log import DecisionError, check_entry
 from moviefaces_dag.people.decisions import Decisions, Face, apply_decisions, refs
 from moviefaces_dag.people.movie_people import group_faces
-from moviefaces_dag.people.person_runs import spread
+from moviefaces_dag.people.person_runs import apart_from_rest, spread
 from moviefaces_dag.people.review import PIECE_WEIGHT, Review
 from moviefaces_dag.people.review_data import ReviewData
 
@@ -203,8 +203,8 @@ def test_a_small_blurred_person_is_asked_about_once_whatever_the_similarity(movi
     by_similarity = sum(p_same(float(data.mean(members[small]) @ data.mean(members[p])),
                                len(members[small])) for p in offered)
     # "who is person N?" also asks whether N is several people
-    mixed = 0.0 if asked.kind == "same" else p_mixed(data.clarity_of(members[small]),
-                                                       spread(data, members[small]))
+    mixed = 0.0 if asked.kind == "same" else p_mixed(
+        data.clarity_of(members[small]), spread(apart_from_rest(data, members[small])))
     assert by_similarity < piece and asked.chance == pytest.approx(min(1.0, piece + mixed))
     no = review.decision(asked, "new" if asked.kind == "who" else "no")
     assert not [q for q in Review(data, [no]).questions()
@@ -233,7 +233,7 @@ def test_the_biggest_person_is_asked_only_whether_it_is_one_person(movie) -> Non
     assert asked.text().startswith(f"Is person {biggest} one person?")
     assert asked.new_label == "one person"
     assert asked.chance == pytest.approx(p_mixed(data.clarity_of(members[biggest]),
-                                                 spread(data, members[biggest])))
+                                                 spread(apart_from_rest(data, members[biggest]))))
     one = check_entry(review.decision(asked, "new"), library=False)  # the faces shown confirmed
     assert one["op"] == "assign" and one["person"] == biggest
     after = Review(data, [one])
