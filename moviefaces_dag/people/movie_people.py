@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from .clustering import ClusterSettings, FaceContext, cluster_embeddings
 from .constraints import answer_constraints
 from .decisions import Face, Outcome, apply_decisions, rejected_places
 from .graph import tracklets, unit_rows
+from .stability import keep_unreached
 from .stable_ids import FacePlaces, keep_ids
 from .vectors import grouping_embeddings
 
@@ -88,6 +90,14 @@ class GroupingInput:
         return cls(face_ids, matrix, model_id, frame_ids, context, settings,
                    FacePlaces(db.membership()))
 
+    @cached_property
+    def automatic(self) -> dict[int, int]:
+        """Face id -> its group label (-1: none) as the clusterer groups all faces without
+        any answer: where what no answer reaches stays (stability.py)."""
+        labels = cluster_embeddings(self.matrix, self.frame_ids, self.settings, self.model_id,
+                                    self.context)
+        return dict(zip(self.face_ids, labels.tolist(), strict=True))
+
     def without(self, rejected: set[int]) -> tuple[list[int], np.ndarray, np.ndarray,
                                                    FaceContext]:
         """(face ids, embeddings, frame ids, context) of the faces not in `rejected`."""
@@ -110,7 +120,8 @@ def recorded_settings(recorded: dict[str, Any]) -> ClusterSettings:
 def group_faces(grouping: GroupingInput, places: list[Face], decisions: list[dict[str, Any]],
                 next_id: int) -> dict[int, int | None]:
     """Face id -> person id (None: nobody) as the clusterer groups the faces under the user's
-    answers as constraints (constraints.py), before the decisions themselves are applied.
+    answers as constraints (constraints.py), before the decisions themselves are applied;
+    faces no answer reaches stay as they were grouped without answers (stability.py).
     Ids are kept from the last grouping (`grouping.previous`), as the decisions name them."""
     rejected = rejected_places(decisions, places)  # no faces: they take no part
     face_ids, matrix, frame_ids, context = grouping.without(rejected)
@@ -118,6 +129,15 @@ def group_faces(grouping: GroupingInput, places: list[Face], decisions: list[dic
         {fid: n for n, fid in enumerate(face_ids)})
     labels = cluster_embeddings(matrix, frame_ids, grouping.settings, grouping.model_id, context,
                                 constraints)
+    if constraints:
+        joined = np.zeros(len(face_ids), dtype=bool)
+        for rows in constraints.together:
+            joined[list(rows)] = True
+        reached = joined.copy()
+        for rows in (r for pair in constraints.apart for r in pair):
+            reached[list(rows)] = True
+        labels = keep_unreached(labels, np.array([grouping.automatic[f] for f in face_ids]),
+                                reached, joined, frame_ids)
     by_id = {f.id: f for f in places}
     groups: dict[int, list[tuple[float, tuple]]] = defaultdict(list)
     for fid, label in zip(face_ids, labels, strict=True):

@@ -23,16 +23,17 @@ is recomputed on the people after the decisions (`regroup`).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..faces.chances import p_belongs_not, p_mixed, p_piece, p_same, p_who
-from .decisions import Face, Outcome, _find, by_time, refs
+from .decisions import Face
 from .movie_people import regroup
-from .person_runs import along, apart_from_rest, runs_of, sides, spread
+from .person_runs import apart_from_rest, runs_of, sides, spread
 from .questions import Question
+from .review_answers import Answers
 from .review_data import ReviewData
 
 CANDIDATES = 8  # candidate people of a who-is-this question (digits 1-8)
@@ -55,6 +56,9 @@ PIECE_WEIGHT = 0.5
 # spread as mixed ones; at full weight they came before likelier questions (mean F1 after 25
 # answers on the fourteen tuning movies 0.970 -> 0.967; seed 9353 after 50, 0.992 -> 0.971).
 MIXED_WEIGHT = 0.5
+# A person this likely several people is asked about before an answer joins faces to it: a right
+# answer would pair every face it joins with the other person's faces in it.
+CHECK_MIXED = 0.05
 
 
 def joined(a: float, b: float) -> float:
@@ -65,7 +69,7 @@ def joined(a: float, b: float) -> float:
 
 
 @dataclass
-class Review:
+class Review(Answers):
     """The queue on the people after `decisions` (skipped: keys of questions not to ask)."""
 
     data: ReviewData
@@ -92,29 +96,25 @@ class Review:
         found = [*self._same(people, means, frames, rest, confirmed),
                  *self._who(loose, means, frames), *self._inside(people, means, rest, confirmed)]
         found = [q for q in found if q.key not in self.skipped]
-        return sorted(found, key=lambda q: (-q.gain, q.key))
+        return sorted(self._checked_first(found), key=lambda q: (-q.gain, q.key))
+
+    def _checked_first(self, found: list[Question]) -> list[Question]:
+        """The questions, a likely mixed person's own question gaining as much as the best
+        question that would join faces to it (and a little more: it comes first)."""
+        own = {q.key: q for q in found}
+        needed: dict[str, float] = {}
+        for q in found:
+            into = q.person if q.kind == "same" else \
+                q.candidates[0][0] if q.kind == "who" and q.candidates else None
+            check = own.get(f"whois:{into}")
+            if check is not None and self._mixed.get(into, 0.0) >= CHECK_MIXED:
+                needed[check.key] = max(needed.get(check.key, 0.0), q.gain * (1 + 1e-9))
+        return [replace(q, gain=max(q.gain, needed[q.key])) if q.key in needed else q
+                for q in found]
 
     def next(self) -> Question | None:
         ranked = self.questions()
         return ranked[0] if ranked else None
-
-    def _groups(self) -> tuple[dict[int, list[int]], list[int]]:
-        rejected = {f for d in self.decisions if d["op"] == "reject" for f in self._ids(d)}
-        people: dict[int, list[int]] = defaultdict(list)
-        loose = []
-        for fid in self.data.ids:
-            person = self.outcome.assignment.get(fid)
-            if person is not None:
-                people[person].append(fid)
-            elif fid not in rejected:
-                loose.append(fid)
-        return people, loose
-
-    def _ids(self, decision: dict[str, Any]) -> set[int]:
-        """The faces a decision names, by place."""
-        if self._index is None:
-            self._index = by_time(self.faces)
-        return {f.id for f in _find(self.faces, decision.get("faces", []), self._index)[0]}
 
     def _apart_pairs(self) -> set[frozenset[int]]:
         """Pairs of people an "apart" decision keeps apart (never asked about again)."""
@@ -135,6 +135,7 @@ class Review:
         stack = np.stack([means[p] for p in order]) if order else np.zeros((0, 1))
         sims = stack @ stack.T
         out, apart, judged = [], self._apart_pairs(), self._judged()
+        self._mixed: dict[int, float] = {}
         told_one = judged | {p for p, ids in people.items()  # every face shown confirmed
                              if all((f, p) in confirmed for f in self.data.clearest(ids))}
         for i, small in enumerate(order):
@@ -147,6 +148,7 @@ class Review:
             # blurred faces of several people the recogniser saw alike: "several people"
             mixed = 0.0 if small in told_one or size < 2 else p_mixed(
                 self.data.clarity_of(people[small]), spread(rest[small]))
+            self._mixed[small] = mixed
             if len(found) == 1 and mixed <= chance:  # "same person?" has no "several" answer
                 big = found[0][1]
                 out.append(Question(
@@ -273,124 +275,3 @@ class Review:
                 compared = self._ids(d) | self._ids({"faces": d.get("other_faces", [])})
                 confirmed |= {(f, int(d["person"])) for f in compared}
         return confirmed
-
-    # the answers -----------------------------------------------------------------------------
-    def decision(self, question: Question, answer: str) -> dict[str, Any] | None:
-        """The decision that records `answer` to `question` (None for skip)."""
-        if answer == "skip":
-            self.skipped.add(question.key)
-            return None
-        faces = [self.by_face[f] for f in question.faces]
-        if question.kind == "same":
-            if answer == "yes":  # the faces compared: a must-link for every regrouping
-                return {"op": "merge", "person": question.person, "other": question.other,
-                        "faces": refs(faces),
-                        "other_faces": refs([self.by_face[f] for f in question.other_faces])}
-            if answer == "no":  # the person asked about first, as "who is person N?" has it
-                return {"op": "apart", "person": question.other, "other": question.person,
-                        "new_person": self.new_person(),
-                        "faces": refs(self._shown(question.other)),
-                        "other_faces": refs(self._shown(question.person))}
-        elif question.kind == "who" and question.person is not None:
-            return self._person_decision(question, answer)
-        elif question.kind == "who":
-            if answer == "nonface":
-                return {"op": "reject", "faces": refs(faces)}
-            if answer == "new":
-                return {"op": "split", "new_person": self.new_person(), "faces": refs(faces)}
-            if answer in {str(p) for p in self.choices(question)}:
-                into = int(answer)
-                drawn = self._along(question.faces, into)
-                # the person's faces the run was compared with go in too: the must-link binds
-                # the run to the person as the user saw them, not to a unit of its own that a
-                # regrouping could leave apart from the rest of that person
-                return {"op": "assign", "person": into,
-                        "faces": refs(faces + [self.by_face[f] for f in drawn]),
-                        "person_faces": refs(self._shown(into))}
-        elif answer == "yes":
-            return {"op": "assign", "person": question.person, "faces": refs(faces)}
-        elif answer == "nonface" and question.kind == "belongs":
-            return {"op": "reject", "faces": refs(faces)}
-        elif answer == "no":
-            if question.kind == "face":
-                return {"op": "reject", "faces": refs(faces)}
-            return {"op": "split", "person": question.person, "new_person": self.new_person(),
-                    "faces": refs(faces)}
-        raise ValueError(f"{answer!r} does not answer {question.key} "
-                         f"(one of {', '.join(question.answers)})")
-
-    def _person_decision(self, question: Question, answer: str) -> dict[str, Any]:
-        """A person is one of the people offered (merge), another person than all of them
-        (apart: a cannot-link with each), or no face at all (reject)."""
-        person = int(question.person or 0)
-        if answer == "nonface":
-            return {"op": "reject", "faces": refs(self._all(person))}
-        if answer == "several" and "several" in question.answers:
-            # parted in two by their faces; each side is then asked about as a person
-            one, two = self._sides(person)
-            return {"op": "apart", "person": person, "other": person,
-                    "new_person": self.new_person(), "faces": refs(one), "other_faces": refs(two)}
-        if answer == "new" and not question.candidates:  # one person: the faces confirmed
-            return {"op": "assign", "person": person, "faces": refs(self._shown(person))}
-        if answer == "new":
-            offered = [p for p, _ in question.candidates]
-            return {"op": "apart", "person": person, "other": offered[0],
-                    "new_person": self.new_person(), "faces": refs(self._shown(person)),
-                    "other_faces": refs([f for p in offered for f in self._shown(p)])}
-        if answer in {str(p) for p in self.choices(question)}:
-            into = int(answer)
-            return {"op": "merge", "person": into, "other": person,
-                    "faces": refs(self._shown(into)),
-                    "other_faces": refs([self.by_face[f] for f in question.faces])}
-        raise ValueError(f"{answer!r} does not answer {question.key} "
-                         f"(one of {', '.join(question.answers)})")
-
-    def _sides(self, person: int) -> tuple[list[Face], list[Face]]:
-        """A person's faces parted in two by look (person_runs.sides): the bigger side first."""
-        one, two = sides(self.data, [f.id for f in self._all(person)])
-        return [self.by_face[f] for f in one], [self.by_face[f] for f in two]
-
-    def _along(self, run: tuple[int, ...], person: int) -> list[int]:
-        """The unassigned faces that go with a run given to `person` (person_runs.along)."""
-        taken = {self.by_face[f].frame_id for f, p in self.outcome.assignment.items()
-                 if p == person}
-        return along(self.data, run, self._groups()[1], taken)
-
-    def choices(self, question: Question) -> list[int]:
-        """Who a who-is-this run may be: its candidates first, then every other person not
-        in its frames (the page lists them too)."""
-        asked = question.faces if question.person is None else \
-            [f for f, p in self.outcome.assignment.items() if p == question.person]
-        here = {self.by_face[f].frame_id for f in asked}
-        busy = {p for f, p in self.outcome.assignment.items()
-                if p is not None and self.by_face[f].frame_id in here} | {question.person}
-        first = [p for p, _ in question.candidates]
-        rest = sorted({p for p in self.outcome.assignment.values() if p is not None} - busy
-                      - set(first))
-        return first + rest
-
-    def candidate_similarity(self, question: Question, person: int) -> float:
-        """Similarity of the question's run to `person`'s mean face."""
-        ids = [f for f, p in self.outcome.assignment.items() if p == person]
-        return float(self.data.mean(question.faces) @ self.data.mean(ids))
-
-    def _shown(self, person: int | None) -> list[Face]:
-        """The faces of a person a question shows: what a "no" judged, so what it keeps apart
-        (all of a person's faces would bind a run mixed into it too)."""
-        return [self.by_face[f] for f in self.data.clearest([f.id for f in self._all(person)])]
-
-    def _all(self, person: int | None) -> list[Face]:
-        return [self.by_face[f] for f, p in self.outcome.assignment.items() if p == person]
-
-    def new_person(self) -> int:
-        # never an id any decision names: a merged-away person's id given again would make
-        # the earlier merge take the new person's faces when the decisions are replayed
-        taken = [int(d[k]) for d in self.decisions for k in ("new_person", "person", "other")
-                 if d.get(k) is not None]
-        present = [p for p in self.outcome.assignment.values() if p is not None]
-        return max([self.data.next_id, *(t + 1 for t in taken), *(p + 1 for p in present)])
-
-
-def outcome_after(data: ReviewData, decisions: list[dict[str, Any]]) -> Outcome:
-    """The people after `decisions`, as the queue sees them."""
-    return regroup(data.db, decisions, data.grouping)[1]

@@ -18,7 +18,8 @@ from moviefaces_dag.people.decision_log import DecisionError, check_entry
 from moviefaces_dag.people.decisions import Decisions, Face, apply_decisions, refs
 from moviefaces_dag.people.movie_people import group_faces
 from moviefaces_dag.people.person_runs import apart_from_rest, spread
-from moviefaces_dag.people.review import PIECE_WEIGHT, Review
+from moviefaces_dag.people.questions import Question
+from moviefaces_dag.people.review import CHECK_MIXED, PIECE_WEIGHT, Review
 from moviefaces_dag.people.review_data import ReviewData
 
 
@@ -79,6 +80,15 @@ def test_no_to_same_person_is_a_cannot_link_that_a_regrouping_keeps(movie) -> No
     assert check_entry(apart, library=False)["op"] == "apart"
     after = Review(data, [apart])
     assert all(q.key != whois.key for q in after.questions())  # never asked again
+    # "not the first of them" alone: the people it names no face of are as they were, face
+    # for face (stability.py)
+    first = whois.candidates[0][0]
+    one = {**apart, "other": first, "other_faces": refs(review._shown(first))}
+    named = review._ids(one) | review._ids({"faces": one["other_faces"]})
+    before_people, after_people = members_of(review), members_of(Review(data, [one]))
+    untouched = [p for p, ids in before_people.items() if not named & set(ids)]
+    assert untouched and all(sorted(after_people[p]) == sorted(before_people[p])
+                             for p in untouched)
     offered = {p for p, _ in whois.candidates}
     assert not any(q.person == whois.person and offered & {p for p, _ in q.candidates}
                    for q in after.questions() if q.kind == "who")
@@ -270,3 +280,20 @@ def test_a_person_of_several_people_is_parted_in_two(movie) -> None:
     assert not Review(data, [several])._judged()
     with pytest.raises(ValueError, match="does not answer"):
         review.decision(replace(whois, faces=whois.faces[:1]), "several")  # one face: one person
+
+
+def test_a_likely_mixed_person_is_asked_about_before_an_answer_joins_faces_to_it(movie) -> None:
+    review = Review(ReviewData(movie.folder.published()), [])
+    review.questions()
+    person = next(iter(review._sizes))
+    join = Question("who", "who:1", (1,), candidates=((person, 0.9),), chance=0.9, gain=5.0)
+    check = Question("who", f"whois:{person}", (2,), person, chance=0.3, gain=0.5)
+    other = Question("face", "face:1:3", (3,), 1, chance=0.5, gain=0.7)
+
+    def order(mixed: float) -> list[str]:
+        review._mixed = {person: mixed}
+        ranked = review._checked_first([join, check, other])
+        return [q.key for q in sorted(ranked, key=lambda q: (-q.gain, q.key))]
+
+    assert order(CHECK_MIXED) == [check.key, join.key, other.key]
+    assert order(CHECK_MIXED / 2) == [join.key, other.key, check.key]
