@@ -36,7 +36,8 @@ def refuse_launch_overrides(context: AssetExecutionContext, stage: str,
         raise Failure(
             f"{stage}: settings given in this run's config ({settings}) differ from the code "
             "location's; set them where it loads (the environment or $MOVIEFACES_SETTINGS, see "
-            "`moviefaces settings`) so that Dagster records which results they change",
+            "`moviefaces settings`) so that Dagster records which results they change; or the "
+            "stage's code changed since the code location loaded (reload it and run again)",
             allow_retries=False)
     launched = json.loads(context.run.tags.get(VERSIONS_TAG, "{}")).get(stage)
     if launched is not None and declared is not None and launched != declared:
