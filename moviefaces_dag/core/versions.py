@@ -49,7 +49,7 @@ SOURCES = {
     "face_embeddings": RECOGNIZER_SOURCES,
     "face_clusters": ("people/vectors.py", "people/clustering.py", "people/constraints.py",
                       "people/graph.py", "people/linkage.py", "people/evidence.py",
-                      "people/movie_people.py", "people/stable_ids.py",
+                      "people/movie_people.py", "people/stable_ids.py", "people/stability.py",
                       "people/decisions.py", "people/decision_log.py", "media/shots.py",
                       "core/boxes.py"),
     "people_decisions": ("people/decisions.py", "people/decision_log.py", "core/boxes.py"),
