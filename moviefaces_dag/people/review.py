@@ -92,13 +92,14 @@ class Review(Answers):
         # each run's likeness to the rest of its person, and the faces the user confirmed:
         # read by both the same-person and the inside questions
         rest = {p: apart_from_rest(self.data, ids) for p, ids in people.items()}
-        confirmed = self._confirmed()
-        found = [*self._same(people, means, frames, rest, confirmed),
+        confirmed, judged = self._confirmed(), self._judged()
+        mixed = self._mixed_chances(people, rest, confirmed, judged)
+        found = [*self._same(people, means, frames, mixed, judged),
                  *self._who(loose, means, frames), *self._inside(people, means, rest, confirmed)]
         found = [q for q in found if q.key not in self.skipped]
-        return sorted(self._checked_first(found), key=lambda q: (-q.gain, q.key))
+        return sorted(self._checked_first(found, mixed), key=lambda q: (-q.gain, q.key))
 
-    def _checked_first(self, found: list[Question]) -> list[Question]:
+    def _checked_first(self, found: list[Question], mixed: dict[int, float]) -> list[Question]:
         """The questions, a likely mixed person's own question gaining as much as the best
         question that would join faces to it (and a little more: it comes first)."""
         own = {q.key: q for q in found}
@@ -107,7 +108,7 @@ class Review(Answers):
             into = q.person if q.kind == "same" else \
                 q.candidates[0][0] if q.kind == "who" and q.candidates else None
             check = own.get(f"whois:{into}")
-            if check is not None and self._mixed.get(into, 0.0) >= CHECK_MIXED:
+            if check is not None and mixed.get(into, 0.0) >= CHECK_MIXED:
                 needed[check.key] = max(needed.get(check.key, 0.0), q.gain * (1 + 1e-9))
         return [replace(q, gain=max(q.gain, needed[q.key])) if q.key in needed else q
                 for q in found]
@@ -125,19 +126,28 @@ class Review(Answers):
             pairs |= {frozenset((a, b)) for a in left for b in right if a != b}
         return pairs
 
+    def _mixed_chances(self, people: dict[int, list[int]],
+                       rest: dict[int, list[tuple[list[int], float]]],
+                       confirmed: set[tuple[int, int]], judged: set[int]) -> dict[int, float]:
+        """Each person's chance of being several people (blurred faces of people the
+        recogniser saw alike); 0 for one face, and for a person the user has said who it is
+        not or whose every face shown is confirmed."""
+        told_one = judged | {p for p, ids in people.items()
+                             if all((f, p) in confirmed for f in self.data.clearest(ids))}
+        return {p: 0.0 if p in told_one or len(ids) < 2 else
+                p_mixed(self.data.clarity_of(ids), spread(rest[p]))
+                for p, ids in people.items()}
+
     def _same(self, people: dict[int, list[int]], means: dict[int, np.ndarray],
-              frames: dict[int, set[int]], rest: dict[int, list[tuple[list[int], float]]],
-              confirmed: set[tuple[int, int]]) -> list[Question]:
+              frames: dict[int, set[int]], mixed_chance: dict[int, float], judged: set[int]
+              ) -> list[Question]:
         """One question per person about the bigger people it may be: "same person?" where
         there is one such, else "who is this person?" with the likeliest of them (one answer
         settles them all: one of them, none, or several people mixed into one)."""
         order = sorted(people)
         stack = np.stack([means[p] for p in order]) if order else np.zeros((0, 1))
         sims = stack @ stack.T
-        out, apart, judged = [], self._apart_pairs(), self._judged()
-        self._mixed: dict[int, float] = {}
-        told_one = judged | {p for p, ids in people.items()  # every face shown confirmed
-                             if all((f, p) in confirmed for f in self.data.clearest(ids))}
+        out, apart = [], self._apart_pairs()
         for i, small in enumerate(order):
             size = len(people[small])
             found = sorted(((float(sims[i, j]), big) for j, big in enumerate(order)
@@ -145,10 +155,7 @@ class Review(Answers):
                             and frozenset((small, big)) not in apart
                             and not frames[small] & frames[big]), reverse=True)[:CANDIDATES]
             chances, chance, gain = self._merge_chances(people, small, found, small in judged)
-            # blurred faces of several people the recogniser saw alike: "several people"
-            mixed = 0.0 if small in told_one or size < 2 else p_mixed(
-                self.data.clarity_of(people[small]), spread(rest[small]))
-            self._mixed[small] = mixed
+            mixed = mixed_chance[small]
             if len(found) == 1 and mixed <= chance:  # "same person?" has no "several" answer
                 big = found[0][1]
                 out.append(Question(

@@ -291,8 +291,7 @@ def test_a_likely_mixed_person_is_asked_about_before_an_answer_joins_faces_to_it
     other = Question("face", "face:1:3", (3,), 1, chance=0.5, gain=0.7)
 
     def order(mixed: float) -> list[str]:
-        review._mixed = {person: mixed}
-        ranked = review._checked_first([join, check, other])
+        ranked = review._checked_first([join, check, other], {person: mixed})
         return [q.key for q in sorted(ranked, key=lambda q: (-q.gain, q.key))]
 
     assert order(CHECK_MIXED) == [check.key, join.key, other.key]
